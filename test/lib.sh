@@ -1,0 +1,71 @@
+# test/lib.sh: helpers for nfpg's integration tests (sourced, POSIX sh).
+#
+# Each test starts its own private cluster in a temporary directory as the
+# user running it (never root: PostgreSQL refuses), creates the extension,
+# and removes everything on exit.  Tests print "ok"/"not ok" lines and exit
+# non-zero when any check failed.
+
+NFPG_TOP=$(cd "$(dirname "$0")/../.." && pwd)
+PGBIN=$("${PG_CONFIG:-pg_config}" --bindir)
+FLOWGEN="python3 $NFPG_TOP/test/tools/flowgen.py"
+NFPGD="$NFPG_TOP/loader/nfpgd"
+T_FAILED=0
+T_COUNT=0
+
+t_ok()   { T_COUNT=$((T_COUNT + 1)); echo "ok $T_COUNT - $*"; }
+t_fail() { T_COUNT=$((T_COUNT + 1)); T_FAILED=$((T_FAILED + 1)); echo "not ok $T_COUNT - $*"; }
+
+# t_eq WHAT EXPECTED ACTUAL
+t_eq() {
+	if [ "$2" = "$3" ]; then t_ok "$1"; else t_fail "$1: expected '$2', got '$3'"; fi
+}
+
+t_done() {
+	echo "# $T_COUNT checks, $T_FAILED failed"
+	[ "$T_FAILED" -eq 0 ]
+}
+
+# A free TCP/UDP port above 20000, different for every caller.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# pg_start: a private cluster under $T_DIR with pg_cron preloaded; exports
+# PGHOST/PGPORT/PGDATABASE so psql and the loader find it.
+pg_start() {
+	T_DIR=${T_DIR:-$(mktemp -d /tmp/nfpg-it.XXXXXX)}
+	export PGHOST="$T_DIR" PGPORT=$(free_port) PGDATABASE=nfpg
+	"$PGBIN/initdb" -D "$T_DIR/data" -A trust -U "$(id -un)" >"$T_DIR/initdb.log" 2>&1 || return 1
+	cat >>"$T_DIR/data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $PGPORT
+unix_socket_directories = '$T_DIR'
+shared_preload_libraries = 'pg_cron'
+cron.database_name = 'nfpg'
+timezone = 'UTC'
+fsync = off
+CONF
+	"$PGBIN/pg_ctl" -D "$T_DIR/data" -l "$T_DIR/postgres.log" -w start >/dev/null || return 1
+	"$PGBIN/createdb" nfpg && psql -qX -c 'CREATE EXTENSION nfpg' >/dev/null
+}
+
+pg_stop() {
+	[ -n "${T_DIR:-}" ] && [ -d "$T_DIR/data" ] && "$PGBIN/pg_ctl" -D "$T_DIR/data" -m fast -w stop >/dev/null 2>&1
+	return 0
+}
+
+# q SQL: one value, unaligned, no headers.
+q() { psql -qXAt -v ON_ERROR_STOP=1 -c "$1"; }
+
+# A LOGIN role for the loader, member of nfpg_loader and nothing else.
+pg_loader_role() {
+	q "CREATE ROLE nfpgd LOGIN IN ROLE nfpg_loader" >/dev/null
+}
+
+t_cleanup() {
+	[ -n "${LOADER_PID:-}" ] && kill "$LOADER_PID" 2>/dev/null
+	pg_stop
+	[ -n "${T_DIR:-}" ] && [ -z "${T_KEEP:-}" ] && rm -rf "$T_DIR"
+	return 0
+}
+trap t_cleanup EXIT INT TERM
