@@ -36,12 +36,16 @@ if [ "$suite" = all ] || [ "$suite" = regress ]; then
 	echo "== pg_regress"
 	rm -rf tmp_check results
 	make -s with_llvm=no installcheck REGRESS_OPTS="--load-extension=nfpg --temp-instance=$TOP/tmp_check --temp-config=$TOP/test/regress.conf" >regress.log 2>&1
-	# pg_regress prints one line per test: "ok 1 - name" (PG16) or "test name ... ok" (PG15).
-	for line in $(sed -n 's/^\(test \)\{0,1\} *\([a-z0-9_]*\) *\.\.\. *\(ok\|FAILED\|failed\).*/\2:\3/p' regress.log); do
-		name=${line%%:*}; st=${line#*:}
-		[ "$st" = ok ] && record "regress/$name" 0 || record "regress/$name" 1
+	# PG15's pg_regress prints "test NAME ... ok" per test (later versions "ok N - NAME").
+	for f in sql/*.sql; do
+		name=$(basename "$f" .sql)
+		if grep -Eq "^(test +$name +\.\.\. ok|ok +[0-9]+ +[-+] +$name )" regress.log; then
+			record "regress/$name" 0
+		else
+			record "regress/$name" 1
+		fi
 	done
-	grep -q 'tests passed\|All [0-9]* tests passed' regress.log || { grep -q '^test\|^ok\|FAILED' regress.log || { record regress/pg_regress 1; tail -20 regress.log; }; }
+	grep -q 'FATAL\|could not' regress.log && tail -5 regress.log
 	[ -f regression.diffs ] && head -200 regression.diffs
 fi
 
