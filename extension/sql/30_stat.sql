@@ -356,3 +356,7 @@ END
 $$;
 COMMENT ON FUNCTION nfpg.nf_summary(text, timestamptz, timestamptz) IS
 'nfdump''s summary line for the flows passing a filter: total flows (sum of flow counts), bytes and packets (in + out), avg bps/pps/bpp over the span, first/last seen, record count';
+
+GRANT EXECUTE ON FUNCTION nfpg.nf_stat(text, text, integer, text, timestamptz, timestamptz),
+	nfpg.nf_aggregate(text, text, integer, text, timestamptz, timestamptz, boolean, boolean),
+	nfpg.nf_summary(text, timestamptz, timestamptz) TO nfpg_reader;
