@@ -366,44 +366,52 @@ END
 $$;
 COMMENT ON FUNCTION nfpg.nf_profile_flows(text, timestamptz, timestamptz, text) IS 'Drill-down: the flows of a profile (or one of its channels) with first_seen in [from_ts, to_ts), in time order';
 
--- A Top-N in the spirit of nfdump -s for the element types that are plain
--- columns; nf_stat() (30_stat.sql) gives the complete -s over any filter.
-CREATE FUNCTION nfpg.nf_profile_top(profile text, from_ts timestamptz, to_ts timestamptz,
-									element text DEFAULT 'srcip', order_by text DEFAULT 'flows',
-									n integer DEFAULT 10, channel text DEFAULT '*')
-RETURNS TABLE (value text, flows bigint, packets bigint, bytes bigint)
+-- The nfdump filter text of a profile or of a channel within it, for
+-- functions that take nfdump filters (nf_stat, nf_hostclass, ...).
+CREATE FUNCTION nfpg.nf_profile_filter(profile text, channel text DEFAULT '*')
+RETURNS text
 LANGUAGE plpgsql STABLE STRICT
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	expr		text := CASE lower(element)
-						WHEN 'srcip' THEN 'host(src_addr)'
-						WHEN 'dstip' THEN 'host(dst_addr)'
-						WHEN 'srcport' THEN 'src_port::text'
-						WHEN 'dstport' THEN 'dst_port::text'
-						WHEN 'proto' THEN 'proto::text'
-						WHEN 'srcas' THEN 'src_as::text'
-						WHEN 'dstas' THEN 'dst_as::text'
-						WHEN 'exporter' THEN 'host(exporter)' END;
+	f			text;
+	chan_f		text;
 BEGIN
-	IF expr IS NULL THEN
-		RAISE EXCEPTION 'unknown element "%"', element
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'Use srcip, dstip, srcport, dstport, proto, srcas, dstas or exporter.';
+	SELECT p.filter INTO f FROM nfpg.profiles p WHERE p.profile = $1;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'profile "%" does not exist', $1 USING ERRCODE = 'undefined_object';
 	END IF;
-	IF lower(order_by) NOT IN ('flows', 'packets', 'bytes') THEN
-		RAISE EXCEPTION 'unknown order "%"', order_by
-			USING ERRCODE = 'invalid_parameter_value', HINT = 'Use flows, packets or bytes.';
+	IF $2 = '*' THEN
+		RETURN f;
 	END IF;
-	RETURN QUERY EXECUTE format(
-		'SELECT %s, sum(flows)::bigint AS flows, sum(packets)::bigint AS packets, sum(bytes)::bigint AS bytes
-		   FROM nfpg.flows WHERE first_seen >= $1 AND first_seen < $2 AND (%s)
-		  GROUP BY 1 ORDER BY %I DESC, 1 LIMIT $3',
-		expr, nfpg.nf_profile_condition(profile, channel), lower(order_by))
-	USING from_ts, to_ts, n;
+	SELECT c.filter INTO chan_f FROM nfpg.profile_channels c WHERE c.profile = $1 AND c.channel = $2;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'profile "%" has no channel "%"', $1, $2 USING ERRCODE = 'undefined_object';
+	END IF;
+	RETURN format('(%s) and (%s)', f, chan_f);
 END
 $$;
-COMMENT ON FUNCTION nfpg.nf_profile_top(text, timestamptz, timestamptz, text, text, integer, text) IS 'Drill-down: Top-N of a profile''s flows in [from_ts, to_ts) by srcip, dstip, srcport, dstport, proto, srcas, dstas or exporter, ordered by flows, packets or bytes';
+COMMENT ON FUNCTION nfpg.nf_profile_filter(text, text) IS 'The nfdump filter of a profile (channel ''*'') or of one of its channels within it';
+
+-- Top-N drill-down is nf_stat (nfdump -s) over the profile's filter; the
+-- time window is nfdump's -t (flows lying entirely inside it).
+CREATE FUNCTION nfpg.nf_profile_stat(profile text, stat_type text, from_ts timestamptz,
+									 to_ts timestamptz, order_by text DEFAULT 'flows',
+									 top integer DEFAULT 10, channel text DEFAULT '*')
+RETURNS TABLE (rank bigint, value text, proto smallint, first_seen timestamptz,
+			   last_seen timestamptz, duration interval, flows bigint,
+			   flows_pct double precision, packets bigint, packets_pct double precision,
+			   bytes bigint, bytes_pct double precision, pps bigint, bps bigint, bpp bigint)
+LANGUAGE plpgsql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN QUERY SELECT * FROM nfpg.nf_stat(stat_type, order_by, top,
+											nfpg.nf_profile_filter(profile, channel),
+											from_ts, to_ts);
+END
+$$;
+COMMENT ON FUNCTION nfpg.nf_profile_stat(text, text, timestamptz, timestamptz, text, integer, text) IS 'Drill-down: nfdump -s stat_type/order_by -n top over a profile''s (or channel''s) flows in the -t window [from_ts, to_ts]';
 
 REVOKE ALL ON FUNCTION nfpg.nf_profile_create(text, text, timestamptz, timestamptz, interval, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION nfpg.nf_channel_add(text, text, text, smallint, text) FROM PUBLIC;

@@ -3,7 +3,9 @@
 --
 -- Plugins are NfSen's backend plugins: SQL functions f(profile text, slot
 -- timestamptz) registered for profiles and called by nf_run once for every
--- new slot of those profiles, after the slot's series are built.  Each call
+-- new slot of those profiles, after the slot's series are built.  They run
+-- with search_path = pg_catalog, pg_temp, like every nfpg function: a plugin
+-- names its tables with their schema or sets its own search_path.  Each call
 -- runs in its own subtransaction: a plugin that fails is rolled back, logged
 -- in nfpg.plugin_runs and as a WARNING, and is not retried for that slot;
 -- the other plugins and the rest of the run go on.
@@ -54,11 +56,9 @@ RETURNS text
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	args		oidvector;
 BEGIN
-	SELECT proargtypes INTO args FROM pg_proc WHERE oid = function;
-	IF args::oid[] <> ARRAY['text'::regtype, 'timestamptz'::regtype]::oid[] THEN
+	IF NOT EXISTS (SELECT 1 FROM pg_proc WHERE oid = function AND pronargs = 2
+					  AND proargtypes[0] = 'text'::regtype AND proargtypes[1] = 'timestamptz'::regtype) THEN
 		RAISE EXCEPTION 'plugin function % must take (text, timestamp with time zone)', function
 			USING ERRCODE = 'invalid_function_definition';
 	END IF;
@@ -86,6 +86,9 @@ DECLARE
 	msg			text;
 BEGIN
 	BEGIN
+		IF NOT EXISTS (SELECT 1 FROM pg_proc WHERE oid = function) THEN
+			RAISE EXCEPTION 'the plugin function no longer exists' USING ERRCODE = 'undefined_function';
+		END IF;
 		EXECUTE format('SELECT %s($1, $2)', function::oid::regproc) USING profile, slot;
 	EXCEPTION WHEN OTHERS THEN
 		GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;

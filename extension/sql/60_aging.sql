@@ -22,7 +22,7 @@
 --------------------------------------------------------------------------------
 
 CREATE FUNCTION nfpg.nf_expire(now timestamptz DEFAULT now())
-RETURNS TABLE (partition regclass, lower_bound timestamptz, upper_bound timestamptz,
+RETURNS TABLE (partition text, lower_bound timestamptz, upper_bound timestamptz,
 			   size bigint, reason text)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -57,7 +57,7 @@ BEGIN
 		over_age := s.max_lifetime IS NOT NULL
 					AND p.upper_bound <= now - s.max_lifetime * s.watermark / 100.0;
 		EXIT WHEN NOT (over_size OR over_age);
-		partition := p.relid;
+		partition := p.relid::text;
 		lower_bound := p.lower_bound;
 		upper_bound := p.upper_bound;
 		size := p.bytes;
