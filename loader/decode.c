@@ -191,7 +191,8 @@ exporter_sampling_for(const Exporter *e, bool has_id, uint32_t id)
 
 /*
  * Finish a record and hand it to the caller.  Sampling follows nfcapd: -s -N
- * (default_sampling < 0) overrides, else what the exporter said, else -s N.
+ * (default_sampling < 0) overrides, else what the exporter said, else -s N;
+ * an interval of 1 is no sampling.
  * Addresses are NOT NULL columns: a record without one gets 0.0.0.0 / ::.
  */
 void
@@ -208,11 +209,11 @@ decode_emit(DecodeCtx *c, FlowRec *r)
 		n = (uint32_t) o->default_sampling;
 	r->present &= ~FR_SAMPLING;
 	r->sampling = 0;
-	if (n > 0)
+	if (n > 1)					/* 1 in 1 is unsampled: NULL */
 	{
 		r->sampling = n;
 		r->present |= FR_SAMPLING;
-		if (o->upscale && n > 1)
+		if (o->upscale)
 		{
 			r->packets *= n;
 			r->bytes *= n;
@@ -220,7 +221,7 @@ decode_emit(DecodeCtx *c, FlowRec *r)
 			r->out_bytes *= n;
 		}
 	}
-	c->exp->stats.sampling = n;
+	c->exp->stats.sampling = n > 1 ? n : 0;
 
 	if (r->src_addr.family == 0)
 		r->src_addr.family = r->dst_addr.family ? r->dst_addr.family : 4;

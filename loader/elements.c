@@ -25,6 +25,7 @@
 
 #define PEN_REVERSE		29305
 #define NTP_UNIX_OFFSET	2208988800LL	/* seconds from 1900 to 1970 */
+#define MAX_MS			253402300799999LL	/* 9999-12-31: keeps sums in range */
 
 typedef struct ElemState
 {
@@ -315,7 +316,7 @@ apply_meta(ElemState *s, uint16_t type, size_t n, uint64_t u)
 				if (type <= 151)
 					ms = (int64_t) (u & 0xffffffffu) * 1000;
 				else if (type <= 153)
-					ms = (int64_t) (u & INT64_MAX);
+					ms = u > MAX_MS ? MAX_MS : (int64_t) u;
 				else if (type <= 157)
 				{
 					if (n != 8)
@@ -337,7 +338,7 @@ apply_meta(ElemState *s, uint16_t type, size_t n, uint64_t u)
 				break;
 			}
 		case 160:
-			s->init_ms = (int64_t) (u & INT64_MAX);
+			s->init_ms = u > MAX_MS ? MAX_MS : (int64_t) u;
 			s->has_init = true;
 			break;
 		case 161:

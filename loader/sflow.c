@@ -61,7 +61,7 @@ cur_bytes(Cursor *cu, size_t n)
 	const uint8_t *v = cu->p;
 	size_t		padded = (n + 3) & ~(size_t) 3;
 
-	if (n > cu->left || padded > cu->left)
+	if (cu->bad || n > cu->left || padded > cu->left)
 	{
 		cu->bad = true;
 		return NULL;
@@ -304,7 +304,7 @@ flow_record(Cursor *cu, FlowRec *r, bool *have_packet)
 	const uint8_t *body = cur_bytes(cu, len);
 	Cursor		rc = {body, len, false};
 
-	if (!body)
+	if (!body || cu->bad)
 		return false;
 	if (fmt >> 12)
 		return true;			/* enterprise formats: skipped */
@@ -439,7 +439,7 @@ decode_sflow(DecodeCtx *c, const uint8_t *buf, size_t len, int64_t received_ms)
 		Cursor		sc = {body, slen, false};
 		bool		ok = true;
 
-		if (!body)
+		if (!body || cu.bad)
 		{
 			decode_drop(c, DROP_TRUNCATED);
 			return DECODE_TRUNCATED;
