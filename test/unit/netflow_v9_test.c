@@ -264,6 +264,40 @@ test_data_before_template(void)
 	exporter_table_free(t);
 }
 
+/* Data before its template in one datagram; a refresh that changes the layout. */
+static void
+test_same_datagram_and_refresh(void)
+{
+	static const uint16_t swapped[][2] = {{12, 4}, {8, 4}, {4, 1}, {11, 2}, {2, 4}, {1, 4}, {48, 1}};
+	ExporterTable *t = exporter_table_new(&no_opts);
+	Collect		c = {0};
+	Buf			b;
+	size_t		at;
+
+	v9_header(&b, 2, 0, 1);
+	at = open_set(&b, 301);
+	put_small(&b, 17, 53, 0);
+	close_set(&b, at);
+	at = open_set(&b, 0);
+	tmpl(&b, 301, small_fields, 7);
+	close_set(&b, at);
+	CHECK(feed(t, &b, &c) == DECODE_OK && c.n == 1 && exporter_table_pending(t) == 0,
+		  "data before template, same datagram: %zu", c.n);
+	v9_header(&b, 2, 1, 1);
+	at = open_set(&b, 0);
+	tmpl(&b, 301, swapped, 7);	/* same id, addresses swapped */
+	close_set(&b, at);
+	at = open_set(&b, 301);
+	put_small(&b, 17, 53, 0);
+	close_set(&b, at);
+	feed(t, &b, &c);
+	CHECK(c.n == 2 && c.recs[1].src_addr.addr[3] == 2 && c.recs[1].dst_addr.addr[3] == 1,
+		  "refreshed layout applies");
+	CHECK(drain_sum(t).templates == 1, "still one template");
+	free(c.recs);
+	exporter_table_free(t);
+}
+
 /* The three sampler layouts: #34+#35, #48+#49+#50, #34 alone. */
 static void
 test_sampling(void)
@@ -434,6 +468,7 @@ main(void)
 	test_flowgen();
 	test_all_fields();
 	test_data_before_template();
+	test_same_datagram_and_refresh();
 	test_sampling();
 	test_times_and_sequence();
 	test_malformed();
