@@ -21,7 +21,7 @@
  * Usage (the loader's ingest-time option does exactly this):
  *
  *		uint8_t		key[CRYPTOPAN_KEY_LEN];
- *		CryptoPan  *cp = malloc(sizeof(CryptoPan));	   (128 KiB: not on the stack)
+ *		CryptoPan  *cp = malloc(sizeof(CryptoPan));
  *		int			rc;
  *
  *		rc = cryptopan_parse_key(text, strlen(text), key, NULL);
@@ -44,13 +44,16 @@
  * Speed: the n blocks of one address do not depend on each other, so they
  * are built first and encrypted in one EVP call (AES-NI pipelines them).  The
  * first 16 output bits depend only on the first 15 input bits, so init()
- * precomputes them for all 65536 16-bit prefixes (65535 AES blocks, well
- * under a millisecond with AES-NI): an IPv4 address then costs 16 blocks and
- * an IPv6 address 112.
+ * precomputes them for all 65536 16-bit prefixes (65535 AES blocks, about a
+ * millisecond with AES-NI): an IPv4 address then costs 16 blocks and an IPv6
+ * address 112.  Flow data repeats addresses (exporters, next hops, busy
+ * hosts), so the last results are also kept in a direct-mapped table of
+ * 4096 entries per family, looked up before any AES.
  *
- * Threads: a CryptoPan is read-only after init except for its OpenSSL
- * context, which EVP_EncryptUpdate uses as scratch; use one CryptoPan per
- * thread.
+ * Memory: a CryptoPan is about 300 KiB; allocate it, never on the stack.
+ *
+ * Threads: the OpenSSL context and the table of recent results change on
+ * every call; use one CryptoPan per thread.
  *
  *-------------------------------------------------------------------------
  */
@@ -62,6 +65,7 @@
 
 #define CRYPTOPAN_KEY_LEN	32		/* bytes of a Crypto-PAn key */
 #define CRYPTOPAN_HEAD_BITS 16		/* output bits taken from the prefix table */
+#define CRYPTOPAN_CACHE_BITS 12		/* 4096 recent results kept per family */
 
 /* Results of the functions below; cryptopan_strerror() explains them. */
 typedef enum CryptoPanStatus
@@ -73,13 +77,30 @@ typedef enum CryptoPanStatus
 	CRYPTOPAN_ERR_CRYPTO		/* OpenSSL refused AES-128-ECB */
 } CryptoPanStatus;
 
+/* One remembered result (in -> out) of each family. */
+typedef struct CryptoPanRecent4
+{
+	uint8_t		in[4];
+	uint8_t		out[4];
+} CryptoPanRecent4;
+
+typedef struct CryptoPanRecent6
+{
+	uint8_t		in[16];
+	uint8_t		out[16];
+} CryptoPanRecent6;
+
 /* A prepared key.  Treat the fields as private. */
 typedef struct CryptoPan
 {
 	void	   *evp;			/* EVP_CIPHER_CTX, AES-128-ECB, no padding */
 	uint8_t		pad[16];		/* P = AES_K(key[16..31]) */
+	uint8_t		mask[128][16];	/* mask[i]: the top i bits of a block set */
+	uint8_t		pad_low[128][16];	/* P & ~mask[i] */
 	uint16_t	head[1 << CRYPTOPAN_HEAD_BITS]; /* flip bits 0..15 by top 16
 												 * address bits */
+	CryptoPanRecent4 recent4[1 << CRYPTOPAN_CACHE_BITS];	/* recent results, */
+	CryptoPanRecent6 recent6[1 << CRYPTOPAN_CACHE_BITS];	/* direct-mapped */
 } CryptoPan;
 
 /*
