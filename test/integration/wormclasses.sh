@@ -63,8 +63,8 @@ t_eq "T and C holds most of the cohort in every slot" "t" \
 
 # Related filters: hosts A that sent a real (> 600 bytes) SMB session and
 # then, within 30 minutes, tried RPC (tcp/135) themselves.
-q "CREATE TABLE rel AS SELECT * FROM nfpg.nf_related('tcp and dst port 445 and bytes > 600',
-   'src ip A and tcp and dst port 135', $FROM, $TO, '30 minutes', 'src')" >/dev/null
+q "CREATE TABLE rel AS SELECT * FROM nfpg.nf_related('proto tcp and dst port 445 and bytes > 600',
+   'src ip A and proto tcp and dst port 135', $FROM, $TO, '30 minutes', 'src')" >/dev/null
 t_eq "related: every worm found" "" \
 	"$(q "SELECT string_agg(host(w), ' ') FROM unnest('$WORMS'::inet[]) w WHERE w NOT IN (SELECT host FROM rel)")"
 # The same question asked by hand: nothing more, nothing less.
