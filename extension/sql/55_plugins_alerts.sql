@@ -257,7 +257,7 @@ BEGIN
 		IF a.average_slots IS NULL THEN
 			ref := a.threshold;
 		ELSE
-			SELECT avg(l.value) * (1 + a.threshold / 100) INTO ref FROM nfpg.alert_log l
+			SELECT trim_scale(avg(l.value) * (1 + a.threshold / 100)) INTO ref FROM nfpg.alert_log l
 			 WHERE l.alert = a.alert
 			   AND l.slot >= $2 - a.average_slots * interval '5 minutes' AND l.slot < $2;
 		END IF;
