@@ -35,6 +35,9 @@ CREATE TABLE nfpg.runs (
 	errors				text[] NOT NULL DEFAULT '{}'
 );
 COMMENT ON TABLE nfpg.runs IS 'One row per nf_run(): what it did and what failed';
+COMMENT ON COLUMN nfpg.runs.run IS 'Run number';
+COMMENT ON COLUMN nfpg.runs.started IS 'When the run started';
+COMMENT ON COLUMN nfpg.runs.finished IS 'When the run finished';
 COMMENT ON COLUMN nfpg.runs.run_time IS 'The time the run worked for (its now argument)';
 COMMENT ON COLUMN nfpg.runs.slots IS 'Profile slots built (summed over profiles)';
 COMMENT ON COLUMN nfpg.runs.plugin_failures IS 'Plugin calls that failed';
