@@ -126,3 +126,8 @@ SELECT channel, count(*) FROM nfpg.profile_series WHERE profile = 'all' GROUP BY
 SELECT nfpg.nf_profile_drop('mail');
 SELECT count(*) AS mail_rows FROM nfpg.profile_series WHERE profile = 'mail';
 SELECT count(*) AS mail_slots FROM nfpg.profile_slots WHERE profile = 'mail';
+
+-- The job is created on demand only, and needs pg_cron in this database.
+SELECT count(*) AS cron_installed FROM pg_extension WHERE extname = 'pg_cron';
+SELECT nfpg.nf_schedule();
+SELECT nfpg.nf_unschedule();
