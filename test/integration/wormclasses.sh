@@ -77,6 +77,11 @@ t_eq "related = hand-written self-join" "" \
 				  AND f.first_seen >= a.t1 AND f.first_seen <= a.t1 + interval '30 minutes'))
 		  SELECT string_agg(host(h), ' ') FROM ((SELECT h FROM expect EXCEPT SELECT host FROM rel)
 				 UNION ALL (SELECT host FROM rel EXCEPT SELECT h FROM expect)) d")"
+# The footprint's strength separates them: the worms follow up with many RPC
+# flows, the ordinary clients that happen to use both services with a few.
+t_eq "related with 10+ follow-up flows = exactly the worms" \
+	"$(q "SELECT string_agg(host(w), ' ' ORDER BY w) FROM unnest('$WORMS'::inet[]) w")" \
+	"$(q "SELECT string_agg(host(host), ' ' ORDER BY host) FROM rel WHERE related_flows >= 10")"
 N=$(q "SELECT count(*) FROM rel WHERE host <> ALL ('$WORMS'::inet[])")
 echo "# related: $(q "SELECT count(*) FROM rel") hosts, $N of them not in the worm cohort (ordinary clients using both services)"
 t_ok "related filter ran"
