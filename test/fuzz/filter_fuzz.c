@@ -2,11 +2,11 @@
  * filter_fuzz.c
  *		libFuzzer target for the PostgreSQL-free nfdump filter parser.
  *
- * Build and run (see test/fuzz/README.md):
+ * Build and run: test/fuzz/run_filter.sh [SECONDS], which does
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iextension \
  *     test/fuzz/filter_fuzz.c extension/filter_parse.c -o filter_fuzz
- *   ./filter_fuzz -max_total_time=600 -dict=test/fuzz/filter.dict \
- *     /tmp/filter-corpus test/fuzz/filter_corpus
+ *   ./filter_fuzz -max_total_time=SECONDS -dict=test/fuzz/filter.dict \
+ *     test/fuzz/corpus/filter test/fuzz/seeds/filter
  *
  * Every input must either parse into a tree whose nodes are sane or fail
  * with a message and a position inside the input; nothing may crash, leak
