@@ -85,6 +85,8 @@ GRANT SELECT ON share.flows TO carol;
 SET ROLE carol;
 SELECT count(*) FROM share.flows;
 RESET ROLE;
+-- Nor does the administrator: the view reads recipients as nfpg_share.
+SELECT count(*) FROM share.flows;
 
 -- As the administrator: the raw sources of alice's flows share 19 bits too.
 SELECT masklen(inet_merge(min(src_addr), max(src_addr))) AS shared_source_bits
