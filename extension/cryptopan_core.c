@@ -210,7 +210,7 @@ build_blocks(const CryptoPan *cp, Vec128 a, int from, int to,
  * would make every iteration wait for the previous one's store.
  */
 static uint64_t
-top_bits(const uint8_t (*blk)[AES_BLOCK], int n)
+top_bits(uint8_t (*blk)[AES_BLOCK], int n)
 {
 	uint64_t	bits = 0;
 
