@@ -77,6 +77,8 @@ CONF
 	as_pg psql -qXAt -h "$STATE" -p "$PGPORT" -d postgres -c "SELECT 1 FROM pg_database WHERE datname = 'nfpg'" | grep -q 1 ||
 		as_pg "$PGBIN/createdb" -h "$STATE" -p "$PGPORT" nfpg
 	sql "CREATE EXTENSION IF NOT EXISTS nfpg"
+	# nfdump users type nf_filter(...), not nfpg.nf_filter(...).
+	sql "ALTER DATABASE nfpg SET search_path = \"\$user\", public, nfpg"
 	# The loader logs in as nfpgd: a member of nfpg_loader and nothing more.
 	sql "SELECT 1 FROM pg_roles WHERE rolname = 'nfpgd'" | grep -q 1 ||
 		sql "CREATE ROLE nfpgd LOGIN IN ROLE nfpg_loader"
@@ -93,9 +95,9 @@ start_loader() {
 	fi
 	mkdir -p "$STATE/spool"
 	chown postgres: "$STATE/spool"
-	as_pg sh -c "exec '$TOP/loader/nfpgd' --listen 127.0.0.1:$FLOWPORT \
-		--dsn 'host=$STATE port=$PGPORT dbname=nfpg user=nfpgd application_name=nfpgd' \
-		--spool '$STATE/spool' >'$STATE/nfpgd.log' 2>&1 & echo \$! >'$STATE/nfpgd.pid'"
+	as_pg sh -c "setsid '$TOP/loader/nfpgd' --listen 127.0.0.1:$FLOWPORT --pidfile '$STATE/nfpgd.pid' \
+		--conninfo 'host=$STATE port=$PGPORT dbname=nfpg user=nfpgd application_name=nfpgd' \
+		--spool-dir '$STATE/spool' >'$STATE/nfpgd.log' 2>&1 &"
 	sleep 1
 	loader_running || { cat "$STATE/nfpgd.log"; exit 1; }
 	say "nfpgd listening on 127.0.0.1 UDP $FLOWPORT (log $STATE/nfpgd.log)"
