@@ -52,7 +52,36 @@ typedef struct ExporterStats
 	uint64_t	sequence_failures;
 	uint32_t	templates;
 	uint32_t	sampling;		/* 0: unsampled */
+	uint64_t	counter_samples;	/* sFlow counter samples (delta; not stored as flows) */
 } ExporterStats;
+
+/*
+ * Why input was dropped, finer than DecodeResult: a datagram may lose one
+ * set and keep the others.  Counted since the table was created.
+ */
+typedef enum DecodeDrop
+{
+	DROP_SHORT_HEADER = 0,		/* datagram shorter than its version's header */
+	DROP_TRUNCATED,				/* records or sets running past the datagram's end */
+	DROP_BAD_LENGTH,			/* impossible length: set < 4 bytes, header length < header */
+	DROP_BAD_TEMPLATE,			/* zero or huge field length, too many fields, bad id */
+	DROP_BAD_RECORD,			/* variable-length field running past its set */
+	DROP_NO_TEMPLATE,			/* data set evicted from the pending buffer, template never came */
+	DROP_UNKNOWN_VERSION,
+	DROP_TOO_MANY_EXPORTERS,	/* exporter table full (DECODE_MAX_EXPORTERS) */
+	DROP_TOO_MANY_TEMPLATES,	/* per-exporter template cache full */
+	DROP_BAD_SAMPLE,			/* sFlow sample or flow record with impossible lengths */
+	DROP_NREASONS
+} DecodeDrop;
+
+#define DECODE_MAX_EXPORTERS	8192
+
+/* Events dropped for `why` since the table was created. */
+extern uint64_t exporter_table_dropped(const ExporterTable *t, DecodeDrop why);
+extern const char *decode_drop_name(DecodeDrop why);
+
+/* Data sets waiting for their template, over all exporters (for statistics). */
+extern uint64_t exporter_table_pending(const ExporterTable *t);
 
 extern ExporterTable *exporter_table_new(const DecodeOptions *opts);
 extern void exporter_table_free(ExporterTable *t);
