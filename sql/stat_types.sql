@@ -96,6 +96,15 @@ SELECT * FROM nfpg.nf_summary();
 SELECT flows, records FROM nfpg.nf_summary(NULL, '2024-03-11 09:02:00+00', '2024-03-11 09:04:00+00');
 SELECT sum(flows) FROM nfpg.nf_stat('proto', 'flows', 0, NULL, '2024-03-11 09:02:00+00', '2024-03-11 09:04:00+00');
 
+-- a filter (nf_filter_sql) and the port-scan query.  nfdump on the same flows:
+-- -s srcip/bytes -n 3 'proto tcp and dst port 443': 10.10.21.33 1 328 145632,
+-- 157.240.190.146 1 24 24672, 163.12.208.66 1 18 12726; the port-scan
+-- -A srcip,dstport -s record/packets -n 0 list: 67 records, 90 flows, 95 packets
+SELECT rank, value, flows, packets, bytes FROM nfpg.nf_stat('srcip', 'bytes', 3, 'proto tcp and dst port 443');
+SELECT count(*), sum(flows), sum(packets) FROM nfpg.nf_aggregate('srcip,dstport', 'packets', 0,
+	'not proto icmp and bytes < 100 and bpp < 100 and packets < 5 and not port 80 and not port 53');
+SELECT * FROM nfpg.nf_stat('ip', filter => 'proto tcp and');
+
 -- errors
 SELECT * FROM nfpg.nf_stat('nosuch');
 SELECT * FROM nfpg.nf_stat('ja3');

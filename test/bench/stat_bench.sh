@@ -13,8 +13,8 @@
 # Queries (baselines.md C2): d -s ip/bytes; e -s dstport/flows;
 # f -A srcip4/24,dstip4/24 -s record/bytes -n 15; g the port-scan query
 # -A srcip,dstport -s record/packets with its filter.  Each is timed three
-# ways: nfdump, nfpg (nf_stat / nf_aggregate, or nf_topn_records for g), and
-# the plain PostgreSQL GROUP BY of baselines.md.  Prints the medians and the
+# ways: nfdump, nfpg (nf_stat / nf_aggregate, g with its nfdump filter text),
+# and the plain PostgreSQL GROUP BY of baselines.md.  Prints the medians and the
 # ratios to nfdump; hyperfine's JSON is left in $NFPG_BENCH_DATA/results.
 set -eu
 . "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
@@ -68,7 +68,7 @@ f_nfdump="$NF -A srcip4/24,dstip4/24 -s record/bytes -n 15"
 f_nfpg="$PSQL \"SELECT * FROM nfpg.nf_aggregate('srcip4/24,dstip4/24', 'bytes', 15)\""
 f_plain="$PSQL \"SELECT network(set_masklen(src_addr, CASE family(src_addr) WHEN 4 THEN 24 ELSE 120 END)) s, network(set_masklen(dst_addr, CASE family(dst_addr) WHEN 4 THEN 24 ELSE 120 END)) d, count(*), sum(packets), sum(bytes) FROM nfpg.flows GROUP BY 1, 2 ORDER BY sum(bytes) DESC LIMIT 15\""
 g_nfdump="$NF -A srcip,dstport -s record/packets '$G_FILTER'"
-g_nfpg="$PSQL \"SELECT * FROM unnest((SELECT nfpg.nf_topn_records('A packets 10 src_addr,dst_port', flows, packets, bytes, out_packets, out_bytes, first_seen, last_seen, tcp_flags, src_tos, src_addr, dst_port) FROM nfpg.flows WHERE $G_WHERE))\""
+g_nfpg="$PSQL \"SELECT * FROM nfpg.nf_aggregate('srcip,dstport', 'packets', 10, '$G_FILTER')\""
 g_plain="$PSQL \"SELECT src_addr, dst_port, count(*), sum(packets), sum(bytes) FROM nfpg.flows WHERE $G_WHERE GROUP BY src_addr, dst_port ORDER BY sum(packets) DESC LIMIT 10\""
 Q
 . "$D/queries.sh"

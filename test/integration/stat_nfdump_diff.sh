@@ -86,6 +86,23 @@ SQL
 	done
 done
 
+# filtered statistics: the filter text goes through nf_filter_sql()
+for f in 'proto tcp and dst port 443' 'net 10.20.0.0/16 and not proto udp' 'ipv6 and packets > 5'; do
+	nf -s "srcip/bytes" -n 0 -o csv "$f" >"$W/nf.csv" 2>"$W/nf.err"
+	psql -qXA -F, -t -v f="$f" >"$W/pg.csv" <<'SQL'
+SELECT to_char(first_seen, 'YYYY-MM-DD HH24:MI:SS'), to_char(last_seen, 'YYYY-MM-DD HH24:MI:SS'),
+	to_char(extract(epoch FROM duration), 'FM9999999990.000'),
+	CASE WHEN proto IS NULL THEN 'any' ELSE nfpg.nf_proto_name(proto) END,
+	'"' || value || '"', flows, flows_pct, packets, packets_pct, bytes, bytes_pct, pps, bps, bpp
+FROM nfpg.nf_stat('srcip', 'bytes', 0, :'f')
+SQL
+	if out=$(python3 "$HERE/stat_compare.py" "$W/nf.csv" "$W/pg.csv"); then
+		t_ok "-s srcip/bytes '$f': $out"
+	else
+		t_fail "-s srcip/bytes '$f': $out"
+	fi
+done
+
 # 3. aggregation: the records nfdump prints, sorted (nfdump's order is its hash order)
 agg_check() {	# NAME "nfdump options" "nf_aggregate arguments" FORMAT
 	name=$1 args=$3 fmt=$4
@@ -126,6 +143,10 @@ for b in b B; do
 		diff "$(canon <"$W/nf.txt" >"$W/a"; echo "$W/a")" "$(canon <"$W/pg.txt" >"$W/b"; echo "$W/b")" | head -4
 	fi
 done
+agg_check "port scan: -A srcip,dstport -s record/packets -n 0 + filter" \
+	"-A srcip,dstport -s record/packets -n 0 'not proto icmp and bytes < 100 and bpp < 100 and packets < 5 and not port 80 and not port 53'" \
+	"'srcip,dstport', 'packets', 0, 'not proto icmp and bytes < 100 and bpp < 100 and packets < 5 and not port 80 and not port 53'" \
+	"fmt:%ts %td %sa %dp %pkt %byt %bps %bpp %fl"
 agg_check "-A srcip4/24,dstip4/24 -s record/bytes -n 15" "-A srcip4/24,dstip4/24 -s record/bytes -n 15" \
 	"'srcip4/24,dstip4/24', 'bytes', 15" extended
 
