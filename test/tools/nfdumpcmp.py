@@ -13,8 +13,8 @@ exported with psql COPY ... TO STDOUT (FORMAT csv, HEADER), with the columns
 
 (ICMP as srcport 0, dstport type*256+code) and optionally any of
 
-    dst_tos,in_if,out_if,src_mask,dst_mask,src_as,dst_as,next_hop,direction,
-    fwd_status,exporter,in_src_mac,out_dst_mac,sampling_interval
+    dst_tos,in_if,out_if,src_mask,dst_mask,src_as,dst_as,next_hop,direction,fwd_status,
+    src_vlan,dst_vlan,exporter,in_src_mac,out_dst_mac,in_dst_mac,out_src_mac,sampling_interval
 
 Unlike pcapflowcheck.py, which sums records per 5-tuple, this compares record by record:
 the records of each 5-tuple are sorted on both sides and paired, and every pair must agree
@@ -57,9 +57,13 @@ OPTIONAL = {
     "next_hop": (("ip4_next_hop", "ip6_next_hop"), "0.0.0.0", str),
     "direction": (("direction",), 0, int),
     "fwd_status": (("fwd_status",), 0, int),
+    "src_vlan": (("src_vlan",), 0, int),
+    "dst_vlan": (("dst_vlan",), 0, int),
     "exporter": (("ip4_router", "ip6_router"), "0.0.0.0", str),
     "in_src_mac": (("in_src_mac",), ZERO_MAC, str),
     "out_dst_mac": (("out_dst_mac",), ZERO_MAC, str),
+    "in_dst_mac": (("in_dst_mac",), ZERO_MAC, str),
+    "out_src_mac": (("out_src_mac",), ZERO_MAC, str),
 }
 
 
