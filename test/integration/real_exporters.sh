@@ -29,6 +29,16 @@ for p in softflowd pmacctd fprobe nfcapd sfcapd nfdump; do
 	command -v $p >/dev/null 2>&1 || { t_fail "$p is not installed"; t_done; exit 1; }
 done
 
+# On any exit also stop what the cases started (collectors, tees, pmacctd).
+cases_cleanup() {
+	for f in "${T_DIR:-/nonexistent}"/*/exporter.pid "${T_DIR:-/nonexistent}"/*/tee.pid \
+		"${T_DIR:-/nonexistent}"/*/collector.pid; do
+		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+	done
+	t_cleanup
+}
+trap cases_cleanup EXIT INT TERM
+
 pg_start || { t_fail "cluster start"; t_done; exit 1; }
 pg_loader_role
 NFPORT=$(free_port)
@@ -70,19 +80,19 @@ case_start() {
 		--ready "$D/tee.ready" 2>"$D/tee.log" &
 	echo $! >"$D/tee.pid"
 	for _ in $(seq 100); do
-		[ -e "$D/tee.ready" ] && break
+		[ -e "$D/tee.ready" ] && grep -q "^Startup" "$D/collector.log" && return 0
 		sleep 0.1
 	done
-	sleep 0.3	# let the collector bind its socket
+	t_fail "$1: $3 or udptee.py did not start"
 }
 
-# case_stop NAME: stop the case's tee and collector (the exporter is done);
-# sets $EXPECT_NFDUMP to the number of records nfcapd wrote.
+# case_stop NAME: stop the case's tee and collector once the exporter is done.
 case_stop() {
 	D="$T_DIR/$1"
 	sleep 1
 	kill -TERM "$(cat "$D/tee.pid")" "$(cat "$D/collector.pid")"
 	wait "$(cat "$D/tee.pid")" "$(cat "$D/collector.pid")"
+	rm "$D/tee.pid" "$D/collector.pid"
 }
 
 # case_check NAME EXPECTED_RECORDS "TRUTH_OPTS(nfpg)" "TRUTH_OPTS(nfdump)" "CMP_OPTS"
@@ -228,6 +238,7 @@ for c in nfprobe-v9 nfprobe-ipfix nfprobe-ipfix-timeouts nfprobe-v5; do
 	[ $rc -le 1 ] && grep -q "nfprobe ): Shutting down on user request" "$T_DIR/$c/exporter.log" &&
 		t_ok "$c: pmacctd read the pcap, flushed and exited ($rc)" ||
 		{ t_fail "$c: pmacctd exited $rc"; tail -5 "$T_DIR/$c/exporter.log"; }
+	rm "$T_DIR/$c/exporter.pid"
 	case_stop $c
 done
 
@@ -295,7 +306,7 @@ grep -q "records per matched key: 1x387, 2x8" "$T_DIR/nfprobe-ipfix-timeouts/tru
 	t_ok "nfprobe-ipfix-timeouts: 8 long flows split in 2 records" ||
 	t_fail "nfprobe-ipfix-timeouts: $(grep 'records per' "$T_DIR/nfprobe-ipfix-timeouts/truth-nfpg.txt")"
 
-# sFlow: wait for the poll-timeout flush (a datagram >= 55 s after the first), then SIGINT.
+# sFlow: wait for the poll-timeout flush (a datagram >= 55 s after the first), then stop.
 sflow_flushed() {
 	awk 'NR == 1 { t0 = $1 } END { exit !(NR > 0 && $1 - t0 >= 55) }' "$T_DIR/$1/datagrams.hex"
 }
@@ -313,6 +324,7 @@ for c in sflow sflow-1in10; do
 	sleep 0.2
 	kill -INT "$core"
 	wait "$core"
+	rm "$T_DIR/$c/exporter.pid"
 	case_stop $c
 done
 # One record per packet; frame length = IP length + 14 (Ethernet) + 4 (FCS); times
