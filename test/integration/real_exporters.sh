@@ -320,7 +320,10 @@ for c in sflow sflow-1in10; do
 	sflow_flushed $c && t_ok "$c: sfprobe flushed $(awk 'NR == 1 { t0 = $1 } END { printf "%.1f", $1 - t0 }' \
 		"$T_DIR/$c/datagrams.hex") s after its first datagram" || t_fail "$c: sfprobe did not flush within 120 s"
 	core=$(cat "$T_DIR/$c/exporter.pid")
-	for plugin in $(pgrep -P "$core"); do kill -KILL "$plugin"; done
+	for st in $(grep -l "^PPid:[[:space:]]*$core\$" /proc/[0-9]*/status 2>/dev/null); do
+		plugin=${st#/proc/}
+		kill -KILL "${plugin%/status}"
+	done
 	sleep 0.2
 	kill -INT "$core"
 	wait "$core"
