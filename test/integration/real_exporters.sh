@@ -37,7 +37,8 @@ cases_cleanup() {
 	done
 	t_cleanup
 }
-trap cases_cleanup EXIT INT TERM
+trap cases_cleanup EXIT
+trap 'exit 1' INT TERM
 
 pg_start || { t_fail "cluster start"; t_done; exit 1; }
 pg_loader_role
