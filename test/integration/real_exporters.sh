@@ -8,7 +8,8 @@
 # unprivileged, and export to udptee.py, which forwards every datagram unchanged to nfpgd
 # and to that case's own nfcapd/sfcapd, from a per-case source address 127.0.0.N (so
 # nfpg.flows tells the cases apart by exporter).  For every case:
-#   - record counts: nfpg.flows = nfcapd's file = the expected number, exactly;
+#   - record counts: nfpg.flows = nfcapd's file = the expected number, exactly (for
+#     fprobe and 1:10 sFlow the expected number is nfcapd's: see their comments);
 #   - nfpg.flows against the pcap truth (pcapflowcheck.py with the exporter's known
 #     semantics), including absolute times where the exporter sends them right;
 #   - nfcapd's file against the truth (the reference itself behaves as documented);
