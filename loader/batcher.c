@@ -7,9 +7,14 @@
  * need no locking.  Each datagram is decoded in place in the packet ring;
  * every flow is (optionally anonymized and) encoded straight into the
  * current batch.  A batch is handed to the writers when it holds
- * batch_flows flows or is flush_interval old.  If the writers are behind
- * and the batch queue is full, the batch goes to the spool: decoding never
- * waits for the database.
+ * batch_flows flows or is flush_interval old.
+ *
+ * If the writers are behind and the batch queue is full, the batcher waits
+ * for room only while the packet ring is less than half full: datagrams
+ * (about 46 bytes per flow) are the cheapest place to keep a backlog, and
+ * bzip2 is far slower than COPY, so spooling a healthy but busy database's
+ * backlog would only slow it down.  Past that point batches go to the
+ * spool, so the receiver never has to drop for the database's sake.
  *
  *-------------------------------------------------------------------------
  */
@@ -64,10 +69,15 @@ hand_off(Batcher *bt)
 	Batch	   *b = bt->cur;
 
 	bt->cur = NULL;
-	if (!atomic_load(&bt->d->fast_exit) && ptr_queue_try_push(&bt->d->batches, b))
+	while (!atomic_load(&bt->d->fast_exit))
 	{
-		bt->queue_full_logged = false;
-		return;
+		if (ptr_queue_push_wait(&bt->d->batches, b, 20))
+		{
+			bt->queue_full_logged = false;
+			return;
+		}
+		if (packet_ring_used(&bt->d->ring) > packet_ring_size(&bt->d->ring) / 2)
+			break;
 	}
 	if (!bt->queue_full_logged)
 	{

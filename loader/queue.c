@@ -58,8 +58,7 @@ packet_ring_destroy(PacketRing *r)
 
 /*
  * Find room for a record of reclen bytes; returns its offset or -1.  Called
- * with the lock held.  Only the producer moves head, so the bytes it gets
- * are written after the lock is dropped.
+ * with the lock held.
  */
 static long
 ring_reserve(PacketRing *r, size_t reclen)
@@ -81,36 +80,53 @@ ring_reserve(PacketRing *r, size_t reclen)
 	return (long) r->head;
 }
 
+/*
+ * Append n datagrams in order under one lock (the receiver hands over a
+ * whole recvmmsg batch at once); returns how many fit.  The rest are the
+ * caller's to count as dropped.  Copying under the lock is safe and short:
+ * the consumer only reads records before head.
+ */
+int
+packet_ring_push_many(PacketRing *r, int n, uint8_t *const *data, const uint32_t *len,
+					  const NfAddr *from, int64_t received_ms)
+{
+	int			pushed = 0;
+
+	pthread_mutex_lock(&r->lock);
+	while (pushed < n && !r->closed)
+	{
+		size_t		reclen = ALIGN8(sizeof(Packet) + len[pushed]);
+		long		off = ring_reserve(r, reclen);
+		Packet	   *p;
+
+		if (off < 0)
+			break;
+		p = (Packet *) (r->buf + off);
+		p->len = len[pushed];
+		p->reclen = (uint32_t) reclen;
+		p->received_ms = received_ms;
+		p->from = from[pushed];
+		memcpy(p->data, data[pushed], len[pushed]);
+		r->head = (size_t) off + reclen;
+		if (r->head == r->size)
+			r->head = 0;
+		r->used += reclen;
+		r->packets++;
+		pushed++;
+	}
+	if (pushed)
+		pthread_cond_signal(&r->nonempty);
+	pthread_mutex_unlock(&r->lock);
+	return pushed;
+}
+
 bool
 packet_ring_push(PacketRing *r, const uint8_t *data, uint32_t len,
 				 const NfAddr *from, int64_t received_ms)
 {
-	size_t		reclen = ALIGN8(sizeof(Packet) + len);
-	long		off;
-	Packet	   *p;
+	uint8_t    *d = (uint8_t *) data;
 
-	pthread_mutex_lock(&r->lock);
-	off = r->closed ? -1 : ring_reserve(r, reclen);
-	pthread_mutex_unlock(&r->lock);
-	if (off < 0)
-		return false;
-
-	p = (Packet *) (r->buf + off);
-	p->len = len;
-	p->reclen = (uint32_t) reclen;
-	p->received_ms = received_ms;
-	p->from = *from;
-	memcpy(p->data, data, len);
-
-	pthread_mutex_lock(&r->lock);
-	r->head = (size_t) off + reclen;
-	if (r->head == r->size)
-		r->head = 0;
-	r->used += reclen;
-	r->packets++;
-	pthread_cond_signal(&r->nonempty);
-	pthread_mutex_unlock(&r->lock);
-	return true;
+	return packet_ring_push_many(r, 1, &d, &len, from, received_ms) == 1;
 }
 
 /*
@@ -178,6 +194,12 @@ packet_ring_finished(PacketRing *r)
 }
 
 size_t
+packet_ring_size(PacketRing *r)
+{
+	return r->size;
+}
+
+size_t
 packet_ring_used(PacketRing *r)
 {
 	size_t		used;
@@ -198,6 +220,7 @@ ptr_queue_init(PtrQueue *q, size_t cap)
 	q->cap = cap;
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->nonempty, NULL);
+	pthread_cond_init(&q->nonfull, NULL);
 	return 0;
 }
 
@@ -206,6 +229,7 @@ ptr_queue_destroy(PtrQueue *q)
 {
 	pthread_mutex_destroy(&q->lock);
 	pthread_cond_destroy(&q->nonempty);
+	pthread_cond_destroy(&q->nonfull);
 	free(q->items);
 	q->items = NULL;
 }
@@ -214,9 +238,22 @@ ptr_queue_destroy(PtrQueue *q)
 bool
 ptr_queue_try_push(PtrQueue *q, void *item)
 {
-	bool		ok;
+	return ptr_queue_push_wait(q, item, 0);
+}
 
+/* Append, waiting up to timeout_ms for room; false if still full or closed. */
+bool
+ptr_queue_push_wait(PtrQueue *q, void *item, int timeout_ms)
+{
+	bool		ok;
+	struct timespec deadline;
+
+	if (timeout_ms > 0)
+		deadline_after(&deadline, timeout_ms);
 	pthread_mutex_lock(&q->lock);
+	while (timeout_ms > 0 && q->count == q->cap && !q->closed)
+		if (pthread_cond_timedwait(&q->nonfull, &q->lock, &deadline) == ETIMEDOUT)
+			break;
 	ok = q->count < q->cap && !q->closed;
 	if (ok)
 	{
@@ -248,6 +285,7 @@ ptr_queue_pop(PtrQueue *q, int timeout_ms, bool *closed)
 		item = q->items[q->head];
 		q->head = (q->head + 1) % q->cap;
 		q->count--;
+		pthread_cond_signal(&q->nonfull);
 	}
 	*closed = q->closed && q->count == 0 && item == NULL;
 	pthread_mutex_unlock(&q->lock);
@@ -260,6 +298,7 @@ ptr_queue_close(PtrQueue *q)
 	pthread_mutex_lock(&q->lock);
 	q->closed = true;
 	pthread_cond_broadcast(&q->nonempty);
+	pthread_cond_broadcast(&q->nonfull);
 	pthread_mutex_unlock(&q->lock);
 }
 

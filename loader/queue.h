@@ -47,16 +47,21 @@ extern int	packet_ring_init(PacketRing *r, size_t size);
 extern void packet_ring_destroy(PacketRing *r);
 extern bool packet_ring_push(PacketRing *r, const uint8_t *data, uint32_t len,
 							 const NfAddr *from, int64_t received_ms);
+extern int	packet_ring_push_many(PacketRing *r, int n, uint8_t *const *data,
+								  const uint32_t *len, const NfAddr *from,
+								  int64_t received_ms);
 extern const Packet *packet_ring_peek(PacketRing *r, int timeout_ms);
 extern void packet_ring_release(PacketRing *r, const Packet *p);
 extern void packet_ring_close(PacketRing *r);
 extern bool packet_ring_finished(PacketRing *r);
 extern size_t packet_ring_used(PacketRing *r);
+extern size_t packet_ring_size(PacketRing *r);
 
 typedef struct PtrQueue
 {
 	pthread_mutex_t lock;
 	pthread_cond_t nonempty;
+	pthread_cond_t nonfull;
 	void	  **items;
 	size_t		cap;
 	size_t		head;
@@ -67,6 +72,7 @@ typedef struct PtrQueue
 extern int	ptr_queue_init(PtrQueue *q, size_t cap);
 extern void ptr_queue_destroy(PtrQueue *q);
 extern bool ptr_queue_try_push(PtrQueue *q, void *item);
+extern bool ptr_queue_push_wait(PtrQueue *q, void *item, int timeout_ms);
 extern void *ptr_queue_pop(PtrQueue *q, int timeout_ms, bool *closed);
 extern void ptr_queue_close(PtrQueue *q);
 extern size_t ptr_queue_count(PtrQueue *q);

@@ -257,10 +257,12 @@ note_overflow(Daemon *d, Listener *l, struct msghdr *mh)
 static int
 drain_socket(Daemon *d, Listener *l, RecvBufs *rb)
 {
-	int			n;
-	int64_t		t;
-	uint64_t	bytes = 0,
-				dropped = 0;
+	int			n,
+				pushed;
+	uint64_t	bytes = 0;
+	uint8_t    *data[RECV_BATCH];
+	uint32_t	len[RECV_BATCH];
+	NfAddr		from[RECV_BATCH];
 
 	prepare(rb);
 	n = recvmmsg(l->fd, rb->msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
@@ -270,22 +272,19 @@ drain_socket(Daemon *d, Listener *l, RecvBufs *rb)
 			log_warning("%s: recvmmsg: %s", l->name, strerror(errno));
 		return 0;
 	}
-	t = now_ms();
 	for (int i = 0; i < n; i++)
 	{
-		NfAddr		from;
-		uint32_t	len = rb->msgs[i].msg_len;
-
 		note_overflow(d, l, &rb->msgs[i].msg_hdr);
-		sockaddr_to_nfaddr(&rb->from[i], &from);
-		bytes += len;
-		if (!packet_ring_push(&d->ring, rb->iov[i].iov_base, len, &from, t))
-			dropped++;
+		sockaddr_to_nfaddr(&rb->from[i], &from[i]);
+		data[i] = rb->iov[i].iov_base;
+		len[i] = rb->msgs[i].msg_len;
+		bytes += len[i];
 	}
+	pushed = packet_ring_push_many(&d->ring, n, data, len, from, now_ms());
 	atomic_fetch_add(&d->stats.rx_packets, n);
 	atomic_fetch_add(&d->stats.rx_bytes, bytes);
-	if (dropped)
-		atomic_fetch_add(&d->stats.rx_queue_drops, dropped);
+	if (pushed < n)
+		atomic_fetch_add(&d->stats.rx_queue_drops, n - pushed);
 	return n;
 }
 

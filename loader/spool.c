@@ -23,6 +23,7 @@
  *-------------------------------------------------------------------------
  */
 #include <bzlib.h>
+#include <stdbool.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -131,12 +132,18 @@ set_err(char *err, size_t errlen, const char *what, const char *name)
 	snprintf(err, errlen, "%s %s: %s", what, name, strerror(errno));
 }
 
+/*
+ * Count the files waiting (and delete dot-files left by a crash when
+ * starting).  Also called periodically: an operator may put files back.
+ */
 static int
-count_existing(Spool *s)
+count_existing(Spool *s, bool at_start)
 {
 	DIR		   *d = opendir(s->dir);
 	struct dirent *e;
 	size_t		sl = strlen(SPOOL_SUFFIX);
+	uint64_t	files = 0,
+				bytes = 0;
 
 	if (d == NULL)
 		return -1;
@@ -145,7 +152,7 @@ count_existing(Spool *s)
 		struct stat st;
 		size_t		n = strlen(e->d_name);
 
-		if (strncmp(e->d_name, ".tmp-", 5) == 0)
+		if (at_start && strncmp(e->d_name, ".tmp-", 5) == 0)
 		{
 			unlinkat(s->dirfd, e->d_name, 0);	/* a write cut short by a crash */
 			continue;
@@ -154,12 +161,22 @@ count_existing(Spool *s)
 			continue;
 		if (fstatat(s->dirfd, e->d_name, &st, 0) == 0)
 		{
-			s->files++;
-			s->bytes += st.st_size;
+			files++;
+			bytes += st.st_size;
 		}
 	}
 	closedir(d);
+	pthread_mutex_lock(&s->lock);
+	s->files = files;
+	s->bytes = bytes;
+	pthread_mutex_unlock(&s->lock);
 	return 0;
+}
+
+void
+spool_rescan(Spool *s)
+{
+	count_existing(s, false);
 }
 
 int
@@ -175,7 +192,7 @@ spool_open(Spool *s, const char *dir, char *err, size_t errlen)
 	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY);
 	if (s->dirfd < 0)
 		return set_err(err, errlen, "cannot open spool directory", dir), -1;
-	if (count_existing(s) < 0)
+	if (count_existing(s, true) < 0)
 		return set_err(err, errlen, "cannot read spool directory", dir), -1;
 	return 0;
 }

@@ -42,6 +42,7 @@ extern int	spool_oldest(Spool *s, char *name, size_t len);
 extern Batch *spool_read(Spool *s, const char *name, char *err, size_t errlen);
 extern int	spool_remove(Spool *s, const char *name);
 extern int	spool_quarantine(Spool *s, const char *name);
+extern void spool_rescan(Spool *s);
 extern void spool_usage(Spool *s, uint64_t *files, uint64_t *bytes);
 
 #endif							/* NFPG_SPOOL_H */

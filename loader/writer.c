@@ -65,6 +65,7 @@ typedef struct Writer
 	int64_t		next_connect;	/* monotonic ms */
 	int64_t		next_report;
 	int64_t		next_expire;
+	int64_t		next_rescan;
 	int64_t		ensured[ENSURED_CACHE]; /* hour starts already ensured */
 	int			n_ensured;
 	bool		outage_logged;
@@ -503,6 +504,11 @@ chores(Writer *w, bool final)
 	{
 		report_exporters(w);
 		w->next_report = now + w->set.exporter_interval * 1000;
+	}
+	if (!final && now >= w->next_rescan)
+	{
+		spool_rescan(&w->d->spool);
+		w->next_rescan = now + 5000;
 	}
 	if (!final && now >= w->next_expire)
 	{

@@ -79,6 +79,9 @@ CONF
 	sql "CREATE EXTENSION IF NOT EXISTS nfpg"
 	# nfdump users type nf_filter(...), not nfpg.nf_filter(...).
 	sql "ALTER DATABASE nfpg SET search_path = \"\$user\", public, nfpg"
+	# One pg_cron job keeps partitions, profiles, indexes and aging current.
+	sql "CREATE EXTENSION IF NOT EXISTS pg_cron"
+	sql "SELECT nfpg.nf_schedule()" >/dev/null
 	# The loader logs in as nfpgd: a member of nfpg_loader and nothing more.
 	sql "SELECT 1 FROM pg_roles WHERE rolname = 'nfpgd'" | grep -q 1 ||
 		sql "CREATE ROLE nfpgd LOGIN IN ROLE nfpg_loader"
