@@ -1,0 +1,99 @@
+/*-------------------------------------------------------------------------
+ *
+ * format.h
+ *		nf_format(): nfdump 1.7.1's record output formats, byte for byte.
+ *
+ * format_row.c reads an nfpg.flows row into a FlowRec (absent fields read
+ * as zero, as nfdump prints them); format_token.c renders the tokens of
+ * `-o fmt:` and the csv/pipe layouts; format.c parses format strings and
+ * is the SQL entry point.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef NFPG_FORMAT_H
+#define NFPG_FORMAT_H
+
+#include "postgres.h"
+
+#include "access/htup.h"
+#include "access/tupdesc.h"
+#include "datatype/timestamp.h"
+#include "lib/stringinfo.h"
+
+/* An address as nfdump holds it: family 4 or 6, 16 bytes (IPv4 in 0..3). */
+typedef struct FlowAddr
+{
+	int			family;
+	uint8		bytes[16];
+} FlowAddr;
+
+typedef struct FlowRec
+{
+	TimestampTz first;
+	TimestampTz last;
+	TimestampTz received;
+	int64		pkts, bytes, opkts, obytes, flows;
+	int64		src_as, dst_as, next_as, prev_as, source_id;
+	int64		src_port, dst_port, in_if, out_if, src_vlan, dst_vlan;
+	int64		proto, tcp_flags, src_tos, dst_tos, src_mask, dst_mask;
+	int64		engine_type, engine_id, fwd_status, direction, export_version;
+	FlowAddr	src, dst, next_hop, bgp_next_hop, exporter;
+	uint8		mac[4][6];		/* in_src, out_dst, in_dst, out_src */
+	int64		mpls[10];
+} FlowRec;
+
+/* Tokens of fmt: (reference 5.2); FT_TEXT is literal text. */
+typedef enum FmtToken
+{
+	FT_TEXT,
+	FT_TS, FT_TE, FT_TR, FT_TSR, FT_TER, FT_TRR, FT_TD, FT_TDS, FT_PR,
+	FT_SA, FT_DA, FT_SAP, FT_DAP, FT_GSA, FT_GDA, FT_GSAP, FT_GDAP, FT_SN, FT_DN,
+	FT_SP, FT_DP, FT_IT, FT_IC, FT_NH, FT_NHB, FT_RA, FT_SAS, FT_DAS, FT_NAS, FT_PAS,
+	FT_IN, FT_OUT, FT_INAM, FT_ONAM, FT_PKT, FT_IPKT, FT_OPKT, FT_BYT, FT_IBYT, FT_OBYT,
+	FT_FL, FT_FLG, FT_TOS, FT_STOS, FT_DTOS, FT_DIR, FT_SMK, FT_DMK, FT_FWD, FT_BFD,
+	FT_END, FT_SVLN, FT_DVLN, FT_ISMC, FT_ODMC, FT_IDMC, FT_OSMC, FT_MPLS1, FT_MPLS,
+	FT_BPS, FT_PPS, FT_BPP, FT_ENG, FT_EXP, FT_NFV, FT_CNT, FT_LBL, FT_SC, FT_DC,
+	FT_SLOC, FT_DLOC, FT_CL, FT_SL, FT_AL, FT_IPL, FT_OPL, FT_NBID, FT_NBNAM, FT_JA3,
+	FT_SNI, FT_ODID, FT_OPID, FT_VRF, FT_IVRF, FT_EVRF, FT_IVRFNAM, FT_EVRFNAM, FT_NL,
+	/* NSEL / NEL, always absent in nfpg.flows */
+	FT_NFC, FT_TEVT, FT_EVT, FT_XEVT, FT_SGT, FT_MSEC, FT_IACL, FT_EACL,
+	FT_XSA, FT_XDA, FT_XSP, FT_XDP, FT_XSAP, FT_XDAP, FT_UNAME, FT_NEVT,
+	FT_PBSTART, FT_PBEND, FT_PBSTEP, FT_PBSIZE
+} FmtToken;
+
+typedef struct FmtItem
+{
+	FmtToken	token;
+	int			arg;			/* FT_MPLS1: label index 0..8 */
+	char	   *text;			/* FT_TEXT */
+} FmtItem;
+
+typedef enum FmtKind
+{
+	FMT_TOKENS, FMT_CSV, FMT_PIPE
+} FmtKind;
+
+typedef struct FmtSpec
+{
+	FmtKind		kind;
+	bool		long_v6;		/* -6 / line6...: IPv6 addresses in full */
+	int			nitems;
+	FmtItem    *items;
+} FmtSpec;
+
+/* format_row.c */
+typedef struct FlowCols
+{
+	Oid			typid;
+	int			att[41];
+} FlowCols;
+extern void flow_cols_init(FlowCols *cols, TupleDesc desc);
+extern void flow_rec_read(const FlowCols *cols, TupleDesc desc, HeapTupleHeader row, FlowRec *r);
+
+/* format_token.c */
+extern void fmt_proto_name(int64 proto, char *buf, size_t len);
+extern void fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool long_v6);
+extern void fmt_render_csv(StringInfo out, const FlowRec *r);
+extern void fmt_render_pipe(StringInfo out, const FlowRec *r);
+
+#endif							/* NFPG_FORMAT_H */

@@ -1,0 +1,58 @@
+--------------------------------------------------------------------------------
+-- Loader bookkeeping
+--
+-- nfpgd loads every batch of flows in one transaction together with a call
+-- to loader_batch_claim(batch id).  A batch that is retried -- from the
+-- loader's spool after an outage, or after the loader died between COMMIT
+-- and deleting its spool file -- finds its id already claimed and is
+-- skipped, so every flow is loaded exactly once.  Ids are kept for
+-- batch_log_keep days (the loader calls loader_batches_expire hourly).
+--------------------------------------------------------------------------------
+
+CREATE TABLE nfpg.loader_batches (
+	batch_id			text PRIMARY KEY,
+	flows				bigint NOT NULL,
+	loaded				timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE nfpg.loader_batches IS 'Batches of flows the loader has committed, by id, so a retried batch is never loaded twice';
+COMMENT ON COLUMN nfpg.loader_batches.batch_id IS 'Loader instance name / boot time in ms - batch sequence number';
+COMMENT ON COLUMN nfpg.loader_batches.flows IS 'Rows in the batch';
+COMMENT ON COLUMN nfpg.loader_batches.loaded IS 'When the batch was committed';
+
+-- VOLATILE (it writes) and not STRICT-sensitive: a NULL id is refused by
+-- the primary key.
+CREATE FUNCTION nfpg.loader_batch_claim(batch_id text, flows bigint)
+RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	INSERT INTO nfpg.loader_batches (batch_id, flows) VALUES ($1, $2)
+	ON CONFLICT ON CONSTRAINT loader_batches_pkey DO NOTHING;
+	RETURN FOUND;
+END
+$$;
+COMMENT ON FUNCTION nfpg.loader_batch_claim(text, bigint) IS 'Record a batch id in the current transaction; false if it was already loaded (the loader then skips the batch)';
+
+CREATE FUNCTION nfpg.loader_batches_expire(keep interval)
+RETURNS bigint
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	WITH gone AS (DELETE FROM nfpg.loader_batches WHERE loaded < now() - keep RETURNING 1)
+	SELECT count(*) FROM gone;
+END;
+COMMENT ON FUNCTION nfpg.loader_batches_expire(interval) IS 'Forget loaded batch ids older than keep; returns how many were removed';
+
+REVOKE ALL ON FUNCTION nfpg.loader_batch_claim(text, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION nfpg.loader_batches_expire(interval) FROM PUBLIC;
+
+-- 90_roles.sql creates the roles, but it runs after this file; on a fresh
+-- cluster nfpg_loader must exist before it can be granted anything.
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'nfpg_loader') THEN
+		CREATE ROLE nfpg_loader NOLOGIN;
+	END IF;
+END
+$$;
+GRANT EXECUTE ON FUNCTION nfpg.loader_batch_claim(text, bigint) TO nfpg_loader;
+GRANT EXECUTE ON FUNCTION nfpg.loader_batches_expire(interval) TO nfpg_loader;

@@ -1,0 +1,37 @@
+--------------------------------------------------------------------------------
+-- Output formats: nfdump -o
+--
+-- nf_format(flow, format) renders one flow record exactly as nfdump 1.7.1's
+-- -o line|long|extended|biline|bilong|csv|pipe|fmt:... prints it (format*.c),
+-- so flows and aggregated records read in psql as they read in nfdump:
+--   SELECT nfpg.nf_format(f, 'line') FROM nfpg.flows f WHERE ... ORDER BY first_seen;
+--   SELECT nfpg.nf_format(a, 'extended') FROM nfpg.nf_aggregate('srcip4/24') a;
+-- Times print in the session TimeZone (nfdump prints local time).
+--------------------------------------------------------------------------------
+
+CREATE FUNCTION nfpg.nf_format(flow nfpg.flows, format text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'nf_format'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION nfpg.nf_format(nfpg.flows, text) IS
+'One flow as nfdump -o prints it: line, long, extended, biline, bilong, gline, glong, nsel, nel (add 6 for full IPv6), csv, pipe, or fmt:<%tokens> (STABLE: times follow the session TimeZone)';
+
+CREATE FUNCTION nfpg.nf_format_header(format text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE regexp_replace(format, '6$', '')
+	WHEN 'line' THEN 'Date first seen             Duration     Proto      Src IP Addr:Port          Dst IP Addr:Port   Packets    Bytes Flows'
+	WHEN 'long' THEN 'Date first seen             Duration     Proto      Src IP Addr:Port          Dst IP Addr:Port     Flags Tos  Packets    Bytes Flows'
+	WHEN 'extended' THEN 'Date first seen             Duration     Proto      Src IP Addr:Port          Dst IP Addr:Port     Flags Tos  Packets    Bytes      pps      bps    Bpp Flows'
+	WHEN 'csv' THEN 'ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out,sas,das,smk,dmk,dtos,dir,nh,nhb,svln,dvln,ismc,odmc,idmc,osmc,mpls1,mpls2,mpls3,mpls4,mpls5,mpls6,mpls7,mpls8,mpls9,mpls10,cl,sl,al,ra,eng,exid,tr'
+	END;
+COMMENT ON FUNCTION nfpg.nf_format_header(text) IS 'The header line nfdump prints before records in the line, long, extended and csv formats (NULL for others)';
+
+CREATE FUNCTION nfpg.nf_proto_name(proto integer)
+RETURNS text
+AS 'MODULE_PATHNAME', 'nf_proto_name'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION nfpg.nf_proto_name(integer) IS 'Protocol name as nfdump prints it (TCP, UDP, ICMP, ICMP6, GRE, ...; the number when nfdump has no name)';
+
+GRANT EXECUTE ON FUNCTION nfpg.nf_format(nfpg.flows, text), nfpg.nf_format_header(text),
+	nfpg.nf_proto_name(integer) TO nfpg_reader;

@@ -1,0 +1,192 @@
+--------------------------------------------------------------------------------
+-- The scheduled run (NfSen's nfsend loop): one pg_cron job
+--
+-- nf_run() does, in one transaction, what NfSen does every 5 minutes:
+--   1. premake flows partitions (ensure_partitions);
+--   2. for every profile, build the finished slots not built yet, then run
+--      the profile's plugins and alerts for each of those slots in order;
+--   3. seal finished partitions: nfpg.index_partitions() (20_filter.sql)
+--      builds the host and port indexes of partitions that ended over an
+--      hour ago (if it is missing, the step is skipped and says so);
+--   4. aging: nf_expire() for flows, nf_expire_series() for profile data.
+-- A slot is done when nfpg.profile_slots has it, and plugin runs and alert
+-- evaluations are keyed by slot too, so a late run catches up every missed
+-- slot and a repeated run finds nothing to do.  Two runs never overlap: the
+-- second returns at once.  Each profile and each step runs in its own
+-- subtransaction, so one failure is recorded in nfpg.runs and the rest of
+-- the run goes on.
+--
+-- nf_schedule() creates the pg_cron job; it is not done by CREATE EXTENSION
+-- because pg_cron lives in one database per cluster and must be created
+-- there first.
+--------------------------------------------------------------------------------
+
+CREATE TABLE nfpg.runs (
+	run					bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	started				timestamptz NOT NULL DEFAULT clock_timestamp(),
+	finished			timestamptz,
+	run_time			timestamptz NOT NULL,
+	slots				integer NOT NULL DEFAULT 0,
+	plugin_failures		integer NOT NULL DEFAULT 0,
+	alerts_fired		integer NOT NULL DEFAULT 0,
+	partitions_dropped	integer NOT NULL DEFAULT 0,
+	series_deleted		bigint NOT NULL DEFAULT 0,
+	indexed				text,
+	errors				text[] NOT NULL DEFAULT '{}'
+);
+COMMENT ON TABLE nfpg.runs IS 'One row per nf_run(): what it did and what failed';
+COMMENT ON COLUMN nfpg.runs.run IS 'Run number';
+COMMENT ON COLUMN nfpg.runs.started IS 'When the run started';
+COMMENT ON COLUMN nfpg.runs.finished IS 'When the run finished';
+COMMENT ON COLUMN nfpg.runs.run_time IS 'The time the run worked for (its now argument)';
+COMMENT ON COLUMN nfpg.runs.slots IS 'Profile slots built (summed over profiles)';
+COMMENT ON COLUMN nfpg.runs.plugin_failures IS 'Plugin calls that failed';
+COMMENT ON COLUMN nfpg.runs.alerts_fired IS 'Alerts that fired (and were sent with NOTIFY)';
+COMMENT ON COLUMN nfpg.runs.partitions_dropped IS 'Flows partitions dropped by aging';
+COMMENT ON COLUMN nfpg.runs.series_deleted IS 'Profile series rows deleted by series aging';
+COMMENT ON COLUMN nfpg.runs.indexed IS 'Outcome of the partition index step: how many partitions were indexed, or why it was skipped';
+COMMENT ON COLUMN nfpg.runs.errors IS 'Errors of steps that failed and were skipped (profile build, index, aging)';
+
+-- One profile's pending slots: build, then plugins and alerts slot by slot.
+CREATE FUNCTION nfpg.nf_profile_update(profile text, now timestamptz DEFAULT now(),
+									   OUT slots integer, OUT plugin_failures integer,
+									   OUT alerts_fired integer)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	pending		timestamptz[] := nfpg.nf_profile_pending(profile, now);
+	s			timestamptz;
+BEGIN
+	slots := nfpg.nf_profile_build_slots(profile, pending);
+	plugin_failures := 0;
+	alerts_fired := 0;
+	FOREACH s IN ARRAY pending LOOP
+		plugin_failures := plugin_failures + nfpg.nf_plugins_run(profile, s);
+		alerts_fired := alerts_fired + nfpg.nf_alerts_run(profile, s);
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION nfpg.nf_profile_update(text, timestamptz) IS 'Build a profile''s finished slots not built yet and run its plugins and alerts for each';
+
+CREATE FUNCTION nfpg.nf_run(now timestamptz DEFAULT now())
+RETURNS nfpg.runs
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r			nfpg.runs;
+	p			record;
+	u			record;
+	n			integer;
+	msg			text;
+BEGIN
+	r.run_time := now;
+	r.started := clock_timestamp();
+	r.slots := 0;
+	r.plugin_failures := 0;
+	r.alerts_fired := 0;
+	r.partitions_dropped := 0;
+	r.series_deleted := 0;
+	r.errors := '{}';
+	IF NOT pg_try_advisory_xact_lock('nfpg.profiles'::regclass::oid::bigint) THEN
+		r.errors := ARRAY['another nf_run was active; nothing done'];
+		RETURN r;
+	END IF;
+
+	-- 1. Partitions ahead of the data.
+	BEGIN
+		PERFORM nfpg.ensure_partitions(now);
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+		r.errors := r.errors || ('partitions: ' || msg);
+	END;
+
+	-- 2. Profiles, their plugins and alerts.
+	FOR p IN SELECT x.profile FROM nfpg.profiles x ORDER BY x.profile LOOP
+		BEGIN
+			u := nfpg.nf_profile_update(p.profile, now);
+			r.slots := r.slots + u.slots;
+			r.plugin_failures := r.plugin_failures + u.plugin_failures;
+			r.alerts_fired := r.alerts_fired + u.alerts_fired;
+		EXCEPTION WHEN OTHERS THEN
+			GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+			RAISE WARNING 'profile "%" not updated: %', p.profile, msg;
+			r.errors := r.errors || format('profile %s: %s', p.profile, msg);
+		END;
+	END LOOP;
+
+	-- 3. Seal finished partitions.
+	IF to_regproc('nfpg.index_partitions') IS NULL THEN
+		r.indexed := 'skipped: nfpg.index_partitions() not installed';
+	ELSE
+		BEGIN
+			EXECUTE 'SELECT nfpg.index_partitions()' INTO n;
+			r.indexed := format('ok: %s partitions indexed', n);
+		EXCEPTION WHEN OTHERS THEN
+			GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+			r.indexed := 'failed';
+			r.errors := r.errors || ('index: ' || msg);
+		END;
+	END IF;
+
+	-- 4. Aging.
+	BEGIN
+		SELECT count(*) INTO r.partitions_dropped FROM nfpg.nf_expire(now);
+		r.series_deleted := nfpg.nf_expire_series(now);
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+		r.errors := r.errors || ('aging: ' || msg);
+	END;
+
+	r.finished := clock_timestamp();
+	INSERT INTO nfpg.runs (started, finished, run_time, slots, plugin_failures, alerts_fired,
+						   partitions_dropped, series_deleted, indexed, errors)
+	VALUES (r.started, r.finished, r.run_time, r.slots, r.plugin_failures, r.alerts_fired,
+			r.partitions_dropped, r.series_deleted, r.indexed, r.errors)
+	RETURNING run INTO r.run;
+	RETURN r;
+END
+$$;
+COMMENT ON FUNCTION nfpg.nf_run(timestamptz) IS 'The scheduled job: update continuous and pending historical profiles, run plugins and alerts, index finished partitions, apply aging; each slot once';
+
+CREATE FUNCTION nfpg.nf_schedule(schedule text DEFAULT '*/5 * * * *')
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	job			bigint;
+BEGIN
+	IF to_regnamespace('cron') IS NULL THEN
+		RAISE EXCEPTION 'pg_cron is not installed in this database'
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'Preload pg_cron (shared_preload_libraries), set cron.database_name to this database, then CREATE EXTENSION pg_cron.';
+	END IF;
+	EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job USING 'nfpg', schedule, 'SELECT nfpg.nf_run()';
+	RETURN job;
+END
+$$;
+COMMENT ON FUNCTION nfpg.nf_schedule(text) IS 'Create (or change) the one pg_cron job "nfpg" that runs nf_run(); default every 5 minutes';
+
+CREATE FUNCTION nfpg.nf_unschedule()
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	gone		boolean := false;
+BEGIN
+	IF to_regnamespace('cron') IS NOT NULL THEN
+		EXECUTE 'SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = $1 AND username = current_user'
+		INTO gone USING 'nfpg';
+	END IF;
+	RETURN coalesce(gone, false);
+END
+$$;
+COMMENT ON FUNCTION nfpg.nf_unschedule() IS 'Remove the pg_cron job created by nf_schedule(); false when there was none';
+
+REVOKE ALL ON FUNCTION nfpg.nf_profile_update(text, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION nfpg.nf_run(timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION nfpg.nf_schedule(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION nfpg.nf_unschedule() FROM PUBLIC;

@@ -1,0 +1,302 @@
+/*-------------------------------------------------------------------------
+ *
+ * stat_agg.c
+ *		SQL interface of the statistics aggregates nfpg.nf_topn() and
+ *		nfpg.nf_topn_records(): transition, combine, serialize, deserialize.
+ *		The final functions are in stat_final.c.
+ *
+ * Transition arguments (after the state):
+ *		1 spec text, 2 flows int, 3 packets, 4 bytes, 5 out_packets,
+ *		6 out_bytes bigint, 7 first, 8 last timestamptz, 9 tcp_flags,
+ *		10 tos smallint, 11... VARIADIC "any" keys.
+ * NULL counters count as 0 and a NULL or zero flow count as 1, as nfdump
+ * reads absent fields.  The specification is read once, on the first row
+ * of a group; it is part of the serialized state, so partial states built
+ * in parallel workers carry it to the leader.
+ *
+ * Serialized state (bytea), all in native byte order (workers and leader
+ * share one machine):
+ *		uint8 version, int32 spec length, spec text, int32 key count,
+ *		Oid key types[key count], int64 totals x4, TimestampTz first, last,
+ *		uint64 entry count, then the entries as stored (entsize bytes each).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "stat.h"
+
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#define FIRST_KEY_ARG	11
+
+PG_FUNCTION_INFO_V1(nf_topn_trans);
+PG_FUNCTION_INFO_V1(nf_topn_combine);
+PG_FUNCTION_INFO_V1(nf_topn_serial);
+PG_FUNCTION_INFO_V1(nf_topn_deserial);
+
+static MemoryContext
+agg_context(FunctionCallInfo fcinfo, const char *fn)
+{
+	MemoryContext cxt;
+
+	if (!AggCheckCallContext(fcinfo, &cxt))
+		elog(ERROR, "%s called in non-aggregate context", fn);
+	return cxt;
+}
+
+static StatState *
+init_state(FunctionCallInfo fcinfo, MemoryContext cxt)
+{
+	StatSpec	spec;
+	Oid			types[2 * STAT_MAX_KEYS];
+	int			nargs = PG_NARGS() - FIRST_KEY_ARG;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("nf_topn: the specification must not be NULL")));
+	if (nargs < 1 || nargs > 2 * STAT_MAX_KEYS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("nf_topn: between 1 and %d keys are needed", STAT_MAX_KEYS)));
+	for (int i = 0; i < nargs; i++)
+		types[i] = get_fn_expr_argtype(fcinfo->flinfo, FIRST_KEY_ARG + i);
+	stat_spec_parse(&spec, text_to_cstring(PG_GETARG_TEXT_PP(1)), nargs, types);
+	return stat_state_create(cxt, &spec);
+}
+
+static int64
+arg_int(FunctionCallInfo fcinfo, int n, bool wide)
+{
+	if (PG_ARGISNULL(n))
+		return 0;
+	return wide ? PG_GETARG_INT64(n) : PG_GETARG_INT32(n);
+}
+
+static void
+read_record(FunctionCallInfo fcinfo, StatRecord *r)
+{
+	r->flows = Max(arg_int(fcinfo, 2, false), 1);
+	r->pkts = arg_int(fcinfo, 3, true);
+	r->bytes = arg_int(fcinfo, 4, true);
+	r->opkts = arg_int(fcinfo, 5, true);
+	r->obytes = arg_int(fcinfo, 6, true);
+	r->first = PG_ARGISNULL(7) ? DT_NOEND : PG_GETARG_TIMESTAMPTZ(7);
+	r->last = PG_ARGISNULL(8) ? DT_NOBEGIN : PG_GETARG_TIMESTAMPTZ(8);
+	r->flags = PG_ARGISNULL(9) ? 0 : (uint8) PG_GETARG_INT16(9);
+	r->tos = PG_ARGISNULL(10) ? 0 : (uint8) PG_GETARG_INT16(10);
+}
+
+/*
+ * -b: TCP and UDP records are keyed by the smaller of (src, sport) and
+ * (dst, dport), so both directions of a connection meet in one bucket;
+ * returns true when the record runs against that canonical order.
+ */
+static bool
+canonical_bidir(const StatSpec *spec, char *key)
+{
+	const StatKeyDef *k = spec->keys;
+	char		swapped[STAT_MAX_KEYS * 32];
+	int64		proto;
+
+	memcpy(&proto, key + k[4].offset + 1, 8);
+	if (proto != 6 && proto != 17)
+		return false;
+	memcpy(swapped, key, spec->keylen);
+	memcpy(swapped + k[0].offset, key + k[1].offset, k[0].width);
+	memcpy(swapped + k[1].offset, key + k[0].offset, k[0].width);
+	memcpy(swapped + k[2].offset, key + k[3].offset, k[2].width);
+	memcpy(swapped + k[3].offset, key + k[2].offset, k[2].width);
+	if (memcmp(swapped, key, spec->keylen) >= 0)
+		return false;
+	memcpy(key, swapped, spec->keylen);
+	return true;
+}
+
+Datum
+nf_topn_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = agg_context(fcinfo, "nf_topn_trans");
+	StatState  *st;
+	StatRecord	r;
+	char		key[STAT_MAX_KEYS * 32];
+
+	st = PG_ARGISNULL(0) ? init_state(fcinfo, cxt) : (StatState *) PG_GETARG_POINTER(0);
+	read_record(fcinfo, &r);
+
+	st->t_records++;
+	st->t_flows += r.flows;
+	st->t_pkts += r.pkts + r.opkts;
+	st->t_bytes += r.bytes + r.obytes;
+	st->t_first = Min(st->t_first, r.first);
+	st->t_last = Max(st->t_last, r.last);
+
+	stat_encode_key(&st->spec, key, fcinfo, FIRST_KEY_ARG);
+	switch (st->spec.mode)
+	{
+		case STAT_TWO:
+			stat_add(st, key, &r, false);
+			stat_encode_key(&st->spec, key, fcinfo, FIRST_KEY_ARG + st->spec.nkeys);
+			stat_add(st, key, &r, false);
+			break;
+		case STAT_BIDIR:
+		case STAT_BIDIR_GUESS:
+			{
+				bool		rev = canonical_bidir(&st->spec, key);
+
+				stat_add(st, key, &r, rev);
+				break;
+			}
+		default:
+			stat_add(st, key, &r, false);
+			break;
+	}
+	PG_RETURN_POINTER(st);
+}
+
+Datum
+nf_topn_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = agg_context(fcinfo, "nf_topn_combine");
+	StatState  *a = PG_ARGISNULL(0) ? NULL : (StatState *) PG_GETARG_POINTER(0);
+	StatState  *b = PG_ARGISNULL(1) ? NULL : (StatState *) PG_GETARG_POINTER(1);
+
+	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(a);
+	}
+	if (a == NULL)
+		a = stat_state_create(cxt, &b->spec);
+	stat_merge(a, b);
+	PG_RETURN_POINTER(a);
+}
+
+/* Append-only writer over a preallocated bytea. */
+typedef struct Writer
+{
+	char	   *p;
+} Writer;
+
+static void
+put(Writer *w, const void *src, Size len)
+{
+	memcpy(w->p, src, len);
+	w->p += len;
+}
+
+Datum
+nf_topn_serial(PG_FUNCTION_ARGS)
+{
+	StatState  *st;
+	int32		speclen;
+	int32		nkeys;
+	Size		size;
+	bytea	   *out;
+	Writer		w;
+	uint8		version = STAT_STATE_VERSION;
+
+	agg_context(fcinfo, "nf_topn_serial");
+	st = (StatState *) PG_GETARG_POINTER(0);
+	speclen = strlen(st->spec.text);
+	nkeys = st->spec.nkeys;
+	size = VARHDRSZ + 1 + 4 + speclen + 4 + nkeys * sizeof(Oid) +
+		4 * sizeof(int64) + 2 * sizeof(TimestampTz) + 8 + st->nentries * st->entsize;
+	if (size > MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("nf_topn: a partial state of " UINT64_FORMAT " groups is too large to pass between parallel workers",
+						st->nentries),
+				 errhint("SET max_parallel_workers_per_gather = 0 for this query, or group more coarsely.")));
+	out = palloc(size);
+	SET_VARSIZE(out, size);
+	w.p = VARDATA(out);
+	put(&w, &version, 1);
+	put(&w, &speclen, 4);
+	put(&w, st->spec.text, speclen);
+	put(&w, &nkeys, 4);
+	for (int i = 0; i < nkeys; i++)
+		put(&w, &st->spec.keys[i].type, sizeof(Oid));
+	put(&w, &st->t_records, 8);
+	put(&w, &st->t_flows, 8);
+	put(&w, &st->t_pkts, 8);
+	put(&w, &st->t_bytes, 8);
+	put(&w, &st->t_first, sizeof(TimestampTz));
+	put(&w, &st->t_last, sizeof(TimestampTz));
+	put(&w, &st->nentries, 8);
+	put(&w, st->entries, st->nentries * st->entsize);
+	PG_RETURN_BYTEA_P(out);
+}
+
+static void
+get(const char **p, void *dst, Size len)
+{
+	memcpy(dst, *p, len);
+	*p += len;
+}
+
+Datum
+nf_topn_deserial(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = agg_context(fcinfo, "nf_topn_deserial");
+	bytea	   *in = PG_GETARG_BYTEA_PP(0);
+	const char *p = VARDATA_ANY(in);
+	uint8		version;
+	int32		speclen;
+	int32		nkeys;
+	char	   *spectext;
+	Oid			types[2 * STAT_MAX_KEYS];
+	StatSpec	spec;
+	StatState  *st;
+	uint64		n;
+
+	get(&p, &version, 1);
+	if (version != STAT_STATE_VERSION)
+		elog(ERROR, "nf_topn: serialized state version %d, expected %d",
+			 version, STAT_STATE_VERSION);
+	get(&p, &speclen, 4);
+	spectext = pnstrdup(p, speclen);
+	p += speclen;
+	get(&p, &nkeys, 4);
+	if (nkeys < 1 || nkeys > STAT_MAX_KEYS)
+		elog(ERROR, "nf_topn: corrupt serialized state");
+	for (int i = 0; i < nkeys; i++)
+		get(&p, &types[i], sizeof(Oid));
+	/* a two-sided spec names both halves, with equal types */
+	if (strncmp(spectext, "stat2 ", 6) == 0)
+		memcpy(types + nkeys, types, nkeys * sizeof(Oid));
+	stat_spec_parse(&spec, spectext, strncmp(spectext, "stat2 ", 6) == 0 ? 2 * nkeys : nkeys, types);
+	st = stat_state_create(cxt, &spec);
+	get(&p, &st->t_records, 8);
+	get(&p, &st->t_flows, 8);
+	get(&p, &st->t_pkts, 8);
+	get(&p, &st->t_bytes, 8);
+	get(&p, &st->t_first, sizeof(TimestampTz));
+	get(&p, &st->t_last, sizeof(TimestampTz));
+	get(&p, &n, 8);
+
+	/* the entries are distinct: copy them and rebuild the slots */
+	st->maxentries = Max(n, 1);
+	pfree(st->entries);
+	st->entries = MemoryContextAllocHuge(cxt, st->maxentries * st->entsize);
+	memcpy(st->entries, p, n * st->entsize);
+	st->nentries = n;
+	while (st->nslots < 2 * n)
+		st->nslots *= 2;
+	pfree(st->slots);
+	st->slots = MemoryContextAllocExtended(cxt, st->nslots * sizeof(StatSlot),
+										   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	for (uint64 i = 0; i < n; i++)
+	{
+		uint32		h = STAT_ENTRY(st, i)->hash;
+		uint64		j;
+
+		for (j = h & (st->nslots - 1); st->slots[j].index; j = (j + 1) & (st->nslots - 1))
+			;
+		st->slots[j].hash = h;
+		st->slots[j].index = i + 1;
+	}
+	PG_RETURN_POINTER(st);
+}

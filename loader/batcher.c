@@ -1,0 +1,165 @@
+/*-------------------------------------------------------------------------
+ *
+ * batcher.c
+ *		The decoding thread: datagrams in, batches of COPY rows out.
+ *
+ * It owns the decoders' ExporterTable, so templates and sequence numbers
+ * need no locking.  Each datagram is decoded in place in the packet ring;
+ * every flow is (optionally anonymized and) encoded straight into the
+ * current batch.  A batch is handed to the writers when it holds
+ * batch_flows flows or is flush_interval old.
+ *
+ * If the writers are behind and the batch queue is full, the batcher waits
+ * for room only while the packet ring is less than half full: datagrams
+ * (about 46 bytes per flow) are the cheapest place to keep a backlog, and
+ * bzip2 is far slower than COPY, so spooling a healthy but busy database's
+ * backlog would only slow it down.  Past that point batches go to the
+ * spool, so the receiver never has to drop for the database's sake.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "anonymize.h"
+#include "daemon.h"
+#include "log.h"
+
+/* A row is about 330 bytes in binary COPY form. */
+#define ROW_ESTIMATE	330
+
+typedef struct Batcher
+{
+	Daemon	   *d;
+	Settings	set;
+	Batch	   *cur;
+	uint64_t	seq;
+	uint64_t	flows;			/* decoded, not yet added to the shared counter */
+	bool		queue_full_logged;
+} Batcher;
+
+static void
+emit_flow(void *arg, const FlowRec *rec)
+{
+	Batcher    *bt = arg;
+
+	if (bt->cur == NULL)
+	{
+		size_t		cap = (size_t) bt->set.batch_flows * ROW_ESTIMATE;
+
+		bt->cur = batch_new(bt->d->instance, bt->d->boot_ms, bt->seq++,
+							cap > (64u << 20) ? (64u << 20) : cap);
+		bt->cur->created_ms = mono_ms();
+	}
+	if (bt->d->anonymizer)
+	{
+		FlowRec		anon = *rec;
+
+		anonymize_flow(bt->d->anonymizer, &anon);
+		batch_add(bt->cur, &anon);
+	}
+	else
+		batch_add(bt->cur, rec);
+	bt->flows++;
+}
+
+static void
+hand_off(Batcher *bt)
+{
+	Batch	   *b = bt->cur;
+
+	bt->cur = NULL;
+	while (!atomic_load(&bt->d->fast_exit))
+	{
+		if (ptr_queue_push_wait(&bt->d->batches, b, 20))
+		{
+			bt->queue_full_logged = false;
+			return;
+		}
+		if (packet_ring_used(&bt->d->ring) > packet_ring_size(&bt->d->ring) / 2)
+			break;
+	}
+	if (!bt->queue_full_logged)
+	{
+		log_warning("writers are behind (batch queue full): spooling batches");
+		bt->queue_full_logged = true;
+	}
+	spool_batch(bt->d, b);
+}
+
+static void
+report_exporter(void *arg, const ExporterStats *s)
+{
+	exporter_reports_add(&((Daemon *) arg)->reports, s);
+}
+
+static void
+decode_one(Batcher *bt, ExporterTable *table, const Packet *p)
+{
+	DecodeResult r = decode_datagram(table, p->data, p->len, &p->from, p->received_ms,
+									 emit_flow, bt);
+
+	if (r != DECODE_OK)
+		atomic_fetch_add(&bt->d->stats.rejected, 1);
+	if (bt->cur && bt->cur->rows.rows >= (uint64_t) bt->set.batch_flows)
+		hand_off(bt);
+}
+
+void *
+batcher_main(void *arg)
+{
+	Batcher		bt = {.d = arg};
+	Daemon	   *d = bt.d;
+	DecodeOptions opts = {0};
+	ExporterTable *table;
+	int64_t		next_settings = 0,
+				next_drain;
+
+	pthread_mutex_lock(&d->cfg_lock);
+	opts.upscale = d->cfg.sampling_upscale;
+	opts.default_sampling = d->cfg.default_sampling;
+	pthread_mutex_unlock(&d->cfg_lock);
+	table = exporter_table_new(&opts);
+	daemon_settings(d, &bt.set);
+	next_drain = mono_ms() + bt.set.exporter_interval * 1000;
+
+	for (;;)
+	{
+		const Packet *p = packet_ring_peek(&d->ring, 50);
+		int64_t		now = mono_ms();
+
+		if (p)
+		{
+			decode_one(&bt, table, p);
+			packet_ring_release(&d->ring, p);
+		}
+		if (bt.flows && (p == NULL || bt.flows >= 4096))
+		{
+			atomic_fetch_add(&d->stats.flows, bt.flows);
+			bt.flows = 0;
+		}
+		if (bt.cur && now - bt.cur->created_ms >= bt.set.flush_interval_ms)
+			hand_off(&bt);
+		if (now >= next_drain)
+		{
+			exporter_table_drain(table, report_exporter, d);
+			next_drain = now + bt.set.exporter_interval * 1000;
+		}
+		if (now >= next_settings)
+		{
+			daemon_settings(d, &bt.set);
+			next_settings = now + 1000;
+		}
+		if (p == NULL && packet_ring_finished(&d->ring))
+			break;
+	}
+
+	/* Stopping: the ring is empty and closed; flush what is left. */
+	atomic_fetch_add(&d->stats.flows, bt.flows);
+	if (bt.cur)
+		hand_off(&bt);
+	exporter_table_drain(table, report_exporter, d);
+	exporter_table_free(table);
+	ptr_queue_close(&d->batches);
+	return NULL;
+}

@@ -1,0 +1,97 @@
+#!/bin/sh
+# test/bench/ingest_bench.sh: ingest throughput, nfpgd next to nfcapd.
+#
+#   sh test/bench/ingest_bench.sh            (as an unprivileged user, extension installed)
+#
+# One flowgen NetFlow v9 stream (4 exporters) is written to a pcap once and
+# replayed with udpreplay (sendmmsg, paced) at increasing rates, each time
+# into a fresh nfcapd (-B 4 MiB) and into nfpgd (rcvbuf 4 MiB) loading a
+# private PostgreSQL cluster.  For each rate it prints what each collector
+# stored; at the end, the highest rate each received with zero loss and the
+# flows per second that reached the table (sent -> last row committed).
+# Rate 0 is "as fast as udpreplay can send".
+#
+# Environment: NFPG_BENCH_COUNT (flows, default 1000000), NFPG_BENCH_RATES
+# (default "250000 500000 1000000 1400000 2000000 0"), NFPG_BENCH_WRITERS
+# (nfpgd writers, default 2), NFPG_BENCH_DIR (pcap cache, default
+# test/bench/data).  The cluster runs with lib.sh's settings (fsync off).
+set -u
+. "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
+
+N=${NFPG_BENCH_COUNT:-1000000}
+RATES=${NFPG_BENCH_RATES:-"250000 500000 1000000 1400000 2000000 0"}
+WRITERS=${NFPG_BENCH_WRITERS:-2}
+DATA=${NFPG_BENCH_DIR:-$NFPG_TOP/test/bench/data}
+PCAP=$DATA/v9_$N.pcap
+mkdir -p "$DATA"
+[ -s "$PCAP" ] || $FLOWGEN --count "$N" --seed 3 --format v9 --exporters 4 --pcap "$PCAP" -q
+REPLAY=$DATA/udpreplay
+[ -x "$REPLAY" ] || cc -O2 -o "$REPLAY" "$NFPG_TOP/test/tools/udpreplay.c"
+
+pg_start >/dev/null || { echo "cannot start PostgreSQL"; exit 1; }
+pg_loader_role
+q "ALTER SYSTEM SET shared_buffers = '1GB'" >/dev/null
+q "ALTER SYSTEM SET max_wal_size = '8GB'" >/dev/null
+"$PGBIN/pg_ctl" -D "$T_DIR/data" -w restart >/dev/null
+q "SELECT nfpg.ensure_partitions('2024-03-11 09:00+00', '2024-03-11 10:00+00')" >/dev/null
+
+RESULTS=$T_DIR/results
+: >"$RESULTS"
+
+nfcapd_trial() {	# nfcapd_trial RATE: prints flows stored
+	dir=$T_DIR/nfcapd.$1; rm -rf "$dir"; mkdir -p "$dir"
+	port=$(free_port)
+	nfcapd -w "$dir" -p "$port" -b 127.0.0.1 -B 4194304 -t 3600 >"$dir.log" 2>&1 & npid=$!
+	sleep 1
+	"$REPLAY" "$PCAP" 127.0.0.1 "$port" "$1" >"$dir.replay" 2>&1
+	sleep 2; kill "$npid"; wait "$npid" 2>/dev/null
+	nfdump -R "$dir" -I 2>/dev/null | awk '/^Flows:/ {print $2; exit}'
+}
+
+loaded() { q "SELECT coalesce(sum(flows), 0) FROM nfpg.loader_batches"; }
+
+nfpgd_trial() {	# nfpgd_trial RATE: prints "stored seconds-to-table dropped"
+	q "TRUNCATE nfpg.flows, nfpg.loader_batches" >/dev/null
+	spool=$T_DIR/spool.$1; rm -rf "$spool"
+	port=$(free_port)
+	"$NFPGD" -l "127.0.0.1:$port" -s "$spool" -B 4M -o writers="$WRITERS" -o stats_interval=0 \
+		-d "host=$PGHOST port=$PGPORT dbname=nfpg user=nfpgd" 2>"$T_DIR/nfpgd.$1.log" & lpid=$!
+	sleep 1
+	t0=$(date +%s.%N)
+	"$REPLAY" "$PCAP" 127.0.0.1 "$port" "$1" >"$T_DIR/nfpgd.$1.replay" 2>&1
+	# Until every flow is in, or nothing moved for 10 s.
+	last=-1; still=0; n=0
+	while [ "$still" -lt 40 ]; do
+		n=$(loaded)
+		[ "$n" -ge "$N" ] && break
+		if [ "$n" = "$last" ]; then still=$((still + 1)); else still=0; last=$n; fi
+		sleep 0.25
+	done
+	t1=$(date +%s.%N)
+	kill "$lpid"; wait "$lpid"
+	drops=$(sed -n 's/.* \([0-9]*\) dropped datagrams.*/\1/p' "$T_DIR/nfpgd.$1.log")
+	echo "$(loaded) $(echo "$t1 - $t0" | bc) ${drops:-?}"
+}
+
+printf "%-9s %-10s | %-12s %-10s | %-12s %-9s %-9s %-12s\n" "rate" "sent/s" "nfcapd" "loss" \
+	"nfpgd rows" "loss" "drops" "to table/s"
+for rate in $RATES; do
+	c=$(nfcapd_trial "$rate")
+	set -- $(nfpgd_trial "$rate")
+	p=$1 secs=$2 drops=$3
+	sent=$(sed -n 's/.*(\([0-9]*\) flows\/s).*/\1/p' "$T_DIR/nfpgd.$rate.replay")
+	tps=$(echo "$p / $secs" | bc)
+	printf "%-9s %-10s | %-12s %-10s | %-12s %-9s %-9s %-12s\n" "$rate" "${sent:-?}" "$c" \
+		"$((N - ${c:-0}))" "$p" "$((N - p))" "$drops" "$tps"
+	echo "$rate $c $p $tps" >>"$RESULTS"
+done
+awk -v n="$N" '
+	$2 == n && $1 > cz && $1 != 0 { cz = $1 } $2 == n && $1 == 0 { cu = 1 }
+	$3 == n && $1 > pz && $1 != 0 { pz = $1 } $3 == n && $1 == 0 { pu = 1 }
+	$4 > best { best = $4 }
+	END {
+		printf "highest zero-loss paced rate: nfcapd %s%s, nfpgd %s%s flows/s\n",
+			cz, cu ? " (and unpaced)" : "", pz, pu ? " (and unpaced)" : "";
+		printf "best flows/s into the table (nfpgd): %d\n", best
+	}' "$RESULTS"
+echo "machine: $(nproc) cores, $(uname -r); flows: $N; nfpgd writers: $WRITERS"
