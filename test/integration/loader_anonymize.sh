@@ -14,6 +14,7 @@ printf '%s\n' "$KEY" >"$T_DIR/key"
 chmod 600 "$T_DIR/key"
 LOG="$T_DIR/nfpgd.log"
 
+: >"$LOG"
 "$NFPGD" -l "127.0.0.1:$PORT" -s "$T_DIR/spool" -o anonymize_key_file="$T_DIR/key" \
 	-d "host=$PGHOST port=$PGPORT dbname=nfpg user=nfpgd" -o flush_interval=200 2>"$LOG" &
 LOADER_PID=$!

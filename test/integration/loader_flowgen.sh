@@ -26,6 +26,7 @@ flush_interval = 200
 exporter_interval = 1
 instance = flowgen-test
 EOF
+: >"$T_DIR/nfpgd.log"
 "$NFPGD" -c "$CONF" -s "$SPOOL" -p "$T_DIR/nfpgd.pid" 2>"$T_DIR/nfpgd.log" &
 LOADER_PID=$!
 

@@ -29,6 +29,7 @@ LOG="$T_DIR/nfpgd.log"
 $PY "$TOOLS/mkpcap.py" --out "$T_DIR/t.pcap" --truth "$T_DIR/t.csv" >/dev/null 2>&1 ||
 	{ t_fail "mkpcap.py"; t_done; exit 1; }
 
+: >"$LOG"
 "$NFPGD" -l "127.0.0.1:$PORT" -s "$T_DIR/spool" -o flush_interval=200 -o exporter_interval=1 \
 	-d "host=$PGHOST port=$PGPORT dbname=nfpg user=nfpgd" 2>"$LOG" &
 LOADER_PID=$!
