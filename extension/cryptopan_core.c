@@ -192,18 +192,16 @@ build_head(CryptoPan *cp)
 }
 
 /*
- * Fill blk with B_from .. B_{to-1} for the 16 address bytes a (an IPv4
- * address in the first 4).  B_i = (a & M_i) | (P & ~M_i), on whole 16-byte
- * vectors: two loads, two operations and one store per block.
+ * Fill blk with B_from .. B_{to-1} for the address a (16 bytes as a vector,
+ * an IPv4 address in the first 4).  B_i = (a & M_i) | (P & ~M_i), on whole
+ * 16-byte vectors: two loads, two operations and one store per block.
  */
 static void
-build_blocks(const CryptoPan *cp, const uint8_t a[AES_BLOCK], int from,
-			 int to, uint8_t (*blk)[AES_BLOCK])
+build_blocks(const CryptoPan *cp, Vec128 a, int from, int to,
+			 uint8_t (*blk)[AES_BLOCK])
 {
-	Vec128		av = load128(a);
-
 	for (int i = from; i < to; i++, blk++)
-		store128(*blk, (av & load128(cp->mask[i])) | load128(cp->pad_low[i]));
+		store128(*blk, (a & load128(cp->mask[i])) | load128(cp->pad_low[i]));
 }
 
 /*
@@ -212,7 +210,7 @@ build_blocks(const CryptoPan *cp, const uint8_t a[AES_BLOCK], int from,
  * would make every iteration wait for the previous one's store.
  */
 static uint64_t
-top_bits(const uint8_t (*blk)[AES_BLOCK], int n)
+top_bits(uint8_t (*blk)[AES_BLOCK], int n)
 {
 	uint64_t	bits = 0;
 
@@ -223,33 +221,67 @@ top_bits(const uint8_t (*blk)[AES_BLOCK], int n)
 
 /*
  * Anonymize an address of nbytes (4 or 16): head[] gives the flips of the
- * first 16 bits, one EVP call those of the rest.
+ * first 16 bits, one EVP call those of the rest.  The address goes straight
+ * into a vector register, and head[] is read first, so that a cache miss on
+ * it overlaps with the AES work.
  */
 static CryptoPanStatus
 anonymize(CryptoPan *cp, const uint8_t *in, uint8_t *out, int nbytes)
 {
 	uint8_t		blk[128 - CRYPTOPAN_HEAD_BITS][AES_BLOCK];
-	uint8_t		a[16] = {0};
+	uint64_t	head = cp->head[in[0] << 8 | in[1]];
 	int			nbits = nbytes * 8;
 	int			n_hi = (nbits < 64 ? nbits : 64) - CRYPTOPAN_HEAD_BITS;
-	uint64_t	flip_hi,
+	uint64_t	a_hi,
+				a_lo = 0,
+				flip_hi,
 				flip_lo = 0;
+	Vec128		a;
 	CryptoPanStatus rc;
 
-	memcpy(a, in, nbytes);
+	if (nbytes == 4)
+	{
+		uint32_t	a4;
+		uint64_t	w;
+
+		/* a word whose first 4 bytes in memory are in[0..3], the rest 0 */
+		memcpy(&a4, in, 4);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		w = a4;
+#else
+		w = (uint64_t) a4 << 32;
+#endif
+		a = (Vec128) {w, 0};
+		a_hi = (uint64_t) in[0] << 56 | (uint64_t) in[1] << 48 |
+			(uint64_t) in[2] << 40 | (uint64_t) in[3] << 32;
+	}
+	else
+	{
+		a = load128(in);
+		a_hi = load_be64(in);
+		a_lo = load_be64(in + 8);
+	}
 	build_blocks(cp, a, CRYPTOPAN_HEAD_BITS, nbits, blk);
 	if ((rc = encrypt_blocks(cp, blk[0], nbits - CRYPTOPAN_HEAD_BITS)) != CRYPTOPAN_OK)
 		return rc;
 
 	/* flips of bits 0..63 left-aligned in flip_hi, 64..127 in flip_lo */
-	flip_hi = (uint64_t) cp->head[a[0] << 8 | a[1]] << 48 |
-		top_bits(blk, n_hi) << (64 - CRYPTOPAN_HEAD_BITS - n_hi);
+	flip_hi = head << 48 | top_bits(blk, n_hi) << (64 - CRYPTOPAN_HEAD_BITS - n_hi);
 	if (nbits > 64)
 		flip_lo = top_bits(blk + n_hi, 64);
 
-	store_be64(a, load_be64(a) ^ flip_hi);
-	store_be64(a + 8, load_be64(a + 8) ^ flip_lo);
-	memcpy(out, a, nbytes);
+	if (nbytes == 4)
+	{
+		uint64_t	r = a_hi ^ flip_hi;
+
+		for (int j = 0; j < 4; j++)
+			out[j] = (uint8_t) (r >> (56 - 8 * j));
+	}
+	else
+	{
+		store_be64(out, a_hi ^ flip_hi);
+		store_be64(out + 8, a_lo ^ flip_lo);
+	}
 	return CRYPTOPAN_OK;
 }
 

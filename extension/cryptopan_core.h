@@ -115,11 +115,14 @@ extern CryptoPanStatus cryptopan_parse_key(const char *text, size_t len,
 										   uint8_t key[CRYPTOPAN_KEY_LEN],
 										   size_t *errpos);
 
-/* Prepare cp for key: AES key schedule, pad, prefix table. */
+/*
+ * Prepare cp for key: AES key schedule, pad, prefix table, table of recent
+ * results (about 2 ms).  On failure cp holds nothing to free.
+ */
 extern CryptoPanStatus cryptopan_init(CryptoPan *cp,
 									  const uint8_t key[CRYPTOPAN_KEY_LEN]);
 
-/* Release the OpenSSL context and wipe cp (not cp's own memory). */
+/* Release an initialized cp's OpenSSL context and wipe cp (not free it). */
 extern void cryptopan_free(CryptoPan *cp);
 
 /* Anonymize 4 / 16 network-order bytes; out may be the same as in. */

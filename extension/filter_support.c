@@ -24,6 +24,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_class_d.h"
 #include "catalog/pg_type_d.h"
 #include "filter_plan.h"
 #include "fmgr.h"
@@ -34,9 +35,14 @@
 #include "optimizer/prep.h"
 #include "parser/parse_func.h"
 #include "parser/parsetree.h"
+#include "rewrite/rewriteHandler.h"
+#include "access/relation.h"
+#include "access/sysattr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/typcache.h"
+#include "miscadmin.h"
 
 PG_FUNCTION_INFO_V1(nf_filter_support);
 
@@ -235,6 +241,152 @@ find_flow_relation(PlannerInfo *root)
 	return found;
 }
 
+/*
+ * The user never wrote the columns the rewrite reads: add them to the
+ * columns whose SELECT privilege the executor checks.  For a view the
+ * planner did not flatten, the view's permission check lives on the view's
+ * own entry inside the expanded subquery, whose columns are the outputs.
+ */
+static void
+mark_selected(RangeTblEntry *rte, Node *result, Index rti)
+{
+	Bitmapset  *attrs = NULL;
+
+	pull_varattnos(result, rti, &attrs);
+	if (rte->rtekind == RTE_RELATION)
+		rte->selectedCols = bms_add_members(rte->selectedCols, attrs);
+	else if (rte->rtekind == RTE_SUBQUERY && rte->subquery != NULL &&
+			 rte->subquery->rtable != NIL)
+	{
+		RangeTblEntry *view = rt_fetch(PRS2_OLD_VARNO, rte->subquery->rtable);
+
+		if (view->rtekind == RTE_RELATION && view->relkind == RELKIND_VIEW &&
+			view->requiredPerms != 0)
+			view->selectedCols = bms_add_members(view->selectedCols, attrs);
+	}
+}
+
+/*
+ * The flow column attno of relation relid, as a flattened view exposes it:
+ * the view's output of that name must be that very column (views may stack),
+ * else the filter would read what the view hides or renames.  Returns the
+ * view's attno, or raises an error.
+ */
+static AttrNumber
+view_column(Oid viewid, Oid relid, AttrNumber attno)
+{
+	char	   *name = get_attname(relid, attno, false);
+	Relation	view = relation_open(viewid, AccessShareLock);
+	Query	   *q = get_view_query(view);
+	ListCell   *lc;
+	AttrNumber	found = InvalidAttrNumber;
+
+	foreach(lc, q->targetList)
+	{
+		TargetEntry *te = lfirst(lc);
+		Var		   *var = (Var *) te->expr;
+		RangeTblEntry *src;
+
+		if (te->resjunk || te->resname == NULL || strcmp(te->resname, name) != 0)
+			continue;
+		if (IsA(var, Var) && var->varlevelsup == 0 && var->varattno > 0)
+		{
+			src = rt_fetch(var->varno, q->rtable);
+			if (src->rtekind == RTE_RELATION &&
+				strcmp(get_attname(src->relid, var->varattno, false), name) == 0)
+				found = te->resno;
+		}
+		break;
+	}
+	relation_close(view, AccessShareLock);
+	if (found == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("nf_filter(text): view \"%s\" does not expose flow column \"%s\"",
+						get_rel_name(viewid), name),
+				 errhint("Use nf_filter(v, '...') with the row of the view.")));
+	return found;
+}
+
+/* Does view viewid read relation relid, directly or through other views? */
+static bool
+view_reads(Oid viewid, Oid relid, int depth)
+{
+	Relation	view;
+	ListCell   *lc;
+	bool		reads = false;
+
+	check_stack_depth();
+	view = relation_open(viewid, AccessShareLock);
+	foreach(lc, get_view_query(view)->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (rte->rtekind != RTE_RELATION || rte->relid == viewid)
+			continue;			/* the view's own OLD/NEW entries */
+		if (rte->relid == relid ||
+			(rte->relkind == RELKIND_VIEW && depth < 32 && view_reads(rte->relid, relid, depth + 1)))
+		{
+			reads = true;
+			break;
+		}
+	}
+	relation_close(view, AccessShareLock);
+	return reads;
+}
+
+/* The run-time form reads the whole row: the view must expose all of it. */
+static void
+mark_all_view_columns(RangeTblEntry *view, Oid relid)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+
+	for (int k = 0; k < tupdesc->natts; k++)
+		if (!TupleDescAttr(tupdesc, k)->attisdropped)
+			view->selectedCols = bms_add_member(view->selectedCols,
+												view_column(view->relid, relid, k + 1) -
+												FirstLowInvalidHeapAttributeNumber);
+	relation_close(rel, AccessShareLock);
+}
+
+/*
+ * A view flattened into this query level leaves its permission entry (the
+ * view relation, not in the join tree) in the range table, and its base
+ * relation is read with the view owner's rights.  The user's rights are on
+ * the view: require SELECT on the view columns the filter reads.
+ */
+static void
+mark_flattened_views(PlannerInfo *root, RangeTblEntry *flow, Node *result, Index rti)
+{
+	Bitmapset  *attrs = NULL;
+	ListCell   *lc;
+
+	if (flow->rtekind != RTE_RELATION)
+		return;
+	pull_varattnos(result, rti, &attrs);
+	foreach(lc, root->parse->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+		int			k = -1;
+
+		if (rte->rtekind != RTE_RELATION || rte->relkind != RELKIND_VIEW ||
+			!(rte->requiredPerms & ACL_SELECT) || !view_reads(rte->relid, flow->relid, 0))
+			continue;
+		while ((k = bms_next_member(attrs, k)) >= 0)
+		{
+			AttrNumber	attno = k + FirstLowInvalidHeapAttributeNumber;
+
+			if (attno == 0)
+				mark_all_view_columns(rte, flow->relid);
+			else
+				rte->selectedCols = bms_add_member(rte->selectedCols,
+												   view_column(rte->relid, flow->relid, attno) -
+												   FirstLowInvalidHeapAttributeNumber);
+		}
+	}
+}
+
 static Node *
 simplify_text_form(PlannerInfo *root, FuncExpr *fcall)
 {
@@ -263,14 +415,8 @@ simplify_text_form(PlannerInfo *root, FuncExpr *fcall)
 		result = (Node *) makeFuncExpr(rowfn, BOOLOID, list_make2(row, filter),
 									   InvalidOid, fcall->inputcollid, COERCE_EXPLICIT_CALL);
 	}
-	/* the user never wrote these columns: check their privileges anyway */
-	if (rte->rtekind == RTE_RELATION)
-	{
-		Bitmapset  *attrs = NULL;
-
-		pull_varattnos(result, rti, &attrs);
-		rte->selectedCols = bms_add_members(rte->selectedCols, attrs);
-	}
+	mark_selected(rte, result, rti);
+	mark_flattened_views(root, rte, result, rti);
 	return result;
 }
 

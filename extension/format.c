@@ -21,6 +21,7 @@
 #include "utils/typcache.h"
 
 PG_FUNCTION_INFO_V1(nf_format);
+PG_FUNCTION_INFO_V1(nf_proto_name);
 
 typedef struct TokenName
 {
@@ -241,4 +242,14 @@ nf_format(PG_FUNCTION_ARGS)
 			break;
 	}
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(out.data, out.len));
+}
+
+/* nfpg.nf_proto_name(proto): the protocol as nfdump's %pr names it. */
+Datum
+nf_proto_name(PG_FUNCTION_ARGS)
+{
+	char		buf[16];
+
+	fmt_proto_name(PG_GETARG_INT32(0), buf, sizeof(buf));
+	PG_RETURN_TEXT_P(cstring_to_text(buf));
 }

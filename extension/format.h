@@ -91,6 +91,7 @@ extern void flow_cols_init(FlowCols *cols, TupleDesc desc);
 extern void flow_rec_read(const FlowCols *cols, TupleDesc desc, HeapTupleHeader row, FlowRec *r);
 
 /* format_token.c */
+extern void fmt_proto_name(int64 proto, char *buf, size_t len);
 extern void fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool long_v6);
 extern void fmt_render_csv(StringInfo out, const FlowRec *r);
 extern void fmt_render_pipe(StringInfo out, const FlowRec *r);

@@ -43,8 +43,8 @@ static const char *const proto_names[] = {
 	"SPS", "PIPE", "SCTP", "FC", "134", "MHEAD", "UDP-L", "MPLS"
 };
 
-static void
-proto_name(int64 proto, char *buf, size_t len)
+void
+fmt_proto_name(int64 proto, char *buf, size_t len)
 {
 	if (proto >= 0 && proto < (int64) lengthof(proto_names))
 		strlcpy(buf, proto_names[proto], len);
@@ -262,7 +262,7 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 			appendStringInfo(out, "%16.3f", ((r->last - r->first) / 1000) / 1000.0);
 			break;
 		case FT_PR:
-			proto_name(r->proto, buf, sizeof(buf));
+			fmt_proto_name(r->proto, buf, sizeof(buf));
 			appendStringInfo(out, "%-5s", buf);
 			break;
 		case FT_SA:
@@ -286,9 +286,13 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 				int64		bits = src ? r->src_mask : r->dst_mask;
 				FlowAddr	m;
 
-				masked(src ? &r->src : &r->dst, bits, &m);
+				/* a zero mask (absent) leaves the address as it is */
+				if (bits > 0)
+					masked(src ? &r->src : &r->dst, bits, &m);
+				else
+					m = src ? r->src : r->dst;
 				put_addr(out, &m, long_v6);
-				appendStringInfo(out, "/%lld", (long long) bits);
+				appendStringInfo(out, "/%-2lld", (long long) bits);
 				break;
 			}
 		case FT_GSA:
@@ -547,7 +551,7 @@ fmt_render_csv(StringInfo out, const FlowRec *r)
 	addr_text(&r->next_hop, nh, sizeof(nh));
 	addr_text(&r->bgp_next_hop, nhb, sizeof(nhb));
 	addr_text(&r->exporter, ra, sizeof(ra));
-	proto_name(r->proto, pr, sizeof(pr));
+	fmt_proto_name(r->proto, pr, sizeof(pr));
 	flags_text(r->tcp_flags, flg);
 
 	put_time(out, r->first, false);

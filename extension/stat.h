@@ -91,8 +91,8 @@ typedef struct StatEntry
 	uint32		hash;
 	uint8		fwd_flags;		/* TCP flags ORed (canonical direction) */
 	uint8		rev_flags;		/* -b: flags of records merged reversed */
-	uint8		tos;			/* -a: ToS of the earliest record */
-	uint8		reversed;		/* -b: earliest record ran reversed */
+	uint8		tos;			/* -a: ToS of the first record */
+	uint8		reversed;		/* -b: the first record ran reversed */
 	int64		flows;
 	int64		pkts;
 	int64		bytes;
@@ -100,6 +100,7 @@ typedef struct StatEntry
 	int64		obytes;
 	TimestampTz first;
 	TimestampTz last;
+	TimestampTz decider;		/* last seen of the record that set tos/reversed */
 	char		key[FLEXIBLE_ARRAY_MEMBER];
 } StatEntry;
 

@@ -15,11 +15,14 @@
  */
 #include "stat.h"
 
+#include <sys/socket.h>
+
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/inet.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
@@ -212,6 +215,47 @@ zero_column(TupleDesc desc, Datum *v, bool *nulls, int col)
 	nulls[col] = false;
 }
 
+/*
+ * -A: addresses that are not part of the key print as zero of the record's
+ * family, which nfdump takes from its first record: here the family of an
+ * address key, else IPv6 for ICMPv6, else IPv4.
+ */
+static void
+zero_addresses(const StatState *st, const StatEntry *e, TupleDesc desc, Datum *v, bool *nulls)
+{
+	int			family = PGSQL_AF_INET;
+	int			cols[2] = {column_of(desc, "src_addr"), column_of(desc, "dst_addr")};
+
+	for (int i = st->spec.nkeys - 1; i >= 0; i--)
+	{
+		const StatKeyDef *def = &st->spec.keys[i];
+		const char *slot = e->key + def->offset + 1;
+		int64		proto;
+
+		if (def->type == INETOID || def->type == CIDROID)
+			family = (unsigned char) slot[0];
+		else if (strcmp(def->name, "proto") == 0 && family == PGSQL_AF_INET)
+		{
+			memcpy(&proto, slot, 8);
+			if (proto == 58)
+				family = PGSQL_AF_INET6;
+		}
+	}
+	for (int i = 0; i < 2; i++)
+	{
+		inet	   *ip;
+
+		if (!nulls[cols[i]])
+			continue;
+		ip = palloc0(sizeof(inet));
+		ip_family(ip) = family;
+		ip_bits(ip) = family == PGSQL_AF_INET ? 32 : 128;
+		SET_INET_VARSIZE(ip);
+		v[cols[i]] = InetPGetDatum(ip);
+		nulls[cols[i]] = false;
+	}
+}
+
 static HeapTuple
 record_row(const StatState *st, const StatEntry *e, TupleDesc desc, Datum *v, bool *nulls)
 {
@@ -251,6 +295,8 @@ record_row(const StatState *st, const StatEntry *e, TupleDesc desc, Datum *v, bo
 		SET("src_tos", Int16GetDatum(o.tos));
 	}
 #undef SET
+	if (!keep_first)
+		zero_addresses(st, e, desc, v, nulls);
 	return heap_form_tuple(desc, v, nulls);
 }
 

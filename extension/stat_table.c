@@ -280,11 +280,16 @@ stat_add(StatState *st, const char *key, const StatRecord *r, bool reversed)
 		e->obytes += r->bytes;
 		e->rev_flags |= r->flags;
 	}
-	/* the earliest record decides ToS (-a) and direction (-b) */
-	if (!found || r->first < e->first)
+	/*
+	 * nfdump keeps the ToS (-a) and direction (-b) of the first record it
+	 * reads; nfcapd writes records as exporters expire them, so that is
+	 * the record that ended first.
+	 */
+	if (!found || r->last < e->decider)
 	{
 		e->tos = r->tos;
 		e->reversed = reversed;
+		e->decider = r->last;
 	}
 	if (r->first < e->first)
 		e->first = r->first;
@@ -302,10 +307,11 @@ stat_merge(StatState *into, const StatState *from)
 		bool		found;
 		StatEntry  *e = lookup(into, f->key, f->hash, &found);
 
-		if (!found || f->first < e->first)
+		if (!found || f->decider < e->decider)
 		{
 			e->tos = f->tos;
 			e->reversed = f->reversed;
+			e->decider = f->decider;
 		}
 		e->flows += f->flows;
 		e->pkts += f->pkts;

@@ -240,9 +240,20 @@ decode_datagram(ExporterTable *t, const uint8_t *buf, size_t len,
 				const NfAddr *from, int64_t received_ms,
 				FlowEmit emit, void *arg)
 {
+	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	DecodeCtx	c = {.table = t, .opts = &t->opts, .from = from, .emit = emit, .arg = arg};
+	NfAddr		v4;
 	DecodeResult r;
 	uint16_t	version;
+
+	/* a dual-stack socket reports IPv4 exporters as ::ffff:a.b.c.d */
+	if (from->family == 6 && memcmp(from->addr, v4mapped, 12) == 0)
+	{
+		memset(&v4, 0, sizeof(v4));
+		v4.family = 4;
+		memcpy(v4.addr, from->addr + 12, 4);
+		c.from = &v4;
+	}
 
 	if (len < 4)
 	{

@@ -123,3 +123,17 @@ SELECT count(*) FILTER (WHERE a.rewrite = e.answer) AS same_as_nfdump,
 	   count(*) FILTER (WHERE d.line IS NOT NULL AND a.rewrite = d.answer) AS documented_deviations,
 	   count(*) FILTER (WHERE a.rewrite <> e.answer AND (d.line IS NULL OR a.rewrite <> d.answer)) AS unexplained
 FROM answers a JOIN nfdump_answer e USING (n) LEFT JOIN deviation d ON d.line = a.line;
+
+-- Leave the shared database as found: drop this test's partitions.
+TRUNCATE nfpg.flows;
+DO $$
+DECLARE
+	part	regclass;
+BEGIN
+	FOR part IN DELETE FROM nfpg.partitions
+				WHERE lower_bound >= '2024-01-15 00:00+00' AND upper_bound <= '2024-01-16 00:00+00' RETURNING relid
+	LOOP
+		EXECUTE format('DROP TABLE %s', part);
+	END LOOP;
+END
+$$;

@@ -2,6 +2,17 @@
 -- the default partition, exporters, and the loader role's privileges.
 SET timezone = 'UTC';
 \set VERBOSITY terse
+-- Start from no partitions, whatever earlier tests left.
+DO $$
+DECLARE r regclass;
+BEGIN
+	FOR r IN SELECT relid FROM nfpg.partitions LOOP
+		EXECUTE format('DROP TABLE %s', r);
+	END LOOP;
+	DELETE FROM nfpg.partitions;
+END $$;
+TRUNCATE nfpg.flows, nfpg.exporters;
+
 SELECT extname, extversion, extnamespace::regnamespace FROM pg_extension WHERE extname = 'nfpg';
 
 -- Every column, its type and nullability (the narrowest type holding the values).

@@ -23,7 +23,7 @@ SELECT '2024-03-11 09:30+00'::timestamptz + i * interval '5 seconds',
 	   '2024-03-11 09:30+00'::timestamptz + i * interval '5 seconds', 6,
 	   '10.0.0.66', ('192.0.2.' || (100 + i))::inet, 50000 + i, 587, 20, 2000, '192.0.2.254'
   FROM generate_series(0, 29) i;
-SELECT nfpg.nf_profile_create('mail', 'tcp and dst port 587', '2024-03-11 09:00+00');
+SELECT nfpg.nf_profile_create('mail', 'proto tcp and dst port 587', '2024-03-11 09:00+00');
 SELECT nfpg.nf_channel_add('mail', 'inside', 'src net 10.0.0.0/8');
 
 SELECT nfpg.nf_alert_create('mail_flows', 'mail', 'flows', '>', 20);

@@ -29,12 +29,12 @@ SELECT nfpg.nf_profile_create('all', 'any', '2024-03-11 09:00+00', '2024-03-11 1
 							  description => 'every flow, 09:00-10:00');
 SELECT nfpg.nf_channel_add('all', 'tcp', 'proto tcp');
 SELECT nfpg.nf_channel_add('all', 'web', 'dst port 80', -1::smallint, '#ff0000');
-SELECT nfpg.nf_profile_create('mail', 'tcp and dst port 587', '2024-03-11 09:03+00');
+SELECT nfpg.nf_profile_create('mail', 'proto tcp and dst port 587', '2024-03-11 09:03+00');
 SELECT profile, filter, kind, tstart, tend, filter_sql IS NOT NULL AS compiled FROM nfpg.profiles ORDER BY 1;
 SELECT profile, channel, filter, sign, colour FROM nfpg.profile_channels ORDER BY 1, 2;
 
 -- Bad filters are rejected when the profile or channel is created.
-SELECT nfpg.nf_profile_create('bad', 'tcp and dst prt 587');
+SELECT nfpg.nf_profile_create('bad', 'proto tcp and dst prt 587');
 SELECT nfpg.nf_channel_add('all', 'bad', 'proto tcp and');
 SELECT nfpg.nf_profile_create('Bad name!', 'any');
 SELECT nfpg.nf_profile_create('half', 'any', tend => '2024-03-11 10:00+00');
@@ -109,6 +109,14 @@ SELECT flows, bytes FROM nfpg.profile_series
  WHERE profile = 'mail' AND channel = '*' AND slot = '2024-03-11 09:05+00';
 SELECT nfpg.nf_profile_condition('all', 'web') = format('(%s) AND (%s)', nfpg.nf_filter_sql('any'),
 													   nfpg.nf_filter_sql('dst port 80')) AS condition;
+-- Top-N of a channel: nf_stat (nfdump -s) over the profile's filter; the
+-- window is nfdump's -t (flows wholly inside), here the 09:00 slot.
+SELECT rank, value, flows, packets, bytes FROM nfpg.nf_profile_stat('all', 'srcip', '2024-03-11 09:00+00',
+	'2024-03-11 09:04:59.999+00', 'bytes', 3, 'web');
+SELECT host(src_addr), count(*), sum(packets), sum(bytes) FROM nfpg.flows
+ WHERE dst_port = 80 AND first_seen >= '2024-03-11 09:00+00' AND last_seen < '2024-03-11 09:05+00'
+ GROUP BY 1 ORDER BY 4 DESC LIMIT 3;
+SELECT nfpg.nf_profile_filter('all', 'web');
 SELECT * FROM nfpg.nf_profile_flows('all', '2024-03-11 09:00+00', '2024-03-11 10:00+00', 'nosuch');
 SELECT * FROM nfpg.nf_profile_flows('nosuch', '2024-03-11 09:00+00', '2024-03-11 10:00+00');
 
@@ -118,3 +126,8 @@ SELECT channel, count(*) FROM nfpg.profile_series WHERE profile = 'all' GROUP BY
 SELECT nfpg.nf_profile_drop('mail');
 SELECT count(*) AS mail_rows FROM nfpg.profile_series WHERE profile = 'mail';
 SELECT count(*) AS mail_slots FROM nfpg.profile_slots WHERE profile = 'mail';
+
+-- The job is created on demand only, and needs pg_cron in this database.
+SELECT count(*) AS cron_installed FROM pg_extension WHERE extname = 'pg_cron';
+SELECT nfpg.nf_schedule();
+SELECT nfpg.nf_unschedule();

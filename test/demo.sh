@@ -16,23 +16,12 @@ PGDATA=$STATE/pgdata
 PGPORT=${NFPG_DEMO_PGPORT:-5440}
 FLOWPORT=${NFPG_DEMO_FLOWPORT:-9995}
 PGBIN=/usr/lib/postgresql/15/bin
-PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron libpq-dev libbz2-dev libssl-dev build-essential python3"
+
+. "$TOP/test/packages.sh"
 
 say() { echo "nfpg-demo: $*"; }
 as_pg() { runuser -u postgres -- "$@"; }
 sql() { as_pg psql -qXAt -h "$STATE" -p "$PGPORT" -d nfpg -v ON_ERROR_STOP=1 -c "$1"; }
-
-install_packages() {
-	missing=""
-	for p in $PACKAGES; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
-	done
-	[ -z "$missing" ] && return 0
-	say "installing$missing"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q >/dev/null
-	apt-get install -y -q --no-install-recommends $missing >/dev/null
-}
 
 build() {
 	say "building and installing the extension and nfpgd"
@@ -77,6 +66,11 @@ CONF
 	as_pg psql -qXAt -h "$STATE" -p "$PGPORT" -d postgres -c "SELECT 1 FROM pg_database WHERE datname = 'nfpg'" | grep -q 1 ||
 		as_pg "$PGBIN/createdb" -h "$STATE" -p "$PGPORT" nfpg
 	sql "CREATE EXTENSION IF NOT EXISTS nfpg"
+	# nfdump users type nf_filter(...), not nfpg.nf_filter(...).
+	sql "ALTER DATABASE nfpg SET search_path = \"\$user\", public, nfpg"
+	# One pg_cron job keeps partitions, profiles, indexes and aging current.
+	sql "CREATE EXTENSION IF NOT EXISTS pg_cron"
+	sql "SELECT nfpg.nf_schedule()" >/dev/null
 	# The loader logs in as nfpgd: a member of nfpg_loader and nothing more.
 	sql "SELECT 1 FROM pg_roles WHERE rolname = 'nfpgd'" | grep -q 1 ||
 		sql "CREATE ROLE nfpgd LOGIN IN ROLE nfpg_loader"
@@ -93,9 +87,9 @@ start_loader() {
 	fi
 	mkdir -p "$STATE/spool"
 	chown postgres: "$STATE/spool"
-	as_pg sh -c "exec '$TOP/loader/nfpgd' --listen 127.0.0.1:$FLOWPORT \
-		--dsn 'host=$STATE port=$PGPORT dbname=nfpg user=nfpgd application_name=nfpgd' \
-		--spool '$STATE/spool' >'$STATE/nfpgd.log' 2>&1 & echo \$! >'$STATE/nfpgd.pid'"
+	as_pg sh -c "setsid '$TOP/loader/nfpgd' --listen 127.0.0.1:$FLOWPORT --pidfile '$STATE/nfpgd.pid' \
+		--conninfo 'host=$STATE port=$PGPORT dbname=nfpg user=nfpgd application_name=nfpgd' \
+		--spool-dir '$STATE/spool' >'$STATE/nfpgd.log' 2>&1 &"
 	sleep 1
 	loader_running || { cat "$STATE/nfpgd.log"; exit 1; }
 	say "nfpgd listening on 127.0.0.1 UDP $FLOWPORT (log $STATE/nfpgd.log)"
@@ -120,7 +114,7 @@ send_sample() {
 cmd_start() {
 	[ "$(id -u)" -eq 0 ] || { say "run as root (it installs packages and runs PostgreSQL as postgres)"; exit 1; }
 	mkdir -p "$STATE"
-	install_packages
+	install_missing $NFPG_RUN_PACKAGES
 	build
 	start_cluster
 	start_loader

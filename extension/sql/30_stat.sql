@@ -230,10 +230,12 @@ DECLARE
 	f		text := lower(btrim(field));
 	m		text[];
 	col		text;
+	maxbits	integer;
 BEGIN
 	m := regexp_match(f, '^(src|dst)ip([46])/([0-9]+)$');
 	IF m IS NOT NULL THEN
-		IF m[3]::int < 1 OR m[3]::int > CASE m[2] WHEN '4' THEN 32 ELSE 128 END THEN
+		maxbits := CASE m[2] WHEN '4' THEN 32 ELSE 128 END;
+		IF m[3]::int < 1 OR m[3]::int > maxbits THEN
 			RAISE EXCEPTION 'nf_aggregate: % bits out of range in "%"', m[3], field
 				USING ERRCODE = 'invalid_parameter_value';
 		END IF;
@@ -247,7 +249,9 @@ BEGIN
 	END IF;
 	IF f IN ('srcnet', 'dstnet') THEN
 		col := left(f, 3);
-		expr := format('network(set_masklen(%1$s_addr, coalesce(%1$s_mask, 0)))::inet', col);
+		-- the masked address as a host address: nfdump keys on the address only
+		expr := format('set_masklen(network(set_masklen(%1$s_addr, coalesce(%1$s_mask, 0)))::inet,'
+					   ' CASE family(%1$s_addr) WHEN 4 THEN 32 ELSE 128 END)', col);
 		spec := col || '_addr';
 		RETURN;
 	END IF;

@@ -27,4 +27,11 @@ RETURN CASE regexp_replace(format, '6$', '')
 	END;
 COMMENT ON FUNCTION nfpg.nf_format_header(text) IS 'The header line nfdump prints before records in the line, long, extended and csv formats (NULL for others)';
 
-GRANT EXECUTE ON FUNCTION nfpg.nf_format(nfpg.flows, text), nfpg.nf_format_header(text) TO nfpg_reader;
+CREATE FUNCTION nfpg.nf_proto_name(proto integer)
+RETURNS text
+AS 'MODULE_PATHNAME', 'nf_proto_name'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION nfpg.nf_proto_name(integer) IS 'Protocol name as nfdump prints it (TCP, UDP, ICMP, ICMP6, GRE, ...; the number when nfdump has no name)';
+
+GRANT EXECUTE ON FUNCTION nfpg.nf_format(nfpg.flows, text), nfpg.nf_format_header(text),
+	nfpg.nf_proto_name(integer) TO nfpg_reader;

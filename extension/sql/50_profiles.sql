@@ -36,6 +36,7 @@ CREATE TABLE nfpg.nfsen_settings (
 );
 INSERT INTO nfpg.nfsen_settings DEFAULT VALUES;
 COMMENT ON TABLE nfpg.nfsen_settings IS 'NfSen settings of the installation (one row): slot processing, aging, host-class thresholds';
+COMMENT ON COLUMN nfpg.nfsen_settings.singleton IS 'Always true: keeps the table at one row';
 COMMENT ON COLUMN nfpg.nfsen_settings.slot_delay IS 'How long after a 5-minute slot ends it is built, so late-exported flows are in';
 COMMENT ON COLUMN nfpg.nfsen_settings.max_lifetime IS 'Aging: flows partitions whose data are all older than this are dropped (NULL: no limit; nfexpire -t)';
 COMMENT ON COLUMN nfpg.nfsen_settings.max_size IS 'Aging: when the flows partitions take this many bytes or more, the oldest are dropped (NULL: no limit; nfexpire -s)';
@@ -66,6 +67,8 @@ COMMENT ON COLUMN nfpg.profiles.kind IS 'continuous: kept current by nf_run ever
 COMMENT ON COLUMN nfpg.profiles.tstart IS 'First slot of the profile';
 COMMENT ON COLUMN nfpg.profiles.tend IS 'End (exclusive) of a historical profile; NULL for a continuous one';
 COMMENT ON COLUMN nfpg.profiles.series_lifetime IS 'Series slots older than this are deleted by nf_expire_series() (NULL: kept)';
+COMMENT ON COLUMN nfpg.profiles.description IS 'Free text for people';
+COMMENT ON COLUMN nfpg.profiles.created IS 'When the profile was created';
 
 CREATE TABLE nfpg.profile_channels (
 	profile				text NOT NULL REFERENCES nfpg.profiles ON DELETE CASCADE,
@@ -77,6 +80,8 @@ CREATE TABLE nfpg.profile_channels (
 	PRIMARY KEY (profile, channel)
 );
 COMMENT ON TABLE nfpg.profile_channels IS 'Channels of a profile (NfSen): sub-filters applied within the profile filter';
+COMMENT ON COLUMN nfpg.profile_channels.profile IS 'The profile the channel belongs to';
+COMMENT ON COLUMN nfpg.profile_channels.channel IS 'Channel name (''*'' is reserved for the whole profile)';
 COMMENT ON COLUMN nfpg.profile_channels.filter IS 'nfdump filter of the channel, as given';
 COMMENT ON COLUMN nfpg.profile_channels.filter_sql IS 'The channel filter compiled by nf_filter_sql()';
 COMMENT ON COLUMN nfpg.profile_channels.sign IS 'NfSen graph side: 1 above the axis, -1 below';
@@ -104,6 +109,7 @@ CREATE TABLE nfpg.profile_series (
 	PRIMARY KEY (profile, channel, slot)
 );
 COMMENT ON TABLE nfpg.profile_series IS 'Per profile, channel and 5-minute slot: flows, packets, bytes in total and by protocol (NfSen''s graph data); channel ''*'' is the whole profile';
+COMMENT ON COLUMN nfpg.profile_series.profile IS 'Profile name';
 COMMENT ON COLUMN nfpg.profile_series.channel IS 'Channel name, or ''*'' for the whole profile';
 COMMENT ON COLUMN nfpg.profile_series.slot IS 'Start of the 5-minute slot; a flow counts in the slot of its first_seen';
 COMMENT ON COLUMN nfpg.profile_series.flows IS 'Flows (sum of nfpg.flows.flows) of all protocols';
@@ -122,6 +128,7 @@ COMMENT ON COLUMN nfpg.profile_series.bytes_udp IS 'Bytes of UDP flows';
 COMMENT ON COLUMN nfpg.profile_series.bytes_icmp IS 'Bytes of ICMP and ICMPv6 flows';
 COMMENT ON COLUMN nfpg.profile_series.bytes_other IS 'Bytes of other protocols';
 CREATE INDEX profile_series_slot ON nfpg.profile_series (slot);
+COMMENT ON INDEX nfpg.profile_series_slot IS 'Time-range queries over all profiles (dashboards, series aging)';
 
 CREATE TABLE nfpg.profile_slots (
 	profile				text NOT NULL REFERENCES nfpg.profiles ON DELETE CASCADE,
@@ -130,6 +137,8 @@ CREATE TABLE nfpg.profile_slots (
 	PRIMARY KEY (profile, slot)
 );
 COMMENT ON TABLE nfpg.profile_slots IS 'Bookkeeping: the slots of each profile that have been built (and whose plugins and alerts have run)';
+COMMENT ON COLUMN nfpg.profile_slots.profile IS 'Profile name';
+COMMENT ON COLUMN nfpg.profile_slots.slot IS 'Start of the built slot';
 COMMENT ON COLUMN nfpg.profile_slots.built IS 'When the slot was last built';
 
 --------------------------------------------------------------------------------

@@ -27,6 +27,8 @@ CREATE TABLE nfpg.plugins (
 	description			text
 );
 COMMENT ON TABLE nfpg.plugins IS 'Plugin registry: SQL functions f(profile text, slot timestamptz) called by nf_run for each new slot';
+COMMENT ON COLUMN nfpg.plugins.plugin IS 'Plugin name';
+COMMENT ON COLUMN nfpg.plugins.description IS 'Free text for people';
 COMMENT ON COLUMN nfpg.plugins.function IS 'The function called as f(profile, slot)';
 COMMENT ON COLUMN nfpg.plugins.enabled IS 'false: the plugin is skipped';
 
@@ -36,6 +38,8 @@ CREATE TABLE nfpg.plugin_profiles (
 	PRIMARY KEY (plugin, profile)
 );
 COMMENT ON TABLE nfpg.plugin_profiles IS 'Which profiles each plugin runs for';
+COMMENT ON COLUMN nfpg.plugin_profiles.plugin IS 'Plugin name';
+COMMENT ON COLUMN nfpg.plugin_profiles.profile IS 'A profile the plugin runs for';
 
 CREATE TABLE nfpg.plugin_runs (
 	plugin				text NOT NULL REFERENCES nfpg.plugins ON DELETE CASCADE,
@@ -48,6 +52,12 @@ CREATE TABLE nfpg.plugin_runs (
 	PRIMARY KEY (plugin, profile, slot)
 );
 COMMENT ON TABLE nfpg.plugin_runs IS 'One row per plugin call: its slot, status and, when it failed, the error';
+COMMENT ON COLUMN nfpg.plugin_runs.plugin IS 'Plugin name';
+COMMENT ON COLUMN nfpg.plugin_runs.profile IS 'Profile the call was for';
+COMMENT ON COLUMN nfpg.plugin_runs.slot IS 'Slot the call was for';
+COMMENT ON COLUMN nfpg.plugin_runs.status IS 'ok, or failed (rolled back, not retried for this slot)';
+COMMENT ON COLUMN nfpg.plugin_runs.ran IS 'When the call started';
+COMMENT ON COLUMN nfpg.plugin_runs.duration IS 'How long the call took';
 COMMENT ON COLUMN nfpg.plugin_runs.message IS 'Error message (SQLSTATE: text) of a failed call';
 
 CREATE FUNCTION nfpg.nf_plugin_register(plugin text, function regprocedure,
@@ -149,6 +159,10 @@ CREATE TABLE nfpg.alerts (
 	CHECK ((filter IS NULL) = (filter_sql IS NULL))
 );
 COMMENT ON TABLE nfpg.alerts IS 'Alert conditions, evaluated by nf_run for every new slot of their profile';
+COMMENT ON COLUMN nfpg.alerts.alert IS 'Alert name';
+COMMENT ON COLUMN nfpg.alerts.profile IS 'Profile whose slots the alert tests';
+COMMENT ON COLUMN nfpg.alerts.enabled IS 'false: the alert is not evaluated';
+COMMENT ON COLUMN nfpg.alerts.description IS 'Free text for people';
 COMMENT ON COLUMN nfpg.alerts.channel IS 'Channel whose series is tested (''*'': the whole profile); ignored when filter is set';
 COMMENT ON COLUMN nfpg.alerts.filter IS 'Optional nfdump filter: the value is then summed over the slot''s flows matching the profile and this filter';
 COMMENT ON COLUMN nfpg.alerts.filter_sql IS 'The filter compiled by nf_filter_sql()';
@@ -168,6 +182,9 @@ CREATE TABLE nfpg.alert_log (
 	PRIMARY KEY (alert, slot)
 );
 COMMENT ON TABLE nfpg.alert_log IS 'Every evaluation of every alert: the slot, the value, the reference it was compared with, and whether it fired';
+COMMENT ON COLUMN nfpg.alert_log.alert IS 'Alert name';
+COMMENT ON COLUMN nfpg.alert_log.slot IS 'Slot evaluated';
+COMMENT ON COLUMN nfpg.alert_log.evaluated IS 'When it was evaluated';
 COMMENT ON COLUMN nfpg.alert_log.value IS 'The measured value of the slot';
 COMMENT ON COLUMN nfpg.alert_log.reference IS 'What the value was compared with: the threshold, or the threshold applied to the rolling average (NULL: no history yet)';
 COMMENT ON COLUMN nfpg.alert_log.fired IS 'The condition held: a NOTIFY was sent';
@@ -257,7 +274,7 @@ BEGIN
 		IF a.average_slots IS NULL THEN
 			ref := a.threshold;
 		ELSE
-			SELECT avg(l.value) * (1 + a.threshold / 100) INTO ref FROM nfpg.alert_log l
+			SELECT trim_scale(avg(l.value) * (1 + a.threshold / 100)) INTO ref FROM nfpg.alert_log l
 			 WHERE l.alert = a.alert
 			   AND l.slot >= $2 - a.average_slots * interval '5 minutes' AND l.slot < $2;
 		END IF;

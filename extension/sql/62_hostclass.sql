@@ -115,6 +115,8 @@ CREATE TABLE nfpg.hostclass_series (
 	PRIMARY KEY (profile, slot)
 );
 COMMENT ON TABLE nfpg.hostclass_series IS 'Host-class cardinalities per profile and slot, kept by the hostclass plugin';
+COMMENT ON COLUMN nfpg.hostclass_series.profile IS 'Profile whose flows were classified';
+COMMENT ON COLUMN nfpg.hostclass_series.slot IS 'Start of the 5-minute slot';
 COMMENT ON COLUMN nfpg.hostclass_series.t IS 'Hosts in the Traffic class';
 COMMENT ON COLUMN nfpg.hostclass_series.r IS 'Hosts in the Responder class';
 COMMENT ON COLUMN nfpg.hostclass_series.c IS 'Hosts in the Connector class';

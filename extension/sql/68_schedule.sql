@@ -5,9 +5,9 @@
 --   1. premake flows partitions (ensure_partitions);
 --   2. for every profile, build the finished slots not built yet, then run
 --      the profile's plugins and alerts for each of those slots in order;
---   3. seal finished partitions: build their lookup indexes through
---      nfpg.index_partitions() when the installation has it (the filter
---      feature provides it; without it this step is skipped and says so);
+--   3. seal finished partitions: nfpg.index_partitions() (20_filter.sql)
+--      builds the host and port indexes of partitions that ended over an
+--      hour ago (if it is missing, the step is skipped and says so);
 --   4. aging: nf_expire() for flows, nf_expire_series() for profile data.
 -- A slot is done when nfpg.profile_slots has it, and plugin runs and alert
 -- evaluations are keyed by slot too, so a late run catches up every missed
@@ -35,13 +35,16 @@ CREATE TABLE nfpg.runs (
 	errors				text[] NOT NULL DEFAULT '{}'
 );
 COMMENT ON TABLE nfpg.runs IS 'One row per nf_run(): what it did and what failed';
+COMMENT ON COLUMN nfpg.runs.run IS 'Run number';
+COMMENT ON COLUMN nfpg.runs.started IS 'When the run started';
+COMMENT ON COLUMN nfpg.runs.finished IS 'When the run finished';
 COMMENT ON COLUMN nfpg.runs.run_time IS 'The time the run worked for (its now argument)';
 COMMENT ON COLUMN nfpg.runs.slots IS 'Profile slots built (summed over profiles)';
 COMMENT ON COLUMN nfpg.runs.plugin_failures IS 'Plugin calls that failed';
 COMMENT ON COLUMN nfpg.runs.alerts_fired IS 'Alerts that fired (and were sent with NOTIFY)';
 COMMENT ON COLUMN nfpg.runs.partitions_dropped IS 'Flows partitions dropped by aging';
 COMMENT ON COLUMN nfpg.runs.series_deleted IS 'Profile series rows deleted by series aging';
-COMMENT ON COLUMN nfpg.runs.indexed IS 'Outcome of the partition index step: ok, or why it was skipped';
+COMMENT ON COLUMN nfpg.runs.indexed IS 'Outcome of the partition index step: how many partitions were indexed, or why it was skipped';
 COMMENT ON COLUMN nfpg.runs.errors IS 'Errors of steps that failed and were skipped (profile build, index, aging)';
 
 -- One profile's pending slots: build, then plugins and alerts slot by slot.
@@ -75,6 +78,7 @@ DECLARE
 	r			nfpg.runs;
 	p			record;
 	u			record;
+	n			integer;
 	msg			text;
 BEGIN
 	r.run_time := now;
@@ -113,12 +117,12 @@ BEGIN
 	END LOOP;
 
 	-- 3. Seal finished partitions.
-	IF to_regprocedure('nfpg.index_partitions()') IS NULL THEN
+	IF to_regproc('nfpg.index_partitions') IS NULL THEN
 		r.indexed := 'skipped: nfpg.index_partitions() not installed';
 	ELSE
 		BEGIN
-			EXECUTE 'SELECT nfpg.index_partitions()';
-			r.indexed := 'ok';
+			EXECUTE 'SELECT nfpg.index_partitions()' INTO n;
+			r.indexed := format('ok: %s partitions indexed', n);
 		EXCEPTION WHEN OTHERS THEN
 			GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
 			r.indexed := 'failed';

@@ -34,7 +34,7 @@ q "UPDATE nfpg.nfsen_settings SET max_lifetime = '2 days'" >/dev/null
 
 # 3. Profiles, a channel, an alert and a plugin.
 q "SELECT nfpg.nf_profile_create('live', 'any', to_timestamp($START))" >/dev/null
-q "SELECT nfpg.nf_profile_create('sober', 'tcp and dst port 587', to_timestamp($START))" >/dev/null
+q "SELECT nfpg.nf_profile_create('sober', 'proto tcp and dst port 587', to_timestamp($START))" >/dev/null
 q "SELECT nfpg.nf_channel_add('sober', 'inside', 'src net 10.0.0.0/8')" >/dev/null
 q "SELECT nfpg.nf_alert_create('sober_flows', 'sober', 'flows', '>', 5)" >/dev/null
 q "SELECT nfpg.nf_plugin_register('hostclass', 'nfpg.hostclass_plugin(text, timestamptz)', '{live}')" >/dev/null

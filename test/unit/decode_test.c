@@ -71,10 +71,18 @@ test_identity(void)
 	v5_one(&b, 2);
 	decode_datagram(t, b.b, b.n, &a, 1, collect_emit, &c);
 	decode_datagram(t, b.b, b.n, &a, 2, collect_emit, &c);
+	{
+		NfAddr		mapped = {.family = 6, .addr = {[10] = 0xff, [11] = 0xff, 192, 0, 2, 1}};
+		char		s[64];
+
+		decode_datagram(t, b.b, b.n, &mapped, 2, collect_emit, &c);
+		CHECK(c.n == 5 && strcmp(addr_str(&c.recs[4].exporter, s), "192.0.2.1") == 0,
+			  "v4-mapped exporter address is IPv4: %s", s);
+	}
 	d = drain_sum(t);
-	CHECK(d.exporters == 3 && d.flows == 4, "3 identities: %d", d.exporters);
-	CHECK(d.failures == 1, "engine 2 sent seq 0 twice: %llu", (unsigned long long) d.failures);
-	CHECK(c.n == 4 && c.recs[1].exporter.family == 6 && c.recs[0].sampling == 8 &&
+	CHECK(d.exporters == 3 && d.flows == 5, "3 identities: %d", d.exporters);
+	CHECK(d.failures == 2, "engine 2 sent seq 0 three times: %llu", (unsigned long long) d.failures);
+	CHECK(c.n == 5 && c.recs[1].exporter.family == 6 && c.recs[0].sampling == 8 &&
 		  c.recs[0].packets == 2, "-s 8 recorded, not upscaled");
 
 	/* the table is bounded */
