@@ -170,10 +170,19 @@ connect_db(Writer *w)
 		mark_down(w);
 		return false;
 	}
-	if (w->outage_logged || w->index == 0)
-		log_info("writer %d: connected to the database", w->index);
-	w->outage_logged = false;
+	log_msg(w->outage_logged ? LOG_LVL_DEBUG : LOG_LVL_INFO,
+			"writer %d: connected to the database", w->index);
 	return true;
+}
+
+/* A batch went in: if this ends an outage, say so once. */
+static void
+mark_up(Writer *w)
+{
+	if (!w->outage_logged)
+		return;
+	log_info("writer %d: database available again", w->index);
+	w->outage_logged = false;
 }
 
 static bool
@@ -357,6 +366,7 @@ write_batch(Writer *w, Batch *b)
 	{
 		case LOADED:
 		case ALREADY_LOADED:
+			mark_up(w);
 			atomic_fetch_add(&w->d->stats.db_batches, 1);
 			atomic_fetch_add(&w->d->stats.db_flows, o == LOADED ? b->rows.rows : 0);
 			batch_free(b);
@@ -395,11 +405,13 @@ replay_one(Writer *w)
 	switch (o)
 	{
 		case LOADED:
+			mark_up(w);
 			atomic_fetch_add(&w->d->stats.replayed_batches, 1);
 			atomic_fetch_add(&w->d->stats.replayed_flows, b->rows.rows);
 			spool_remove(sp, name);
 			break;
 		case ALREADY_LOADED:
+			mark_up(w);
 			log_info("spooled batch %s was already loaded; removing %s", b->id, name);
 			atomic_fetch_add(&w->d->stats.duplicate_batches, 1);
 			spool_remove(sp, name);
