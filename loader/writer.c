@@ -61,7 +61,7 @@ typedef struct Writer
 	int			index;
 	PGconn	   *conn;
 	Settings	set;
-	uint64_t	conn_generation;
+	char		conninfo[2048]; /* what conn was opened with */
 	int64_t		next_connect;	/* monotonic ms */
 	int64_t		next_report;
 	int64_t		next_expire;
@@ -147,7 +147,8 @@ connect_db(Writer *w)
 	char		timeout[32];
 	const char *param[1] = {timeout};
 
-	if (w->conn && w->conn_generation == w->set.generation && PQstatus(w->conn) == CONNECTION_OK)
+	/* A reload that changed conninfo makes the writers reconnect. */
+	if (w->conn && strcmp(w->conninfo, w->set.conninfo) == 0 && PQstatus(w->conn) == CONNECTION_OK)
 		return true;
 	disconnect(w);
 	if (mono_ms() < w->next_connect)
@@ -156,7 +157,7 @@ connect_db(Writer *w)
 		keys[2] = NULL;			/* everything from PG* variables */
 	w->conn = PQconnectdbParams(keys, vals, 1);
 	atomic_fetch_add(&w->d->stats.db_connected, 1);
-	w->conn_generation = w->set.generation;
+	memcpy(w->conninfo, w->set.conninfo, sizeof(w->conninfo));
 	snprintf(timeout, sizeof(timeout), "%d", w->set.statement_timeout * 1000);
 	if (PQstatus(w->conn) != CONNECTION_OK)
 	{
