@@ -7,7 +7,7 @@
 #   NFPG_DIFF_FLOWS   flows to generate.  The issue asks for 1000000; the
 #                     default is 200000 so that the suite stays short on the
 #                     shared 2-core machine (measured there with a load average
-#                     of 9 from other work: 200k 4 min 10 s, 1M 13 min 40 s).
+#                     of 9 from other work: 200k 2.5 to 4 min, 1M 10 to 14 min).
 #                     NFPG_DIFF_FLOWS=1000000 sh test/integration/stat_nfdump_diff.sh
 #
 # Compared:
