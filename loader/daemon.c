@@ -48,7 +48,6 @@ void
 daemon_settings(Daemon *d, Settings *s)
 {
 	pthread_mutex_lock(&d->cfg_lock);
-	s->generation = d->cfg_generation;
 	snprintf(s->conninfo, sizeof(s->conninfo), "%s", d->cfg.conninfo);
 	s->batch_flows = d->cfg.batch_flows;
 	s->flush_interval_ms = d->cfg.flush_interval_ms;

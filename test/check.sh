@@ -14,20 +14,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 export PG_CONFIG
 
-PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron libpq-dev libbz2-dev libssl-dev
-	build-essential python3 nfdump nfdump-sflow softflowd pmacct fprobe python3-scapy tshark"
-
-need_packages() {
-	missing=""
-	for p in $PACKAGES; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
-	done
-	[ -z "$missing" ] && return 0
-	echo "check.sh: installing$missing"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q >/dev/null
-	apt-get install -y -q --no-install-recommends $missing >/dev/null
-}
+. "$TOP/test/packages.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
 	cd "$TOP"
@@ -35,7 +22,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	exec "$TOP/test/run-tests.sh" "$@"
 fi
 
-[ -n "${NFPG_NO_APT:-}" ] || need_packages
+[ -n "${NFPG_NO_APT:-}" ] || install_missing $NFPG_RUN_PACKAGES $NFPG_TEST_PACKAGES
 WORK=${NFPG_WORK:-/tmp/nfpg-check}
 rm -rf "$WORK"
 mkdir -p "$WORK"

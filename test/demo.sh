@@ -16,23 +16,12 @@ PGDATA=$STATE/pgdata
 PGPORT=${NFPG_DEMO_PGPORT:-5440}
 FLOWPORT=${NFPG_DEMO_FLOWPORT:-9995}
 PGBIN=/usr/lib/postgresql/15/bin
-PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron libpq-dev libbz2-dev libssl-dev build-essential python3"
+
+. "$TOP/test/packages.sh"
 
 say() { echo "nfpg-demo: $*"; }
 as_pg() { runuser -u postgres -- "$@"; }
 sql() { as_pg psql -qXAt -h "$STATE" -p "$PGPORT" -d nfpg -v ON_ERROR_STOP=1 -c "$1"; }
-
-install_packages() {
-	missing=""
-	for p in $PACKAGES; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
-	done
-	[ -z "$missing" ] && return 0
-	say "installing$missing"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q >/dev/null
-	apt-get install -y -q --no-install-recommends $missing >/dev/null
-}
 
 build() {
 	say "building and installing the extension and nfpgd"
@@ -125,7 +114,7 @@ send_sample() {
 cmd_start() {
 	[ "$(id -u)" -eq 0 ] || { say "run as root (it installs packages and runs PostgreSQL as postgres)"; exit 1; }
 	mkdir -p "$STATE"
-	install_packages
+	install_missing $NFPG_RUN_PACKAGES
 	build
 	start_cluster
 	start_loader

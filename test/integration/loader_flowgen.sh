@@ -4,7 +4,8 @@
 # exporters each, 100k flows each; nfpg.flows must then hold exactly the
 # flows of the generator's CSVs, every field equal (multiset comparison,
 # EXCEPT ALL both ways).  Also: the loader's role cannot read flows, the
-# exporters table adds up, SIGTERM exits cleanly with nothing lost.
+# exporters table adds up, SIGHUP reloads the config file, the pidfile
+# appears and goes, SIGTERM exits cleanly with nothing lost.
 . "$(dirname "$0")/../lib.sh"
 
 COUNT=${NFPG_FLOWGEN_COUNT:-100000}
@@ -15,10 +16,18 @@ pg_loader_role
 PORT=$(free_port)
 SPOOL="$T_DIR/spool"
 
-"$NFPGD" -l "127.0.0.1:$PORT" -l "[::1]:$PORT" -s "$SPOOL" \
-	-d "host=$PGHOST port=$PGPORT dbname=nfpg user=nfpgd" \
-	-o stats_interval=2 -o flush_interval=200 -o exporter_interval=1 \
-	2>"$T_DIR/nfpgd.log" &
+CONF="$T_DIR/nfpgd.conf"
+cat >"$CONF" <<EOF
+# test configuration
+listen = 127.0.0.1:$PORT [::1]:$PORT
+conninfo = host=$PGHOST port=$PGPORT dbname=nfpg user=nfpgd
+stats_interval = 2
+flush_interval = 200
+exporter_interval = 1
+instance = flowgen-test
+EOF
+: >"$T_DIR/nfpgd.log"
+"$NFPGD" -c "$CONF" -s "$SPOOL" -p "$T_DIR/nfpgd.pid" 2>"$T_DIR/nfpgd.log" &
 LOADER_PID=$!
 
 # wait_log PATTERN: up to 10 s for the loader's log to show PATTERN.
@@ -47,10 +56,26 @@ for _ in $(seq 120); do
 done
 t_eq "row count equals the CSVs" "$EXPECTED" "$n"
 
+t_eq "pidfile holds the pid" "$LOADER_PID" "$(cat "$T_DIR/nfpgd.pid")"
+sed -i 's/^flush_interval = 200/flush_interval = 300/; s/^instance = .*/instance = renamed/' "$CONF"
+kill -HUP "$LOADER_PID"
+wait_log "configuration reloaded" && t_ok "SIGHUP reloads" || t_fail "no reload on SIGHUP"
+grep -q "reload: flush_interval changed" "$T_DIR/nfpgd.log" && t_ok "reloadable key applied" ||
+	t_fail "flush_interval not reloaded"
+grep -q "reload: instance changed; restart nfpgd to apply it" "$T_DIR/nfpgd.log" &&
+	t_ok "non-reloadable key reported" || t_fail "instance change not reported"
+echo "bogus = 1" >>"$CONF"
+kill -HUP "$LOADER_PID"
+wait_log "reload failed, keeping the current settings: .*nfpgd.conf:8: unknown setting" &&
+	t_ok "bad config file on reload is refused" || t_fail "bad config file not refused"
+
 kill -TERM "$LOADER_PID"
 wait "$LOADER_PID"
 t_eq "loader exits 0 on SIGTERM" 0 $?
 LOADER_PID=
+[ -e "$T_DIR/nfpgd.pid" ] && t_fail "pidfile left behind" || t_ok "pidfile removed at exit"
+t_eq "batch ids carry the instance name" 0 \
+	"$(q "SELECT count(*) FROM nfpg.loader_batches WHERE batch_id NOT LIKE 'flowgen-test/%'")"
 grep -q "stats: .* flows/s in" "$T_DIR/nfpgd.log" && t_ok "periodic statistics line" ||
 	t_fail "no statistics line in the log"
 grep "totals:" "$T_DIR/nfpgd.log" | sed 's/^/# /'
