@@ -292,11 +292,13 @@ done
 # in fprobe, seen once in a few runs even without time-based expiry): the record
 # count is nfcapd's, the keys and per-key sums are exactly the truth's.
 # (nfpgd and nfcapd store the same shifted times.)  v7 is v5 plus a router field.
-case_check fprobe-v5 - "--v4-only --time-tol-ms 2 --require-times" "--v4-only" ""
-case_check fprobe-v7 - "--v4-only --time-tol-ms 2 --require-times" "--v4-only" ""
+# The shift comes from fprobe's wall clock, which jitters by a few ms on a loaded
+# machine (3 ms seen): the spread allowed around the constant offset is 20 ms.
+case_check fprobe-v5 - "--v4-only --time-tol-ms 20 --require-times" "--v4-only" ""
+case_check fprobe-v7 - "--v4-only --time-tol-ms 20 --require-times" "--v4-only" ""
 # nfprobe v5: the header has no sub-second export time, the uptime base is the wall clock:
 # absolute times are off by a constant as with fprobe, relative times exact.
-case_check nfprobe-v5 284 "--v4-only --session-times --ignore-tos --time-tol-ms 2 --require-times" \
+case_check nfprobe-v5 284 "--v4-only --session-times --ignore-tos --time-tol-ms 20 --require-times" \
 	"--v4-only --session-times --ignore-tos" ""
 # nfprobe sends ICMP type/code in L4_DST_PORT only: nfpgd uses it, nfdump's v9 does not.
 case_check nfprobe-v9 395 "$EXACT" "$EXACT --icmp-type-lost all" "--icmp-type-lost all"
