@@ -103,6 +103,16 @@ static const struct
 	{"Term", 128}, {"Tadj", 129}, {"TincAdj", 130}, {"Tforus", 131},
 };
 
+/* Protocol names accepted without "proto" ("tcp and dst port 587") */
+static const struct
+{
+	const char *name;
+	int			code;
+}			bare_protos[] = {
+	{"icmp", 1}, {"tcp", 6}, {"udp", 17}, {"gre", 47}, {"esp", 50}, {"ah", 51},
+	{"icmp6", 58}, {"sctp", 132},
+};
+
 /* Words that can never be a value (nfdump 1.7.1's scanner keywords). */
 static const char *const reserved[] = {
 	"and", "or", "not", "any", "ip", "host", "net", "port", "src", "dst", "in",
@@ -1705,6 +1715,10 @@ parse_primitive(Parser *p, Quals *q)
 		return prim_unsupported(p, kw, "count is not supported: a table has no read order");
 	if (KW("sysid"))
 		return prim_unsupported(p, kw, "sysid is not supported: use router ip");
+	/* nfpg extension: the common protocols also stand alone, as in tcpdump */
+	for (size_t k = 0; k < sizeof(bare_protos) / sizeof(bare_protos[0]); k++)
+		if (KW(bare_protos[k].name))
+			return node_cmp(p, NFF_PROTO, NFC_EQ, bare_protos[k].code);
 #undef KW
 	syntax_error(p, kw);
 }
