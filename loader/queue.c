@@ -201,11 +201,18 @@ packet_ring_push(PacketRing *r, const uint8_t *data, uint32_t len,
 static const Packet *
 overflow_peek(PacketRing *r, uint64_t end)
 {
-	uint64_t	rel = r->ov_read - r->ov_buf_start;
-	const Packet *p = (const Packet *) (r->ov_buf + rel);
+	const Packet *p = NULL;
 
-	if (r->ov_read < r->ov_buf_start || rel + sizeof(Packet) > r->ov_buf_len ||
-		rel + p->reclen > r->ov_buf_len)
+	if (r->ov_read >= r->ov_buf_start &&
+		r->ov_read - r->ov_buf_start + sizeof(Packet) <= r->ov_buf_len)
+	{
+		uint64_t	rel = r->ov_read - r->ov_buf_start;
+
+		p = (const Packet *) (r->ov_buf + rel);
+		if (rel + p->reclen > r->ov_buf_len)
+			p = NULL;			/* only partly in the buffer */
+	}
+	if (p == NULL)
 	{
 		size_t		want = end - r->ov_read > OV_BUF_SIZE ? OV_BUF_SIZE : end - r->ov_read;
 		ssize_t		got = pread(r->ov_fd, r->ov_buf, want, (off_t) r->ov_read);
