@@ -8,7 +8,8 @@
 # unprivileged, and export to udptee.py, which forwards every datagram unchanged to nfpgd
 # and to that case's own nfcapd/sfcapd, from a per-case source address 127.0.0.N (so
 # nfpg.flows tells the cases apart by exporter).  For every case:
-#   - record counts: nfpg.flows = nfcapd's file = the expected number, exactly;
+#   - record counts: nfpg.flows = nfcapd's file = the expected number, exactly (for
+#     fprobe and 1:10 sFlow the expected number is nfcapd's: see their comments);
 #   - nfpg.flows against the pcap truth (pcapflowcheck.py with the exporter's known
 #     semantics), including absolute times where the exporter sends them right;
 #   - nfcapd's file against the truth (the reference itself behaves as documented);
@@ -37,7 +38,8 @@ cases_cleanup() {
 	done
 	t_cleanup
 }
-trap cases_cleanup EXIT INT TERM
+trap cases_cleanup EXIT
+trap 'exit 1' INT TERM
 
 pg_start || { t_fail "cluster start"; t_done; exit 1; }
 pg_loader_role
@@ -320,7 +322,10 @@ for c in sflow sflow-1in10; do
 	sflow_flushed $c && t_ok "$c: sfprobe flushed $(awk 'NR == 1 { t0 = $1 } END { printf "%.1f", $1 - t0 }' \
 		"$T_DIR/$c/datagrams.hex") s after its first datagram" || t_fail "$c: sfprobe did not flush within 120 s"
 	core=$(cat "$T_DIR/$c/exporter.pid")
-	for plugin in $(pgrep -P "$core"); do kill -KILL "$plugin"; done
+	for st in $(grep -l "^PPid:[[:space:]]*$core\$" /proc/[0-9]*/status 2>/dev/null); do
+		plugin=${st#/proc/}
+		kill -KILL "${plugin%/status}"
+	done
 	sleep 0.2
 	kill -INT "$core"
 	wait "$core"
