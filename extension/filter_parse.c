@@ -18,6 +18,7 @@
  *-------------------------------------------------------------------------
  */
 #include "filter_ast.h"
+#include "protocols.h"
 
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -73,24 +74,6 @@ const NfField nf_fields[NFF_NUM_FIELDS] = {
 	[NFF_MPLS_EOS] = {"mpls_eos_label", NFK_DERIVED, false},
 };
 
-/* nfdump 1.7.1's protocol short names; index = protocol number */
-static const char *const proto_names[] = {
-	"0", "ICMP", "IGMP", "GGP", "IPIP", "ST", "TCP", "CBT", "EGP", "IGP",
-	"BBN", "NVPII", "PUP", "ARGUS", "ENCOM", "XNET", "CHAOS", "UDP", "MUX", "DCN",
-	"HMP", "PRM", "XNS", "Trnk1", "Trnk2", "Leaf1", "Leaf2", "RDP", "IRTP", "ISO-4",
-	"NETBK", "MFESP", "MEINP", "DCCP", "3PC", "IDPR", "XTP", "DDP", "IDPR", "TP++",
-	"IL", "IPv6", "SDRP", "Rte6", "Frag6", "IDRP", "RSVP", "GRE", "MHRP", "BNA",
-	"ESP", "AH", "INLSP", "SWIPE", "NARP", "MOBIL", "TLSP", "SKIP", "ICMP6", "NOHE6",
-	"OPTS6", "HOST", "CFTP", "NET", "SATNT", "KLAN", "RVD", "IPPC", "FS", "SATM",
-	"VISA", "IPCV", "CPNX", "CPHB", "WSN", "PVP", "BSATM", "SUNND", "WBMON", "WBEXP",
-	"ISOIP", "VMTP", "SVMTP", "VINES", "TTP", "NSIGP", "DGP", "TCF", "EIGRP", "OSPF",
-	"S-RPC", "LARP", "MTP", "AX.25", "IPIP", "MICP", "SCCSP", "ETHIP", "ENCAP", "99",
-	"GMTP", "IFMP", "PNNI", "PIM", "ARIS", "SCPS", "QNX", "A/N", "IPcmp", "SNP",
-	"CpqPP", "IPXIP", "VRRP", "PGM", "0hop", "L2TP", "DDX", "IATP", "STP", "SRP",
-	"UTI", "SMP", "SM", "PTP", "ISIS4", "FIRE", "CRTP", "CRUDP", "128", "IPLT",
-	"SPS", "PIPE", "SCTP", "FC", "134", "MHEAD", "UDP-L", "MPLS",
-};
-
 static const struct
 {
 	const char *name;
@@ -101,6 +84,16 @@ static const struct
 	{"Dbadtlen", 23}, {"Dbadhlen", 24}, {"DbadTTL", 25}, {"Dpolicy", 26},
 	{"Dwred", 27}, {"Drpf", 28}, {"Dforus", 29}, {"DbadOf", 30}, {"Dhw", 31},
 	{"Term", 128}, {"Tadj", 129}, {"TincAdj", 130}, {"Tforus", 131},
+};
+
+/* Protocol names accepted without "proto" ("tcp and dst port 587") */
+static const struct
+{
+	const char *name;
+	int			code;
+}			bare_protos[] = {
+	{"icmp", 1}, {"tcp", 6}, {"udp", 17}, {"gre", 47}, {"esp", 50}, {"ah", 51},
+	{"icmp6", 58}, {"sctp", 132},
 };
 
 /* Words that can never be a value (nfdump 1.7.1's scanner keywords). */
@@ -1065,6 +1058,7 @@ prim_proto(Parser *p, bool tunnel)
 	const Tok  *t = cur(p);
 	uint64_t	v;
 	char		buf[8];
+	int			n;
 
 	no_comp(p);
 	if (word_number(p, t, &v))
@@ -1076,11 +1070,10 @@ prim_proto(Parser *p, bool tunnel)
 	{
 		if (t->type != T_WORD || is_reserved(p, t))
 			syntax_error(p, t);
-		for (v = 0; v < sizeof(proto_names) / sizeof(proto_names[0]); v++)
-			if (word_text(p, t, buf, sizeof(buf)) && strcasecmp(buf, proto_names[v]) == 0)
-				break;
-		if (v == sizeof(proto_names) / sizeof(proto_names[0]))
+		n = word_text(p, t, buf, sizeof(buf)) ? proto_number(buf) : -1;
+		if (n < 0)
 			fail(p, t, "Unknown protocol");
+		v = n;
 	}
 	advance(p);
 	if (tunnel)
@@ -1705,6 +1698,10 @@ parse_primitive(Parser *p, Quals *q)
 		return prim_unsupported(p, kw, "count is not supported: a table has no read order");
 	if (KW("sysid"))
 		return prim_unsupported(p, kw, "sysid is not supported: use router ip");
+	/* nfpg extension: the common protocols also stand alone, as in tcpdump */
+	for (size_t k = 0; k < sizeof(bare_protos) / sizeof(bare_protos[0]); k++)
+		if (KW(bare_protos[k].name))
+			return node_cmp(p, NFF_PROTO, NFC_EQ, bare_protos[k].code);
 #undef KW
 	syntax_error(p, kw);
 }

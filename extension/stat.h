@@ -83,8 +83,9 @@ typedef struct StatSpec
 } StatSpec;
 
 /*
- * One group.  The encoded key follows the fixed part; entries are stored
- * back to back in one array, entsize bytes each.
+ * One group.  The encoded key follows the fixed part.  Groups live in the
+ * slots of an open-addressing table, entsize bytes each; a slot whose flow
+ * count is 0 is empty (every group has at least one flow).
  */
 typedef struct StatEntry
 {
@@ -104,22 +105,14 @@ typedef struct StatEntry
 	char		key[FLEXIBLE_ARRAY_MEMBER];
 } StatEntry;
 
-typedef struct StatSlot
-{
-	uint32		hash;
-	uint32		index;			/* entry number + 1; 0 = empty */
-} StatSlot;
-
 typedef struct StatState
 {
 	StatSpec	spec;
 	MemoryContext cxt;
 	Size		entsize;
-	uint64		nentries;
-	uint64		maxentries;
-	char	   *entries;
-	uint64		nslots;			/* power of two */
-	StatSlot   *slots;
+	uint64		nentries;		/* groups */
+	uint64		nslots;			/* power of two, at least 2 * nentries */
+	char	   *slots;			/* nslots entries of entsize bytes */
 	/* totals over the records, not the keys (percentages, summary) */
 	int64		t_records;
 	int64		t_flows;
@@ -143,7 +136,8 @@ typedef struct StatRecord
 	uint8		tos;
 } StatRecord;
 
-#define STAT_ENTRY(st, i)	((StatEntry *) ((st)->entries + (Size) (i) * (st)->entsize))
+#define STAT_SLOT(st, i)	((StatEntry *) ((st)->slots + (Size) (i) * (st)->entsize))
+#define STAT_SLOT_USED(e)	((e)->flows != 0)
 
 /* stat_spec.c */
 extern void stat_spec_parse(StatSpec *spec, const char *text, int nargs, const Oid *types);
@@ -156,6 +150,7 @@ extern void stat_encode_key(const StatSpec *spec, char *buf, FunctionCallInfo fc
 							int first_arg);
 extern void stat_add(StatState *st, const char *key, const StatRecord *rec, bool reversed);
 extern void stat_merge(StatState *into, const StatState *from);
+extern void stat_place(StatState *st, const StatEntry *e);
 extern Datum stat_decode_key(const StatKeyDef *def, const char *slot, bool *isnull);
 extern char *stat_render_key(const StatKeyDef *def, const char *slot);
 

@@ -18,7 +18,7 @@
  * share one machine):
  *		uint8 version, int32 spec length, spec text, int32 key count,
  *		Oid key types[key count], int64 totals x4, TimestampTz first, last,
- *		uint64 entry count, then the entries as stored (entsize bytes each).
+ *		uint64 group count, then the groups as stored (entsize bytes each).
  *
  *-------------------------------------------------------------------------
  */
@@ -155,21 +155,30 @@ nf_topn_trans(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
+/*
+ * Merge the smaller state into the larger: a deserialized partial state is
+ * already in the aggregate context, so it can become the result as it is.
+ */
 Datum
 nf_topn_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = agg_context(fcinfo, "nf_topn_combine");
 	StatState  *a = PG_ARGISNULL(0) ? NULL : (StatState *) PG_GETARG_POINTER(0);
 	StatState  *b = PG_ARGISNULL(1) ? NULL : (StatState *) PG_GETARG_POINTER(1);
+	StatState  *t;
 
-	if (b == NULL)
+	agg_context(fcinfo, "nf_topn_combine");
+	if (a == NULL || b == NULL)
 	{
-		if (a == NULL)
+		if (a == NULL && b == NULL)
 			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
+		PG_RETURN_POINTER(a ? a : b);
 	}
-	if (a == NULL)
-		a = stat_state_create(cxt, &b->spec);
+	if (b->nentries > a->nentries)
+	{
+		t = a;
+		a = b;
+		b = t;
+	}
 	stat_merge(a, b);
 	PG_RETURN_POINTER(a);
 }
@@ -226,7 +235,9 @@ nf_topn_serial(PG_FUNCTION_ARGS)
 	put(&w, &st->t_first, sizeof(TimestampTz));
 	put(&w, &st->t_last, sizeof(TimestampTz));
 	put(&w, &st->nentries, 8);
-	put(&w, st->entries, st->nentries * st->entsize);
+	for (uint64 i = 0; i < st->nslots; i++)
+		if (STAT_SLOT_USED(STAT_SLOT(st, i)))
+			put(&w, STAT_SLOT(st, i), st->entsize);
 	PG_RETURN_BYTEA_P(out);
 }
 
@@ -277,26 +288,13 @@ nf_topn_deserial(PG_FUNCTION_ARGS)
 	get(&p, &st->t_last, sizeof(TimestampTz));
 	get(&p, &n, 8);
 
-	/* the entries are distinct: copy them and rebuild the slots */
-	st->maxentries = Max(n, 1);
-	pfree(st->entries);
-	st->entries = MemoryContextAllocHuge(cxt, st->maxentries * st->entsize);
-	memcpy(st->entries, p, n * st->entsize);
-	st->nentries = n;
+	/* the groups are distinct: size the table once and place them */
 	while (st->nslots < 2 * n)
 		st->nslots *= 2;
 	pfree(st->slots);
-	st->slots = MemoryContextAllocExtended(cxt, st->nslots * sizeof(StatSlot),
+	st->slots = MemoryContextAllocExtended(cxt, st->nslots * st->entsize,
 										   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	for (uint64 i = 0; i < n; i++)
-	{
-		uint32		h = STAT_ENTRY(st, i)->hash;
-		uint64		j;
-
-		for (j = h & (st->nslots - 1); st->slots[j].index; j = (j + 1) & (st->nslots - 1))
-			;
-		st->slots[j].hash = h;
-		st->slots[j].index = i + 1;
-	}
+		stat_place(st, (const StatEntry *) (p + i * st->entsize));
 	PG_RETURN_POINTER(st);
 }

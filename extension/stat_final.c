@@ -153,7 +153,7 @@ nf_topn_final(PG_FUNCTION_ARGS)
 	ranks = stat_rank(st, &n);
 	elems = palloc_extended(Max(n, 1) * sizeof(Datum), MCXT_ALLOC_HUGE);
 	for (uint64 i = 0; i < n; i++)
-		elems[i] = HeapTupleGetDatum(stat_row(st, STAT_ENTRY(st, ranks[i]), desc));
+		elems[i] = HeapTupleGetDatum(stat_row(st, STAT_SLOT(st, ranks[i]), desc));
 	PG_RETURN_DATUM(make_array(elems, n, elemtype));
 }
 
@@ -321,6 +321,6 @@ nf_topn_records_final(PG_FUNCTION_ARGS)
 	ranks = stat_rank(st, &n);
 	elems = palloc_extended(Max(n, 1) * sizeof(Datum), MCXT_ALLOC_HUGE);
 	for (uint64 i = 0; i < n; i++)
-		elems[i] = HeapTupleGetDatum(record_row(st, STAT_ENTRY(st, ranks[i]), desc, v, nulls));
+		elems[i] = HeapTupleGetDatum(record_row(st, STAT_SLOT(st, ranks[i]), desc, v, nulls));
 	PG_RETURN_DATUM(make_array(elems, n, elemtype));
 }

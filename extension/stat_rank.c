@@ -142,7 +142,7 @@ rank_cmp(const Ranked *a, const Ranked *b, const StatState *st)
 {
 	if (a->value != b->value)
 		return (a->value > b->value) == st->spec.ascending ? 1 : -1;
-	return memcmp(STAT_ENTRY(st, a->index)->key, STAT_ENTRY(st, b->index)->key,
+	return memcmp(STAT_SLOT(st, a->index)->key, STAT_SLOT(st, b->index)->key,
 				  st->spec.keylen);
 }
 
@@ -177,7 +177,7 @@ sift_down(Ranked *heap, uint64 n, uint64 i, const StatState *st)
 }
 
 /*
- * The entry numbers of the top spec.top groups (all if 0), best first.
+ * The slot numbers of the top spec.top groups (all if 0), best first.
  * Returns a palloc'd array; *count gets its length.
  */
 uint32 *
@@ -189,12 +189,14 @@ stat_rank(StatState *st, uint64 *count)
 	uint64		used = 0;
 	uint32	   *result;
 
-	for (uint64 i = 0; i < n; i++)
+	for (uint64 i = 0; i < st->nslots; i++)
 	{
 		StatEntry	o;
 		Ranked		c;
 
-		stat_oriented(st, STAT_ENTRY(st, i), &o);
+		if (!STAT_SLOT_USED(STAT_SLOT(st, i)))
+			continue;
+		stat_oriented(st, STAT_SLOT(st, i), &o);
 		c.value = order_value(st->spec.order, &o);
 		c.index = (uint32) i;
 		if (used < k)

@@ -71,7 +71,6 @@ typedef struct Daemon
 {
 	pthread_mutex_t cfg_lock;
 	Config		cfg;			/* current settings; read under cfg_lock */
-	uint64_t	cfg_generation; /* bumped by every reload */
 
 	PacketRing	ring;
 	PtrQueue	batches;
@@ -95,7 +94,6 @@ typedef struct Daemon
 /* What the writers and the batcher read from the settings at a time. */
 typedef struct Settings
 {
-	uint64_t	generation;
 	char		conninfo[2048];
 	int			batch_flows;
 	int			flush_interval_ms;

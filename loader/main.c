@@ -179,7 +179,6 @@ reload(Daemon *d)
 		log_info("reload: %s changed", k->name);
 		changed++;
 	}
-	d->cfg_generation++;
 	apply_logging(&d->cfg);
 	spool_set_limits(&d->spool, d->cfg.spool_max_bytes, d->cfg.spool_compression);
 	pthread_mutex_unlock(&d->cfg_lock);

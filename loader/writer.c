@@ -61,7 +61,7 @@ typedef struct Writer
 	int			index;
 	PGconn	   *conn;
 	Settings	set;
-	uint64_t	conn_generation;
+	char		conninfo[2048]; /* what conn was opened with */
 	int64_t		next_connect;	/* monotonic ms */
 	int64_t		next_report;
 	int64_t		next_expire;
@@ -147,7 +147,8 @@ connect_db(Writer *w)
 	char		timeout[32];
 	const char *param[1] = {timeout};
 
-	if (w->conn && w->conn_generation == w->set.generation && PQstatus(w->conn) == CONNECTION_OK)
+	/* A reload that changed conninfo makes the writers reconnect. */
+	if (w->conn && strcmp(w->conninfo, w->set.conninfo) == 0 && PQstatus(w->conn) == CONNECTION_OK)
 		return true;
 	disconnect(w);
 	if (mono_ms() < w->next_connect)
@@ -156,7 +157,7 @@ connect_db(Writer *w)
 		keys[2] = NULL;			/* everything from PG* variables */
 	w->conn = PQconnectdbParams(keys, vals, 1);
 	atomic_fetch_add(&w->d->stats.db_connected, 1);
-	w->conn_generation = w->set.generation;
+	memcpy(w->conninfo, w->set.conninfo, sizeof(w->conninfo));
 	snprintf(timeout, sizeof(timeout), "%d", w->set.statement_timeout * 1000);
 	if (PQstatus(w->conn) != CONNECTION_OK)
 	{
@@ -170,10 +171,19 @@ connect_db(Writer *w)
 		mark_down(w);
 		return false;
 	}
-	if (w->outage_logged || w->index == 0)
-		log_info("writer %d: connected to the database", w->index);
-	w->outage_logged = false;
+	log_msg(w->outage_logged ? LOG_LVL_DEBUG : LOG_LVL_INFO,
+			"writer %d: connected to the database", w->index);
 	return true;
+}
+
+/* A batch went in: if this ends an outage, say so once. */
+static void
+mark_up(Writer *w)
+{
+	if (!w->outage_logged)
+		return;
+	log_info("writer %d: database available again", w->index);
+	w->outage_logged = false;
 }
 
 static bool
@@ -357,6 +367,7 @@ write_batch(Writer *w, Batch *b)
 	{
 		case LOADED:
 		case ALREADY_LOADED:
+			mark_up(w);
 			atomic_fetch_add(&w->d->stats.db_batches, 1);
 			atomic_fetch_add(&w->d->stats.db_flows, o == LOADED ? b->rows.rows : 0);
 			batch_free(b);
@@ -395,11 +406,13 @@ replay_one(Writer *w)
 	switch (o)
 	{
 		case LOADED:
+			mark_up(w);
 			atomic_fetch_add(&w->d->stats.replayed_batches, 1);
 			atomic_fetch_add(&w->d->stats.replayed_flows, b->rows.rows);
 			spool_remove(sp, name);
 			break;
 		case ALREADY_LOADED:
+			mark_up(w);
 			log_info("spooled batch %s was already loaded; removing %s", b->id, name);
 			atomic_fetch_add(&w->d->stats.duplicate_batches, 1);
 			spool_remove(sp, name);

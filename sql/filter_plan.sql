@@ -132,6 +132,8 @@ SELECT nfpg.nf_filter_sql('not src as 7');
 
 -- nf_filter_sql embeds in dynamic SQL: constants are literals, never the text.
 SELECT nfpg.nf_filter_sql('proto tcp and dst port 587');
+-- nfpg extension: the common protocol names stand alone (1.7.1 needs "proto")
+SELECT nfpg.nf_filter_sql('tcp and dst port 587');
 SELECT nfpg.nf_filter_sql('src net 10.0.7.0/24 or ip in [1.2.3.4 1.2.3.5 2001:db8::/32]');
 SELECT nfpg.nf_filter_sql('flags SA and bytes > 1k and duration < 1000 and bpp > 100');
 SELECT nfpg.nf_filter_sql('icmp-type 8 or mpls label1 16001 or in mac 00:11:22:33:44:55 or inet6');

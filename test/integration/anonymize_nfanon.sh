@@ -21,22 +21,43 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# udp_queue PORT: the receive queue of the UDP socket bound to PORT, empty
+# while nothing is bound.
+udp_queue() {
+	ss -Hlun "sport = :$1" | awk '{print $2}'
+}
+
+# start_nfcapd DIR PORT: nfcapd on 127.0.0.1:PORT, once it listens.
+start_nfcapd() {
+	nfcapd -w "$1" -p "$2" -b 127.0.0.1 -t 3600 -B 4194304 >"$W/nfcapd.log" 2>&1 &
+	NFCAPD_PID=$!
+	i=0
+	while [ -z "$(udp_queue "$2")" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+}
+
+# stop_nfcapd PORT: once nfcapd has read every datagram, stop it.
+stop_nfcapd() {
+	i=0
+	while [ "$(udp_queue "$1")" != 0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	sleep 0.5
+	kill "$NFCAPD_PID"
+	wait "$NFCAPD_PID"
+	NFCAPD_PID=
+}
+
 pg_start || { t_fail "start a cluster"; t_done; exit 1; }
 W=$T_DIR/anon
 mkdir -p "$W/cap"
 
 # 1. Real nfcapd, fed by flowgen over UDP on loopback.
 port=$(free_port)
-nfcapd -w "$W/cap" -p "$port" -b 127.0.0.1 -t 3600 >"$W/nfcapd.log" 2>&1 &
-NFCAPD_PID=$!
-sleep 1
+start_nfcapd "$W/cap" "$port"
 $FLOWGEN --count $FLOWS --format v9 --dest 127.0.0.1:"$port" --rate 50000 --csv "$W/truth.csv" -q
-sleep 1
-kill "$NFCAPD_PID"
-wait "$NFCAPD_PID"
-NFCAPD_PID=
-capfile=$(ls "$W"/cap/nfcapd.2* 2>/dev/null | head -1)
-t_ok "nfcapd wrote $capfile"
+stop_nfcapd "$port"
+# one file even if the run crossed nfcapd's hourly rotation
+capfile=$W/cap.nf
+nfdump -R "$W/cap" -w "$capfile" >/dev/null 2>&1 && t_ok "nfcapd wrote $(ls "$W/cap" | wc -l) file(s)" ||
+	t_fail "no nfcapd file"
 t_eq "nfcapd stored every flow" "$FLOWS" "$(nfdump -r "$capfile" -I 2>/dev/null | awk '/^Flows:/ {print $2}')"
 
 psql -qX -v ON_ERROR_STOP=1 -v csv="$W/truth.csv" -f "$NFPG_TOP/test/tools/load_flowgen_csv.sql" >/dev/null

@@ -1,10 +1,11 @@
 #!/bin/sh
-# loader_flowgen.sh: nfpgd end to end.  flowgen sends NetFlow v9 (from
-# 127.0.0.1) and NetFlow v5 (from ::1, exercising the IPv6 socket), three
+# loader_flowgen.sh: nfpgd end to end.  flowgen sends NetFlow v9 and IPFIX
+# (from 127.0.0.1) and NetFlow v5 (from ::1, exercising the IPv6 socket), three
 # exporters each, 100k flows each; nfpg.flows must then hold exactly the
 # flows of the generator's CSVs, every field equal (multiset comparison,
 # EXCEPT ALL both ways).  Also: the loader's role cannot read flows, the
-# exporters table adds up, SIGTERM exits cleanly with nothing lost.
+# exporters table adds up, SIGHUP reloads the config file, the pidfile
+# appears and goes, SIGTERM exits cleanly with nothing lost.
 . "$(dirname "$0")/../lib.sh"
 
 COUNT=${NFPG_FLOWGEN_COUNT:-100000}
@@ -15,10 +16,18 @@ pg_loader_role
 PORT=$(free_port)
 SPOOL="$T_DIR/spool"
 
-"$NFPGD" -l "127.0.0.1:$PORT" -l "[::1]:$PORT" -s "$SPOOL" \
-	-d "host=$PGHOST port=$PGPORT dbname=nfpg user=nfpgd" \
-	-o stats_interval=2 -o flush_interval=200 -o exporter_interval=1 \
-	2>"$T_DIR/nfpgd.log" &
+CONF="$T_DIR/nfpgd.conf"
+cat >"$CONF" <<EOF
+# test configuration
+listen = 127.0.0.1:$PORT [::1]:$PORT
+conninfo = host=$PGHOST port=$PGPORT dbname=nfpg user=nfpgd
+stats_interval = 2
+flush_interval = 200
+exporter_interval = 1
+instance = flowgen-test
+EOF
+: >"$T_DIR/nfpgd.log"
+"$NFPGD" -c "$CONF" -s "$SPOOL" -p "$T_DIR/nfpgd.pid" 2>"$T_DIR/nfpgd.log" &
 LOADER_PID=$!
 
 # wait_log PATTERN: up to 10 s for the loader's log to show PATTERN.
@@ -36,7 +45,9 @@ $FLOWGEN --format v9 --exporters 3 --count "$COUNT" --seed 11 --rate "$RATE" \
 	--dest "127.0.0.1:$PORT" --csv "$T_DIR/v9.csv" -q
 $FLOWGEN --format v5 --exporters 3 --count "$COUNT" --seed 12 --rate "$RATE" \
 	--dest "[::1]:$PORT" --csv "$T_DIR/v5.csv" -q
-EXPECTED=$(( $(wc -l <"$T_DIR/v9.csv") + $(wc -l <"$T_DIR/v5.csv") - 2 ))
+$FLOWGEN --format ipfix --exporters 3 --count "$COUNT" --seed 13 --rate "$RATE" \
+	--dest "127.0.0.1:$PORT" --csv "$T_DIR/ipfix.csv" -q
+EXPECTED=$(( $(wc -l <"$T_DIR/v9.csv") + $(wc -l <"$T_DIR/v5.csv") + $(wc -l <"$T_DIR/ipfix.csv") - 3 ))
 
 # Flows arrive within flush_interval; allow a slow shared machine 60 s.
 n=0
@@ -47,10 +58,26 @@ for _ in $(seq 120); do
 done
 t_eq "row count equals the CSVs" "$EXPECTED" "$n"
 
+t_eq "pidfile holds the pid" "$LOADER_PID" "$(cat "$T_DIR/nfpgd.pid")"
+sed -i 's/^flush_interval = 200/flush_interval = 300/; s/^instance = .*/instance = renamed/' "$CONF"
+kill -HUP "$LOADER_PID"
+wait_log "configuration reloaded" && t_ok "SIGHUP reloads" || t_fail "no reload on SIGHUP"
+grep -q "reload: flush_interval changed" "$T_DIR/nfpgd.log" && t_ok "reloadable key applied" ||
+	t_fail "flush_interval not reloaded"
+grep -q "reload: instance changed; restart nfpgd to apply it" "$T_DIR/nfpgd.log" &&
+	t_ok "non-reloadable key reported" || t_fail "instance change not reported"
+echo "bogus = 1" >>"$CONF"
+kill -HUP "$LOADER_PID"
+wait_log "reload failed, keeping the current settings: .*nfpgd.conf:8: unknown setting" &&
+	t_ok "bad config file on reload is refused" || t_fail "bad config file not refused"
+
 kill -TERM "$LOADER_PID"
 wait "$LOADER_PID"
 t_eq "loader exits 0 on SIGTERM" 0 $?
 LOADER_PID=
+[ -e "$T_DIR/nfpgd.pid" ] && t_fail "pidfile left behind" || t_ok "pidfile removed at exit"
+t_eq "batch ids carry the instance name" 0 \
+	"$(q "SELECT count(*) FROM nfpg.loader_batches WHERE batch_id NOT LIKE 'flowgen-test/%'")"
 grep -q "stats: .* flows/s in" "$T_DIR/nfpgd.log" && t_ok "periodic statistics line" ||
 	t_fail "no statistics line in the log"
 grep "totals:" "$T_DIR/nfpgd.log" | sed 's/^/# /'
@@ -68,6 +95,8 @@ ALTER TABLE truth_csv ADD COLUMN version smallint;
 UPDATE truth_csv SET version = 9;
 \copy truth_csv (first_ms, last_ms, proto, srcaddr, dstaddr, srcport, dstport, tcp_flags, tos, packets, bytes, src_as, dst_as, input, output, nexthop, src_mask, dst_mask, exporter) FROM '$T_DIR/v5.csv' WITH (FORMAT csv, HEADER)
 UPDATE truth_csv SET version = 5 WHERE version IS NULL;
+\copy truth_csv (first_ms, last_ms, proto, srcaddr, dstaddr, srcport, dstport, tcp_flags, tos, packets, bytes, src_as, dst_as, input, output, nexthop, src_mask, dst_mask, exporter) FROM '$T_DIR/ipfix.csv' WITH (FORMAT csv, HEADER)
+UPDATE truth_csv SET version = 10 WHERE version IS NULL;
 CREATE VIEW truth AS
 SELECT 'epoch'::timestamptz + first_ms * interval '1 ms' AS first_seen,
 	   'epoch'::timestamptz + last_ms * interval '1 ms' AS last_seen,
@@ -75,7 +104,7 @@ SELECT 'epoch'::timestamptz + first_ms * interval '1 ms' AS first_seen,
 	   dstport AS dst_port, tcp_flags, tos AS src_tos, packets, bytes, src_as, dst_as,
 	   input AS in_if, output AS out_if, nexthop AS next_hop, src_mask, dst_mask,
 	   exporter AS source_id, version AS export_version,
-	   CASE version WHEN 9 THEN inet '127.0.0.1' ELSE inet '::1' END AS exporter
+	   CASE version WHEN 5 THEN inet '::1' ELSE inet '127.0.0.1' END AS exporter
 FROM truth_csv;
 CREATE VIEW loaded AS
 SELECT first_seen, last_seen, proto, src_addr, dst_addr, src_port, dst_port, tcp_flags,
@@ -93,14 +122,15 @@ q "SELECT * FROM loaded EXCEPT ALL SELECT * FROM truth LIMIT 3" | sed 's/^/# ext
 t_eq "received time is set" 0 "$(q "SELECT count(*) FROM nfpg.flows WHERE received < now() - interval '10 minutes' OR received > now()")"
 t_eq "nothing in the default partition" 0 "$(q "SELECT count(*) FROM nfpg.flows_default")"
 
-# Exporters: 3 on 127.0.0.1 (v9) and 3 on ::1 (v5); every flow counted.
-t_eq "six exporters reported" "6" "$(q "SELECT count(*) FROM nfpg.exporters")"
+# Exporters: 3 v9 and 3 IPFIX on 127.0.0.1, 3 v5 on ::1; every flow counted.
+t_eq "nine exporters reported" "9" "$(q "SELECT count(*) FROM nfpg.exporters")"
 t_eq "exporter flow counts add up" "$EXPECTED" "$(q "SELECT sum(flows) FROM nfpg.exporters")"
 t_eq "no sequence failures" 0 "$(q "SELECT sum(sequence_failures) FROM nfpg.exporters")"
 t_eq "exporter versions" "5|3
-9|3" "$(q "SELECT export_version, count(*) FROM nfpg.exporters GROUP BY 1 ORDER BY 1")"
+9|3
+10|3" "$(q "SELECT export_version, count(*) FROM nfpg.exporters GROUP BY 1 ORDER BY 1")"
 t_eq "batch ids recorded" "$EXPECTED" "$(q "SELECT sum(flows) FROM nfpg.loader_batches")"
-t_eq "spool empty" 0 "$(find "$SPOOL" -type f | wc -l)"
+t_eq "spool empty" 0 "$(find "$SPOOL" -name "*.copy.bz2" | wc -l)"
 
 # Least privilege: the loader's role cannot read or drop anything.
 for sql in "SELECT count(*) FROM nfpg.flows" "SELECT count(*) FROM nfpg.flows_default" \

@@ -26,6 +26,7 @@ pg_loader_role
 PORT=$(free_port)
 SPOOL="$T_DIR/spool"
 LOG="$T_DIR/nfpgd.log"
+: >"$LOG"
 
 start_loader() {
 	"$NFPGD" -l "127.0.0.1:$PORT" -s "$SPOOL" \

@@ -4,14 +4,16 @@
 # nfcapd files (NetFlow v9 over UDP into nfcapd) and in nfpg.flows (the
 # generator's ground-truth CSV loaded with test/tools/load_flowgen_csv.sql).
 #
-#   NFPG_DIFF_FLOWS   flows to generate (default 200000, about 2 minutes on
-#                     the shared 2-core machine; the issue asks for 1000000:
-#                     NFPG_DIFF_FLOWS=1000000 sh test/integration/stat_nfdump_diff.sh)
+#   NFPG_DIFF_FLOWS   flows to generate.  The issue asks for 1000000; the
+#                     default is 200000 so that the suite stays short on the
+#                     shared 2-core machine (measured there with a load average
+#                     of 9 from other work: 200k 2.5 to 4 min, 1M 10 to 14 min).
+#                     NFPG_DIFF_FLOWS=1000000 sh test/integration/stat_nfdump_diff.sh
 #
 # Compared:
 #   -s TYPE -n 0 -o csv for every statistic nfdump computes from fields a v9
-#     exporter sends, and every order key on -s ip and -s dstport: all groups,
-#     all values (percentages at nfdump's 1 decimal);
+#     exporter sends: all groups, all values (percentages at nfdump's 1 decimal);
+#   -s ip and -s dstport with every order key, -n 10: the same ranking;
 #   -a, -A (masks, nets, ports, proto, AS) and -s record with -A: the records
 #     as -o line/extended/fmt print them, sorted (nfdump prints hash order);
 #     -b and -B: every bucket, up to its printed direction (see below);
@@ -66,9 +68,41 @@ for t in srcip dstip ip nhip nhbip router srcport dstport port proto srcport:p d
 		dstvlan vlan insrcmac outdstmac indstmac outsrcmac srcmac dstmac outmac inmac mpls1; do
 	stat_check "$t" flows
 done
-for o in packets ipkg opkg bytes ibyte obyte pps ipps opps bps ibps obps bpp ibpp obpp; do
-	stat_check ip "$o"
-	stat_check dstport "$o"
+# every order key: the top 10 ranked as nfdump ranks them (rows with tied sort
+# values may come in either order)
+for o in flows packets ipkg opkg bytes ibyte obyte pps ipps opps bps ibps obps bpp ibpp obpp; do
+	for t in ip dstport; do
+		nf -s "$t/$o" -n 10 -o csv >"$W/nf.csv" 2>"$W/nf.err"
+		psql -qXA -F, -t -v t="$t" -v o="$o" >"$W/pg.csv" <<'SQL'
+SELECT to_char(first_seen, 'YYYY-MM-DD HH24:MI:SS'), to_char(last_seen, 'YYYY-MM-DD HH24:MI:SS'),
+	to_char(extract(epoch FROM duration), 'FM9999999990.000'),
+	CASE WHEN proto IS NULL THEN 'any' ELSE nfpg.nf_proto_name(proto) END,
+	'"' || value || '"', flows, flows_pct, packets, packets_pct, bytes, bytes_pct, pps, bps, bpp
+FROM nfpg.nf_stat(:'t', :'o', 10)
+SQL
+		if out=$(python3 "$HERE/stat_compare.py" --top "$o" "$W/nf.csv" "$W/pg.csv"); then
+			t_ok "-s $t/$o -n 10: $out"
+		else
+			t_fail "-s $t/$o -n 10: $out"
+		fi
+	done
+done
+
+# filtered statistics: the filter text goes through nf_filter_sql()
+for f in 'proto tcp and dst port 443' 'net 10.20.0.0/16 and not proto udp' 'ipv6 and packets > 5'; do
+	nf -s "srcip/bytes" -n 0 -o csv "$f" >"$W/nf.csv" 2>"$W/nf.err"
+	psql -qXA -F, -t -v f="$f" >"$W/pg.csv" <<'SQL'
+SELECT to_char(first_seen, 'YYYY-MM-DD HH24:MI:SS'), to_char(last_seen, 'YYYY-MM-DD HH24:MI:SS'),
+	to_char(extract(epoch FROM duration), 'FM9999999990.000'),
+	CASE WHEN proto IS NULL THEN 'any' ELSE nfpg.nf_proto_name(proto) END,
+	'"' || value || '"', flows, flows_pct, packets, packets_pct, bytes, bytes_pct, pps, bps, bpp
+FROM nfpg.nf_stat('srcip', 'bytes', 0, :'f')
+SQL
+	if out=$(python3 "$HERE/stat_compare.py" "$W/nf.csv" "$W/pg.csv"); then
+		t_ok "-s srcip/bytes '$f': $out"
+	else
+		t_fail "-s srcip/bytes '$f': $out"
+	fi
 done
 
 # 3. aggregation: the records nfdump prints, sorted (nfdump's order is its hash order)
@@ -88,7 +122,9 @@ agg_check() {	# NAME "nfdump options" "nf_aggregate arguments" FORMAT
 agg_check "-a -o line" "-a" "" line
 agg_check "-A srcip4/24,dstip4/24" "-A srcip4/24,dstip4/24" "'srcip4/24,dstip4/24'" extended
 agg_check "-A srcip6/64,dstport" "-A srcip6/64,dstport" "'srcip6/64,dstport'" line
-agg_check "-A proto" "-A proto" "'proto'" extended
+# (no address key: nfdump prints the zero addresses in the family of the bucket's
+# first record, nfpg in IPv4 unless the key is IPv6; see docs/statistics.md)
+agg_check "-A proto" "-A proto" "'proto'" "fmt:%ts %td %pr %flg %tos %pkt %byt %pps %bps %bpp %fl"
 agg_check "-A srcip,dstport,srcas" "-A srcip,dstport,srcas" "'srcip,dstport,srcas'" "fmt:%ts %td %sa %dp %sas %pkt %byt %bps %bpp %fl"
 agg_check "-A srcnet,dstnet" "-A srcnet,dstnet" "'srcnet,dstnet'" "fmt:%ts %td %sn %dn %pkt %byt %fl"
 # -b/-B: a bucket prints in the direction of the first record nfdump reads;
@@ -109,6 +145,10 @@ for b in b B; do
 		diff "$(canon <"$W/nf.txt" >"$W/a"; echo "$W/a")" "$(canon <"$W/pg.txt" >"$W/b"; echo "$W/b")" | head -4
 	fi
 done
+agg_check "port scan: -A srcip,dstport -s record/packets -n 0 + filter" \
+	"-A srcip,dstport -s record/packets -n 0 'not proto icmp and bytes < 100 and bpp < 100 and packets < 5 and not port 80 and not port 53'" \
+	"'srcip,dstport', 'packets', 0, 'not proto icmp and bytes < 100 and bpp < 100 and packets < 5 and not port 80 and not port 53'" \
+	"fmt:%ts %td %sa %dp %pkt %byt %bps %bpp %fl"
 agg_check "-A srcip4/24,dstip4/24 -s record/bytes -n 15" "-A srcip4/24,dstip4/24 -s record/bytes -n 15" \
 	"'srcip4/24,dstip4/24', 'bytes', 15" extended
 

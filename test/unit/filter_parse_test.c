@@ -108,6 +108,8 @@ main(int argc, char **argv)
 				"(or proto=6 (and proto=17 (or src_port=53 dst_port=53)))");
 	expect_tree("not port 80 and any", "(and (not (or src_port=80 dst_port=80)) true)");
 	expect_tree("PROTO TCP", "proto=6");
+	expect_tree("tcp and dst port 587", "(and proto=6 dst_port=587)");
+	expect_tree("not icmp6", "(not proto=58)");
 	expect_tree("proto tcp&&port=80", "(and proto=6 (or src_port=80 dst_port=80))");
 	expect_tree("(proto tcp)and(port 80)", "(and proto=6 (or src_port=80 dst_port=80))");
 	expect_tree("!port 80||port 443", "(or (not (or src_port=80 dst_port=80)) (or src_port=443 dst_port=443))");
