@@ -22,6 +22,7 @@
 #include "wire.h"
 
 #define IPFIX_ENTERPRISE_BIT	0x8000
+#define MAX_ADDED		64		/* templates per datagram replayed from pending */
 
 typedef struct Pending
 {
@@ -404,4 +405,65 @@ pending_replay(DecodeCtx *c, uint16_t id)
 						&tc->pending[i].tb);
 		pending_forget(c->table, tc, i);
 	}
+}
+
+static DecodeResult
+walk_sets(DecodeCtx *c, const uint8_t *p, size_t len, const TimeBase *tb,
+		  uint16_t first_template_set, uint16_t *added, int *n_added)
+{
+	size_t		off = 0;
+
+	while (len - off >= 4)
+	{
+		uint16_t	id = get_u16(p + off);
+		uint16_t	slen = get_u16(p + off + 2);
+		const uint8_t *body = p + off + 4;
+
+		if (slen < 4)
+		{
+			decode_drop(c, DROP_BAD_LENGTH);
+			return DECODE_MALFORMED;
+		}
+		if (slen > len - off)
+		{
+			decode_drop(c, DROP_TRUNCATED);
+			return DECODE_TRUNCATED;
+		}
+		if (id == first_template_set || id == first_template_set + 1)
+		{
+			if (!templates_parse_set(c, id, body, slen - 4, added, n_added, MAX_ADDED))
+				return DECODE_MALFORMED;
+		}
+		else if (id >= 256)
+		{
+			const Template *t = tcache_get(c->exp->templates, id);
+
+			if (!t)
+				pending_add(c, id, body, slen - 4, tb);
+			else if (!data_set_decode(c, t, body, slen - 4, tb))
+				return DECODE_MALFORMED;
+		}
+		off += slen;
+	}
+	return DECODE_OK;
+}
+
+/*
+ * Decode the sets of a v9 export packet or an IPFIX message: template and
+ * options-template sets (ids first_template_set and the next one: 0/1 in
+ * v9, 2/3 in IPFIX) update the cache, data sets are decoded or wait for
+ * their template.  Data that waited for a template learnt here is decoded
+ * last, also when a later set was malformed.
+ */
+DecodeResult
+sets_decode(DecodeCtx *c, const uint8_t *p, size_t len, const TimeBase *tb,
+			uint16_t first_template_set)
+{
+	uint16_t	added[MAX_ADDED];
+	int			n_added = 0;
+	DecodeResult r = walk_sets(c, p, len, tb, first_template_set, added, &n_added);
+
+	for (int i = 0; i < n_added; i++)
+		pending_replay(c, added[i]);
+	return r;
 }

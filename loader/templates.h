@@ -60,6 +60,10 @@ extern void pending_add(DecodeCtx *c, uint16_t set_id, const uint8_t *p,
 /* Decode the waiting data sets of template `id`, then forget them. */
 extern void pending_replay(DecodeCtx *c, uint16_t id);
 
+/* Decode the sets of a v9 packet (first_template_set 0) or IPFIX message (2). */
+extern DecodeResult sets_decode(DecodeCtx *c, const uint8_t *p, size_t len,
+								const TimeBase *tb, uint16_t first_template_set);
+
 /* elements.c: decode a data set with its template (flows or options) */
 extern bool data_set_decode(DecodeCtx *c, const Template *t, const uint8_t *p,
 							size_t len, const TimeBase *tb);
