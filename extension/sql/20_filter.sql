@@ -109,12 +109,17 @@ BEGIN
 			EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s (%I)',
 						   replace(p.name, 'nfpg.', '') || '_' || col || '_idx', p.relid, col);
 		END LOOP;
+		-- A closed partition gets no more rows: fresh statistics now give
+		-- the planner good row estimates for the new indexes.  (VACUUM, which
+		-- sets the visibility map for index-only scans, cannot run inside a
+		-- function: autovacuum or a pg_cron job does it, docs/filter.md.)
+		EXECUTE format('ANALYZE %s', p.relid);
 		UPDATE nfpg.partitions SET indexed = now() WHERE relid = p.relid;
 		done := done + 1;
 	END LOOP;
 	RETURN done;
 END
 $$;
-COMMENT ON FUNCTION nfpg.index_partitions(interval, integer) IS 'Build the host and port lookup indexes on partitions that ended more than older_than ago (newest first, at most max_partitions per call); returns how many were indexed';
+COMMENT ON FUNCTION nfpg.index_partitions(interval, integer) IS 'Build the host and port lookup indexes on partitions that ended more than older_than ago (newest first, at most max_partitions per call) and ANALYZE them; returns how many were indexed';
 REVOKE ALL ON FUNCTION nfpg.index_partitions(interval, integer) FROM PUBLIC;
 
