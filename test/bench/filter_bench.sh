@@ -14,7 +14,9 @@
 # and their indexes (about 330 B per flow and database) and pg_prewarm loads them, the
 # steady state of a server whose data is queried, as nfdump's files sit in
 # the page cache; everything else is PostgreSQL's default (2 parallel
-# workers per gather, JIT on).  No per-session SET.
+# workers per gather, JIT on).  Session settings can be given in PGOPTIONS
+# (they apply to every psql and pgbench connection and are printed), e.g.
+#   PGOPTIONS='-c max_parallel_workers_per_gather=0' sh test/bench/filter_bench.sh
 #
 # For each filter: both select the same number of flows (checked), hyperfine
 # times whole processes side by side (`nfdump -R <dir> -o null FILTER`
@@ -56,7 +58,8 @@ echo "flows: $(q 'SELECT count(*) FROM nfpg.flows') in nfpg, $(psql -qXAt -d nfp
 	"$(nfdump -R "$W/nfcapd" -q -N -o 'fmt:%cnt' | grep -c .) in nfcapd files"
 echo "machine: $(nproc) CPUs, $(uname -sr), load $(cut -d' ' -f1-3 /proc/loadavg)," \
 	"$(psql -qXAt -c 'SHOW server_version'), shared_buffers $(q 'SHOW shared_buffers')," \
-	"max_parallel_workers_per_gather $(q 'SHOW max_parallel_workers_per_gather'), jit $(q 'SHOW jit')"
+	"max_parallel_workers_per_gather $(q 'SHOW max_parallel_workers_per_gather'), jit $(q 'SHOW jit')," \
+	"PGOPTIONS '${PGOPTIONS:-}'"
 echo "table: $(q "SELECT pg_size_pretty(sum(pg_table_size(relid))) || ' heap, ' ||
 	pg_size_pretty(sum(pg_indexes_size(relid))) || ' indexes' FROM nfpg.partitions")"
 : > "$W/results"
