@@ -18,6 +18,7 @@
  *-------------------------------------------------------------------------
  */
 #include "filter_ast.h"
+#include "protocols.h"
 
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -71,24 +72,6 @@ const NfField nf_fields[NFF_NUM_FIELDS] = {
 	[NFF_MPLS_LABEL] = {"mpls_label", NFK_DERIVED, false},
 	[NFF_MPLS_EXP] = {"mpls_exp", NFK_DERIVED, false},
 	[NFF_MPLS_EOS] = {"mpls_eos_label", NFK_DERIVED, false},
-};
-
-/* nfdump 1.7.1's protocol short names; index = protocol number */
-static const char *const proto_names[] = {
-	"0", "ICMP", "IGMP", "GGP", "IPIP", "ST", "TCP", "CBT", "EGP", "IGP",
-	"BBN", "NVPII", "PUP", "ARGUS", "ENCOM", "XNET", "CHAOS", "UDP", "MUX", "DCN",
-	"HMP", "PRM", "XNS", "Trnk1", "Trnk2", "Leaf1", "Leaf2", "RDP", "IRTP", "ISO-4",
-	"NETBK", "MFESP", "MEINP", "DCCP", "3PC", "IDPR", "XTP", "DDP", "IDPR", "TP++",
-	"IL", "IPv6", "SDRP", "Rte6", "Frag6", "IDRP", "RSVP", "GRE", "MHRP", "BNA",
-	"ESP", "AH", "INLSP", "SWIPE", "NARP", "MOBIL", "TLSP", "SKIP", "ICMP6", "NOHE6",
-	"OPTS6", "HOST", "CFTP", "NET", "SATNT", "KLAN", "RVD", "IPPC", "FS", "SATM",
-	"VISA", "IPCV", "CPNX", "CPHB", "WSN", "PVP", "BSATM", "SUNND", "WBMON", "WBEXP",
-	"ISOIP", "VMTP", "SVMTP", "VINES", "TTP", "NSIGP", "DGP", "TCF", "EIGRP", "OSPF",
-	"S-RPC", "LARP", "MTP", "AX.25", "IPIP", "MICP", "SCCSP", "ETHIP", "ENCAP", "99",
-	"GMTP", "IFMP", "PNNI", "PIM", "ARIS", "SCPS", "QNX", "A/N", "IPcmp", "SNP",
-	"CpqPP", "IPXIP", "VRRP", "PGM", "0hop", "L2TP", "DDX", "IATP", "STP", "SRP",
-	"UTI", "SMP", "SM", "PTP", "ISIS4", "FIRE", "CRTP", "CRUDP", "128", "IPLT",
-	"SPS", "PIPE", "SCTP", "FC", "134", "MHEAD", "UDP-L", "MPLS",
 };
 
 static const struct
@@ -1075,6 +1058,7 @@ prim_proto(Parser *p, bool tunnel)
 	const Tok  *t = cur(p);
 	uint64_t	v;
 	char		buf[8];
+	int			n;
 
 	no_comp(p);
 	if (word_number(p, t, &v))
@@ -1086,11 +1070,10 @@ prim_proto(Parser *p, bool tunnel)
 	{
 		if (t->type != T_WORD || is_reserved(p, t))
 			syntax_error(p, t);
-		for (v = 0; v < sizeof(proto_names) / sizeof(proto_names[0]); v++)
-			if (word_text(p, t, buf, sizeof(buf)) && strcasecmp(buf, proto_names[v]) == 0)
-				break;
-		if (v == sizeof(proto_names) / sizeof(proto_names[0]))
+		n = word_text(p, t, buf, sizeof(buf)) ? proto_number(buf) : -1;
+		if (n < 0)
 			fail(p, t, "Unknown protocol");
+		v = n;
 	}
 	advance(p);
 	if (tunnel)

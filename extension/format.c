@@ -75,6 +75,7 @@ static const struct
 
 typedef struct FormatCache
 {
+	int32		typmod;			/* with cols.typid: the row type */
 	char	   *format;
 	FmtSpec		spec;
 	FlowCols	cols;
@@ -203,7 +204,7 @@ get_cache(FunctionCallInfo fcinfo, HeapTupleHeader row, const char *format)
 	int32		typmod = HeapTupleHeaderGetTypMod(row);
 	MemoryContext old;
 
-	if (c && c->cols.typid == typid && strcmp(c->format, format) == 0)
+	if (c && c->cols.typid == typid && c->typmod == typmod && strcmp(c->format, format) == 0)
 		return c;
 	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 	c = palloc0(sizeof(FormatCache));
@@ -212,6 +213,7 @@ get_cache(FunctionCallInfo fcinfo, HeapTupleHeader row, const char *format)
 	c->desc = lookup_rowtype_tupdesc_copy(typid, typmod);
 	flow_cols_init(&c->cols, c->desc);
 	c->cols.typid = typid;
+	c->typmod = typmod;
 	MemoryContextSwitchTo(old);
 	fcinfo->flinfo->fn_extra = c;
 	return c;

@@ -14,6 +14,7 @@
  *-------------------------------------------------------------------------
  */
 #include "format.h"
+#include "protocols.h"
 
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -25,29 +26,13 @@
 
 #define EPOCH_MS_2000	INT64CONST(946684800000)
 
-/* nfdump's protocol names (1.7.1 util.c); others print as numbers. */
-static const char *const proto_names[] = {
-	"0", "ICMP", "IGMP", "GGP", "IPIP", "ST", "TCP", "CBT", "EGP", "IGP",
-	"BBN", "NVPII", "PUP", "ARGUS", "ENCOM", "XNET", "CHAOS", "UDP", "MUX", "DCN",
-	"HMP", "PRM", "XNS", "Trnk1", "Trnk2", "Leaf1", "Leaf2", "RDP", "IRTP", "ISO-4",
-	"NETBK", "MFESP", "MEINP", "DCCP", "3PC", "IDPR", "XTP", "DDP", "IDPR", "TP++",
-	"IL", "IPv6", "SDRP", "Rte6", "Frag6", "IDRP", "RSVP", "GRE", "MHRP", "BNA",
-	"ESP", "AH", "INLSP", "SWIPE", "NARP", "MOBIL", "TLSP", "SKIP", "ICMP6", "NOHE6",
-	"OPTS6", "HOST", "CFTP", "NET", "SATNT", "KLAN", "RVD", "IPPC", "FS", "SATM",
-	"VISA", "IPCV", "CPNX", "CPHB", "WSN", "PVP", "BSATM", "SUNND", "WBMON", "WBEXP",
-	"ISOIP", "VMTP", "SVMTP", "VINES", "TTP", "NSIGP", "DGP", "TCF", "EIGRP", "OSPF",
-	"S-RPC", "LARP", "MTP", "AX.25", "IPIP", "MICP", "SCCSP", "ETHIP", "ENCAP", "99",
-	"GMTP", "IFMP", "PNNI", "PIM", "ARIS", "SCPS", "QNX", "A/N", "IPcmp", "SNP",
-	"CpqPP", "IPXIP", "VRRP", "PGM", "0hop", "L2TP", "DDX", "IATP", "STP", "SRP",
-	"UTI", "SMP", "SM", "PTP", "ISIS4", "FIRE", "CRTP", "CRUDP", "128", "IPLT",
-	"SPS", "PIPE", "SCTP", "FC", "134", "MHEAD", "UDP-L", "MPLS"
-};
-
 void
 fmt_proto_name(int64 proto, char *buf, size_t len)
 {
-	if (proto >= 0 && proto < (int64) lengthof(proto_names))
-		strlcpy(buf, proto_names[proto], len);
+	const char *name = proto >= 0 && proto <= 255 ? proto_short_name(proto) : NULL;
+
+	if (name)
+		strlcpy(buf, name, len);
 	else
 		snprintf(buf, len, "%lld", (long long) proto);
 }

@@ -155,21 +155,30 @@ nf_topn_trans(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
+/*
+ * Merge the smaller state into the larger: a deserialized partial state is
+ * already in the aggregate context, so it can become the result as it is.
+ */
 Datum
 nf_topn_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = agg_context(fcinfo, "nf_topn_combine");
 	StatState  *a = PG_ARGISNULL(0) ? NULL : (StatState *) PG_GETARG_POINTER(0);
 	StatState  *b = PG_ARGISNULL(1) ? NULL : (StatState *) PG_GETARG_POINTER(1);
+	StatState  *t;
 
-	if (b == NULL)
+	agg_context(fcinfo, "nf_topn_combine");
+	if (a == NULL || b == NULL)
 	{
-		if (a == NULL)
+		if (a == NULL && b == NULL)
 			PG_RETURN_NULL();
-		PG_RETURN_POINTER(a);
+		PG_RETURN_POINTER(a ? a : b);
 	}
-	if (a == NULL)
-		a = stat_state_create(cxt, &b->spec);
+	if (b->nentries > a->nentries)
+	{
+		t = a;
+		a = b;
+		b = t;
+	}
 	stat_merge(a, b);
 	PG_RETURN_POINTER(a);
 }

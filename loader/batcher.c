@@ -10,11 +10,12 @@
  * batch_flows flows or is flush_interval old.
  *
  * If the writers are behind and the batch queue is full, the batcher waits
- * for room only while the packet ring is less than 3/4 full: datagrams
- * (about 46 bytes per flow) are the cheapest place to keep a backlog, and
- * bzip2 is far slower than COPY, so spooling a healthy but busy database's
- * backlog would only slow it down.  Past that point batches go to the
- * spool, so the receiver never has to drop for the database's sake.
+ * for room while the datagram queue (ring, then overflow file) is less than
+ * 3/4 full: datagrams (about 46 bytes per flow) are the cheapest place to
+ * keep a backlog, and bzip2 is far slower than COPY, so spooling a healthy
+ * but busy database's backlog would only slow it down.  Past that point
+ * batches go to the spool, so the receiver does not drop for the
+ * database's sake.
  *
  *-------------------------------------------------------------------------
  */
@@ -76,7 +77,7 @@ hand_off(Batcher *bt)
 			bt->queue_full_logged = false;
 			return;
 		}
-		if (packet_ring_used(&bt->d->ring) > packet_ring_size(&bt->d->ring) / 4 * 3)
+		if (packet_ring_pressed(&bt->d->ring))
 			break;
 	}
 	if (!bt->queue_full_logged)

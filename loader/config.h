@@ -20,6 +20,7 @@ typedef struct Config
 	char	   *conninfo;
 	int			writers;
 	int64_t		queue_bytes;
+	int64_t		queue_overflow_bytes;
 	int			batch_queue;
 	int			batch_flows;
 	int			flush_interval_ms;

@@ -10,9 +10,12 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,6 +63,31 @@ daemon_settings(Daemon *d, Settings *s)
 }
 
 /*
+ * The datagram queue's overflow file, spool_dir/.overflow: emptied at start
+ * (what a crash left there was never decoded, and its order relative to a
+ * new stream's templates is unknown).
+ */
+static int
+open_overflow(Daemon *d, const Config *cfg)
+{
+	char		path[4096];
+	struct stat st;
+	int			fd;
+
+	snprintf(path, sizeof(path), "%s/.overflow", cfg->spool_dir);
+	if (stat(path, &st) == 0 && st.st_size > 0)
+		log_warning("discarding %lld bytes of undecoded datagrams left in %s",
+					(long long) st.st_size, path);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || packet_ring_set_overflow(&d->ring, fd, (uint64_t) cfg->queue_overflow_bytes) < 0)
+	{
+		log_error("cannot open the queue overflow file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Everything that can fail for a configuration reason happens here, before
  * any thread starts: sockets, spool directory, anonymization key.
  */
@@ -89,6 +117,8 @@ daemon_init(Daemon *d, const Config *cfg)
 		return -1;
 	}
 	spool_set_limits(&d->spool, cfg->spool_max_bytes, cfg->spool_compression);
+	if (cfg->queue_overflow_bytes > 0 && open_overflow(d, cfg) < 0)
+		return -1;
 	if (cfg->anonymize_key_file[0])
 	{
 		d->anonymizer = anonymizer_open(cfg->anonymize_key_file, err, sizeof(err));
@@ -148,6 +178,8 @@ daemon_join(Daemon *d)
 		pthread_join(writer_threads[i], NULL);
 	for (int i = 0; i < d->n_listeners; i++)
 		close(d->listeners[i].fd);
+	if (d->ring.ov_fd >= 0)
+		close(d->ring.ov_fd);
 	anonymizer_free(d->anonymizer);
 	spool_close(&d->spool);
 	free(writer_threads);

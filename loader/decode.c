@@ -31,6 +31,7 @@ struct ExporterTable
 	uint64_t	rejected[DECODE_UNKNOWN_VERSION + 1];
 	uint64_t	dropped[DROP_NREASONS];
 	uint64_t	pending;
+	int64_t		mem[2];			/* bytes by MemKind */
 };
 
 static const char *const drop_names[DROP_NREASONS] = {
@@ -151,6 +152,17 @@ void
 exporter_table_pending_add(ExporterTable *t, int64_t delta)
 {
 	t->pending += delta;
+}
+
+bool
+exporter_table_charge(ExporterTable *t, MemKind kind, int64_t bytes)
+{
+	int64_t		limit = kind == MEM_TEMPLATES ? DECODE_MAX_TEMPLATE_BYTES : DECODE_MAX_PENDING_BYTES;
+
+	if (bytes > 0 && t->mem[kind] + bytes > limit)
+		return false;
+	t->mem[kind] += bytes;
+	return true;
 }
 
 /* Remember the interval of sampler `id`, or the exporter-wide one. */

@@ -77,6 +77,22 @@ extern void exporter_set_sampler(Exporter *e, bool has_id, uint32_t id, uint32_t
 extern uint32_t exporter_sampling_for(const Exporter *e, bool has_id, uint32_t id);
 extern void exporter_table_pending_add(ExporterTable *t, int64_t delta);
 
+/*
+ * Memory held for all exporters of a table, bounded so that many (spoofed)
+ * exporters cannot exhaust it: templates and waiting data sets.
+ */
+#define DECODE_MAX_TEMPLATE_BYTES	(128 * 1024 * 1024)
+#define DECODE_MAX_PENDING_BYTES	(32 * 1024 * 1024)
+
+typedef enum MemKind
+{
+	MEM_TEMPLATES,
+	MEM_PENDING
+} MemKind;
+
+/* Charge (or with bytes < 0 release) memory; false, charging nothing, past the bound. */
+extern bool exporter_table_charge(ExporterTable *t, MemKind kind, int64_t bytes);
+
 /* netflow_v5.c: sysUptime-relative stamps to Unix ms, with nfcapd's wrap rules */
 extern void netflow_uptime_times(int64_t boot_ms, uint32_t uptime, uint32_t first,
 								 uint32_t last, int64_t *first_ms, int64_t *last_ms);

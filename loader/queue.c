@@ -10,16 +10,31 @@
  * reuse its bytes.  Pushing never waits: a full ring refuses the record and
  * the receiver counts a drop.
  *
+ * Unless there is an overflow file.  Then a record that does not fit goes
+ * to the end of the file, and so does every later record until the
+ * consumer has read the file to its end (order matters: a v9 template must
+ * be decoded before the data it describes).  The consumer takes the ring's
+ * records first (they are older), then the file's, through a read buffer;
+ * when it catches up, the file is truncated and the ring is used again.
+ * Appending to a file costs about what a memory copy does (the page cache
+ * takes it), so a burst the database cannot absorb at once is bounded by
+ * disk space, not memory.  A crash loses the file's datagrams, like the
+ * ring's.
+ *
  *-------------------------------------------------------------------------
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "queue.h"
 
 #define ALIGN8(x)	(((x) + 7) & ~(size_t) 7)
+#define OV_BUF_SIZE	(4u << 20)	/* > largest record */
 
 static void
 deadline_after(struct timespec *ts, int timeout_ms)
@@ -38,6 +53,7 @@ int
 packet_ring_init(PacketRing *r, size_t size)
 {
 	memset(r, 0, sizeof(*r));
+	r->ov_fd = -1;
 	r->size = ALIGN8(size);
 	r->buf = malloc(r->size);
 	if (r->buf == NULL)
@@ -53,7 +69,50 @@ packet_ring_destroy(PacketRing *r)
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->nonempty);
 	free(r->buf);
+	free(r->ov_buf);
 	r->buf = NULL;
+	r->ov_buf = NULL;
+}
+
+/* Let records that do not fit go to fd (an empty file), up to max_bytes. */
+int
+packet_ring_set_overflow(PacketRing *r, int fd, uint64_t max_bytes)
+{
+	r->ov_buf = malloc(OV_BUF_SIZE);
+	if (r->ov_buf == NULL)
+		return -1;
+	r->ov_fd = fd;
+	r->ov_max = max_bytes;
+	return 0;
+}
+
+/* Append one record to the overflow file (lock held); false if full. */
+static bool
+overflow_append(PacketRing *r, const uint8_t *data, uint32_t len, const NfAddr *from,
+				int64_t received_ms)
+{
+	Packet		hdr = {0};
+	static const uint8_t pad[16];
+	size_t		reclen = ALIGN8(sizeof(Packet) + len);
+	struct iovec iov[3];
+
+	if (r->ov_fd < 0 || r->ov_write + reclen > r->ov_max)
+		return false;
+	hdr.len = len;
+	hdr.reclen = (uint32_t) reclen;
+	hdr.received_ms = received_ms;
+	hdr.from = *from;
+	iov[0].iov_base = &hdr;
+	iov[0].iov_len = offsetof(Packet, data);
+	iov[1].iov_base = (void *) data;
+	iov[1].iov_len = len;
+	iov[2].iov_base = (void *) pad;
+	iov[2].iov_len = reclen - offsetof(Packet, data) - len;
+	if (pwritev(r->ov_fd, iov, 3, (off_t) r->ov_write) != (ssize_t) reclen)
+		return false;
+	r->ov_write += reclen;
+	r->ov_active = true;
+	return true;
 }
 
 /*
@@ -96,11 +155,16 @@ packet_ring_push_many(PacketRing *r, int n, uint8_t *const *data, const uint32_t
 	while (pushed < n && !r->closed)
 	{
 		size_t		reclen = ALIGN8(sizeof(Packet) + len[pushed]);
-		long		off = ring_reserve(r, reclen);
+		long		off = r->ov_active ? -1 : ring_reserve(r, reclen);
 		Packet	   *p;
 
 		if (off < 0)
-			break;
+		{
+			if (!overflow_append(r, data[pushed], len[pushed], &from[pushed], received_ms))
+				break;
+			pushed++;
+			continue;
+		}
 		p = (Packet *) (r->buf + off);
 		p->len = len[pushed];
 		p->reclen = (uint32_t) reclen;
@@ -130,6 +194,57 @@ packet_ring_push(PacketRing *r, const uint8_t *data, uint32_t len,
 }
 
 /*
+ * The next record of the overflow file, read through ov_buf; end is the
+ * file's end when the lock was dropped (only the producer moves it, and
+ * only forward).  Called without the lock: only the consumer reads.
+ */
+static const Packet *
+overflow_peek(PacketRing *r, uint64_t end)
+{
+	const Packet *p = NULL;
+
+	if (r->ov_read >= r->ov_buf_start &&
+		r->ov_read - r->ov_buf_start + sizeof(Packet) <= r->ov_buf_len)
+	{
+		uint64_t	rel = r->ov_read - r->ov_buf_start;
+
+		p = (const Packet *) (r->ov_buf + rel);
+		if (rel + p->reclen > r->ov_buf_len)
+			p = NULL;			/* only partly in the buffer */
+	}
+	if (p == NULL)
+	{
+		size_t		want = end - r->ov_read > OV_BUF_SIZE ? OV_BUF_SIZE : end - r->ov_read;
+		ssize_t		got = pread(r->ov_fd, r->ov_buf, want, (off_t) r->ov_read);
+
+		r->ov_buf_start = r->ov_read;
+		r->ov_buf_len = got > 0 ? (size_t) got : 0;
+		p = (const Packet *) r->ov_buf;
+		if (r->ov_buf_len < sizeof(Packet) || p->reclen > r->ov_buf_len)
+			return NULL;		/* unreadable: the caller retries */
+	}
+	return p;
+}
+
+static void
+overflow_release(PacketRing *r, const Packet *p)
+{
+	pthread_mutex_lock(&r->lock);
+	r->ov_read += p->reclen;
+	if (r->ov_read == r->ov_write)
+	{
+		/* Caught up: back to the ring, and give the disk space back. */
+		r->ov_active = false;
+		r->ov_read = r->ov_write = 0;
+		r->ov_buf_len = 0;
+		r->ov_buf_start = 0;
+		if (ftruncate(r->ov_fd, 0) != 0)
+			r->ov_max = 0;		/* cannot reuse the file: overflow off */
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+/*
  * The oldest record, or NULL after timeout_ms or once the ring is closed
  * and empty.  The record stays valid until packet_ring_release().
  */
@@ -141,9 +256,16 @@ packet_ring_peek(PacketRing *r, int timeout_ms)
 
 	deadline_after(&deadline, timeout_ms);
 	pthread_mutex_lock(&r->lock);
-	while (r->packets == 0 && !r->closed)
+	while (r->packets == 0 && !r->ov_active && !r->closed)
 		if (pthread_cond_timedwait(&r->nonempty, &r->lock, &deadline) == ETIMEDOUT)
 			break;
+	if (r->packets == 0 && r->ov_active)
+	{
+		uint64_t	end = r->ov_write;
+
+		pthread_mutex_unlock(&r->lock);
+		return overflow_peek(r, end);
+	}
 	if (r->packets > 0)
 	{
 		size_t		to_end = r->size - r->tail;
@@ -163,6 +285,12 @@ packet_ring_peek(PacketRing *r, int timeout_ms)
 void
 packet_ring_release(PacketRing *r, const Packet *p)
 {
+	if (r->ov_buf && (const uint8_t *) p >= r->ov_buf &&
+		(const uint8_t *) p < r->ov_buf + OV_BUF_SIZE)
+	{
+		overflow_release(r, p);
+		return;
+	}
 	pthread_mutex_lock(&r->lock);
 	r->tail += p->reclen;
 	if (r->tail == r->size)
@@ -188,15 +316,9 @@ packet_ring_finished(PacketRing *r)
 	bool		done;
 
 	pthread_mutex_lock(&r->lock);
-	done = r->closed && r->packets == 0;
+	done = r->closed && r->packets == 0 && !r->ov_active;
 	pthread_mutex_unlock(&r->lock);
 	return done;
-}
-
-size_t
-packet_ring_size(PacketRing *r)
-{
-	return r->size;
 }
 
 size_t
@@ -205,9 +327,28 @@ packet_ring_used(PacketRing *r)
 	size_t		used;
 
 	pthread_mutex_lock(&r->lock);
-	used = r->used;
+	used = r->used + (r->ov_write - r->ov_read);
 	pthread_mutex_unlock(&r->lock);
 	return used;
+}
+
+/*
+ * True when the queue is nearly full: the ring is 3/4 full and there is no
+ * overflow file, or the overflow file is 3/4 full.  The batcher then spools
+ * instead of waiting for the writers.
+ */
+bool
+packet_ring_pressed(PacketRing *r)
+{
+	bool		pressed;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->ov_fd >= 0 && r->ov_max > 0)
+		pressed = r->ov_write > r->ov_max / 4 * 3;
+	else
+		pressed = r->used > r->size / 4 * 3;
+	pthread_mutex_unlock(&r->lock);
+	return pressed;
 }
 
 int

@@ -5,8 +5,8 @@
  *
  * PacketRing carries datagrams from the receiver to the decoder: one
  * producer, one consumer, variable-size records in a fixed byte ring, so a
- * burst costs memory up to a set limit and then drops (counted) instead of
- * blocking the receiver.  PtrQueue carries finished batches from the decoder
+ * burst costs memory up to a set limit, then (optionally) disk up to a
+ * second limit, and then drops (counted) instead of blocking the receiver.  PtrQueue carries finished batches from the decoder
  * to the writers: bounded, several consumers.
  *
  *-------------------------------------------------------------------------
@@ -39,12 +39,24 @@ typedef struct PacketRing
 	size_t		head;			/* next write offset (producer) */
 	size_t		tail;			/* next read offset (consumer) */
 	size_t		used;			/* bytes between tail and head, incl. wrap waste */
-	uint64_t	packets;		/* records currently queued */
+	uint64_t	packets;		/* records currently queued in memory */
 	bool		closed;
+
+	/* Overflow file: records that did not fit, in arrival order. */
+	int			ov_fd;			/* -1: no overflow, full ring drops */
+	uint64_t	ov_max;
+	bool		ov_active;		/* newer records are in the file */
+	uint64_t	ov_write;		/* file offset of the next record written */
+	uint64_t	ov_read;		/* file offset of the next record to decode */
+	uint8_t    *ov_buf;			/* consumer's read buffer */
+	uint64_t	ov_buf_start;	/* file offset of ov_buf[0] */
+	size_t		ov_buf_len;
 } PacketRing;
 
 extern int	packet_ring_init(PacketRing *r, size_t size);
 extern void packet_ring_destroy(PacketRing *r);
+extern int	packet_ring_set_overflow(PacketRing *r, int fd, uint64_t max_bytes);
+extern bool packet_ring_pressed(PacketRing *r);
 extern bool packet_ring_push(PacketRing *r, const uint8_t *data, uint32_t len,
 							 const NfAddr *from, int64_t received_ms);
 extern int	packet_ring_push_many(PacketRing *r, int n, uint8_t *const *data,
@@ -55,7 +67,6 @@ extern void packet_ring_release(PacketRing *r, const Packet *p);
 extern void packet_ring_close(PacketRing *r);
 extern bool packet_ring_finished(PacketRing *r);
 extern size_t packet_ring_used(PacketRing *r);
-extern size_t packet_ring_size(PacketRing *r);
 
 typedef struct PtrQueue
 {

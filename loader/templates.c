@@ -80,8 +80,14 @@ tcache_get(const TemplateCache *tc, uint16_t id)
 	return tc->page[id >> 8][id & 0xff];
 }
 
+static int64_t
+template_size(const Template *t)
+{
+	return (int64_t) (sizeof(Template) + t->nfields * sizeof(TemplateField));
+}
+
 static void
-tcache_remove(TemplateCache *tc, uint16_t id)
+tcache_remove(ExporterTable *et, TemplateCache *tc, uint16_t id)
 {
 	Template  **slot;
 
@@ -90,6 +96,7 @@ tcache_remove(TemplateCache *tc, uint16_t id)
 	slot = &tc->page[id >> 8][id & 0xff];
 	if (*slot)
 	{
+		exporter_table_charge(et, MEM_TEMPLATES, -template_size(*slot));
 		free(*slot);
 		*slot = NULL;
 		tc->count--;
@@ -98,7 +105,7 @@ tcache_remove(TemplateCache *tc, uint16_t id)
 
 /* IPFIX "withdraw all": every template, or every options template. */
 static void
-tcache_remove_all(TemplateCache *tc, bool options)
+tcache_remove_all(ExporterTable *et, TemplateCache *tc, bool options)
 {
 	for (int i = 1; i < 256; i++)
 		for (int j = 0; tc->page[i] && j < 256; j++)
@@ -106,7 +113,7 @@ tcache_remove_all(TemplateCache *tc, bool options)
 			Template   *t = tc->page[i][j];
 
 			if (t && t->options == options)
-				tcache_remove(tc, (uint16_t) (i << 8 | j));
+				tcache_remove(et, tc, (uint16_t) (i << 8 | j));
 		}
 }
 
@@ -118,17 +125,22 @@ same_template(const Template *a, const Template *b)
 		memcmp(a->fields, b->fields, a->nfields * sizeof(TemplateField)) == 0;
 }
 
-/* Store t (taking ownership); a template of the same id is replaced. */
+/*
+ * Store t (taking ownership); a template of the same id is replaced.  False
+ * when the exporter or the table has no room left.
+ */
 static bool
-tcache_put(TemplateCache *tc, Template *t)
+tcache_put(ExporterTable *et, TemplateCache *tc, Template *t)
 {
 	Template  **pg = tc->page[t->id >> 8];
 	Template  **slot;
+	int64_t		delta;
 
 	if (!pg)
 	{
-		pg = tc->page[t->id >> 8] = calloc(256, sizeof(Template *));
-		if (!pg)
+		/* pages are kept until the exporter goes: charged once */
+		if (!exporter_table_charge(et, MEM_TEMPLATES, 256 * sizeof(Template *)) ||
+			!(pg = tc->page[t->id >> 8] = calloc(256, sizeof(Template *))))
 		{
 			free(t);
 			return false;
@@ -140,7 +152,9 @@ tcache_put(TemplateCache *tc, Template *t)
 		free(t);				/* a refresh: keep the old copy */
 		return true;
 	}
-	if (!*slot && tc->count >= TEMPLATE_MAX_PER_EXPORTER)
+	delta = template_size(t) - (*slot ? template_size(*slot) : 0);
+	if ((!*slot && tc->count >= TEMPLATE_MAX_PER_EXPORTER) ||
+		!exporter_table_charge(et, MEM_TEMPLATES, delta))
 	{
 		free(t);
 		return false;
@@ -282,9 +296,9 @@ templates_parse_set(DecodeCtx *c, uint16_t set_id, const uint8_t *p,
 		if (ipfix && nfields == 0)
 		{
 			if (id == set_id)
-				tcache_remove_all(tc, options);
+				tcache_remove_all(c->table, tc, options);
 			else
-				tcache_remove(tc, id);
+				tcache_remove(c->table, tc, id);
 			off += hlen;
 			continue;
 		}
@@ -304,10 +318,10 @@ templates_parse_set(DecodeCtx *c, uint16_t set_id, const uint8_t *p,
 		{
 			free(t);
 			decode_drop(c, DROP_BAD_TEMPLATE);
-			tcache_remove(tc, id);
+			tcache_remove(c->table, tc, id);
 			continue;
 		}
-		if (!tcache_put(tc, t))
+		if (!tcache_put(c->table, tc, t))
 		{
 			decode_drop(c, DROP_TOO_MANY_TEMPLATES);
 			continue;
@@ -322,6 +336,7 @@ static void
 pending_forget(ExporterTable *t, TemplateCache *tc, int i)
 {
 	tc->pending_bytes -= tc->pending[i].len;
+	exporter_table_charge(t, MEM_PENDING, -(int64_t) tc->pending[i].len);
 	free(tc->pending[i].data);
 	memmove(&tc->pending[i], &tc->pending[i + 1],
 			(size_t) (tc->n_pending - i - 1) * sizeof(Pending));
@@ -348,9 +363,15 @@ pending_add(DecodeCtx *c, uint16_t set_id, const uint8_t *p, size_t len,
 		pending_forget(c->table, tc, 0);
 	}
 	pe = &tc->pending[tc->n_pending];
+	if (!exporter_table_charge(c->table, MEM_PENDING, (int64_t) len))
+	{
+		decode_drop(c, DROP_NO_TEMPLATE);
+		return;
+	}
 	pe->data = malloc(len ? len : 1);
 	if (!pe->data)
 	{
+		exporter_table_charge(c->table, MEM_PENDING, -(int64_t) len);
 		decode_drop(c, DROP_NO_TEMPLATE);
 		return;
 	}

@@ -16,7 +16,12 @@ CREATE TEMP TABLE ref (id int, LIKE nfpg.flows INCLUDING DEFAULTS);
 TRUNCATE nfpg.flows;
 SELECT nfpg.ensure_partitions('2024-01-15 09:00+00', '2024-01-15 10:00+00') >= 0 AS partitions;
 -- the record number travels in "received" (2000-01-01 + id seconds)
-INSERT INTO nfpg.flows
+INSERT INTO nfpg.flows (first_seen, last_seen, received,
+	   packets, bytes, src_as, dst_as, next_as, prev_as, out_packets, out_bytes, source_id,
+	   src_port, dst_port, in_if, out_if, flows, sampling_interval, src_vlan, dst_vlan,
+	   proto, tcp_flags, src_tos, dst_tos, src_mask, dst_mask, engine_type, engine_id,
+	   fwd_status, direction, export_version, src_addr, dst_addr, next_hop, bgp_next_hop,
+	   exporter, in_src_mac, out_dst_mac, in_dst_mac, out_src_mac, mpls_labels)
 SELECT first_seen, last_seen, timestamptz '2000-01-01 00:00+00' + id * interval '1 s',
 	   packets, bytes, src_as, dst_as, next_as, prev_as, out_packets, out_bytes, source_id,
 	   src_port, dst_port, in_if, out_if, flows, sampling_interval, src_vlan, dst_vlan,

@@ -65,6 +65,10 @@ SELECT v, nfpg.nf_format(jsonb_populate_record(s.f, jsonb_build_object('packets'
 	'fmt:%pkt|%byt|%fl')
 FROM (SELECT f FROM nfpg.flows f ORDER BY first_seen LIMIT 1) s,
 	(VALUES (999999), (1000000), (1500000000), (2500000000000)) t(v);
+-- any row with nfpg.flows column names: a subquery, missing columns print as absent
+SELECT nfpg.nf_format(r, 'fmt:%ts %pr %sap -> %dap %pkt %byt %flg %sas')
+FROM (SELECT first_seen, proto, src_addr, src_port, dst_addr, dst_port, packets, bytes
+	  FROM nfpg.flows ORDER BY first_seen LIMIT 2) r;
 -- times follow the session time zone, as nfdump prints local time
 SET timezone = 'Europe/Zurich';
 SELECT nfpg.nf_format(s.f, 'fmt:%ts %te') FROM sample s LIMIT 1;

@@ -5,49 +5,54 @@
 -- Flows
 --
 -- One row per flow record, the fields of an nfdump 1.7 record that exporters
--- send.  Columns are ordered 8-byte, 4-byte, 2-byte, then variable width, so
--- no alignment padding is wasted; fields most exporters leave out are NULL and
--- cost one bit.  PostgreSQL has no unsigned types: a uint16 (ports) needs
--- integer, a uint32 (AS numbers, source ids) needs bigint.
+-- send.  The fields nearly every exporter sends come first, ordered 8-byte,
+-- 4-byte, 2-byte, then variable width, so no alignment padding is wasted and
+-- PostgreSQL finds the hot columns (addresses, ports, counters) at cached
+-- offsets: once a row has a NULL, every later column must be walked to.
+-- Fields most exporters leave out follow, NULL at the cost of one bit.
+-- PostgreSQL has no unsigned types: a uint16 (ports) needs integer, a uint32
+-- (AS numbers, source ids) needs bigint.
 --------------------------------------------------------------------------------
 
 CREATE TABLE nfpg.flows (
+	-- nearly always sent: fixed width first, so reading a row finds them at cached offsets
 	first_seen			timestamptz NOT NULL,
 	last_seen			timestamptz NOT NULL,
 	received			timestamptz NOT NULL DEFAULT now(),
 	packets				bigint NOT NULL DEFAULT 0,
 	bytes				bigint NOT NULL DEFAULT 0,
+	source_id			bigint NOT NULL DEFAULT 0,
 	src_as				bigint,
 	dst_as				bigint,
-	next_as				bigint,
-	prev_as				bigint,
-	out_packets			bigint,
-	out_bytes			bigint,
-	source_id			bigint NOT NULL DEFAULT 0,
 	src_port			integer NOT NULL DEFAULT 0,
 	dst_port			integer NOT NULL DEFAULT 0,
 	in_if				integer,
 	out_if				integer,
 	flows				integer NOT NULL DEFAULT 1,
-	sampling_interval	integer,
-	src_vlan			integer,
-	dst_vlan			integer,
 	proto				smallint NOT NULL,
 	tcp_flags			smallint NOT NULL DEFAULT 0,
 	src_tos				smallint NOT NULL DEFAULT 0,
-	dst_tos				smallint,
 	src_mask			smallint,
 	dst_mask			smallint,
 	engine_type			smallint,
 	engine_id			smallint,
-	fwd_status			smallint,
-	direction			smallint,
 	export_version		smallint,
 	src_addr			inet NOT NULL,
 	dst_addr			inet NOT NULL,
-	next_hop			inet,
-	bgp_next_hop		inet,
 	exporter			inet NOT NULL,
+	next_hop			inet,
+	-- rarely sent: NULL costs one bit, and a NULL makes every later column slower to reach
+	next_as				bigint,
+	prev_as				bigint,
+	out_packets			bigint,
+	out_bytes			bigint,
+	sampling_interval	integer,
+	src_vlan			integer,
+	dst_vlan			integer,
+	dst_tos				smallint,
+	fwd_status			smallint,
+	direction			smallint,
+	bgp_next_hop		inet,
 	in_src_mac			macaddr,
 	out_dst_mac			macaddr,
 	in_dst_mac			macaddr,

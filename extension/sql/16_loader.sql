@@ -45,14 +45,5 @@ COMMENT ON FUNCTION nfpg.loader_batches_expire(interval) IS 'Forget loaded batch
 REVOKE ALL ON FUNCTION nfpg.loader_batch_claim(text, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION nfpg.loader_batches_expire(interval) FROM PUBLIC;
 
--- 90_roles.sql creates the roles, but it runs after this file; on a fresh
--- cluster nfpg_loader must exist before it can be granted anything.
-DO $$
-BEGIN
-	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'nfpg_loader') THEN
-		CREATE ROLE nfpg_loader NOLOGIN;
-	END IF;
-END
-$$;
 GRANT EXECUTE ON FUNCTION nfpg.loader_batch_claim(text, bigint) TO nfpg_loader;
 GRANT EXECUTE ON FUNCTION nfpg.loader_batches_expire(interval) TO nfpg_loader;

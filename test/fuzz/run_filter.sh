@@ -14,6 +14,6 @@ SECS=${1:-300}
 CC=${CC:-clang}
 mkdir -p findings corpus/filter
 $CC -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-I../../extension -o filter_fuzz filter_fuzz.c ../../extension/filter_parse.c
+	-I../../extension -o filter_fuzz filter_fuzz.c ../../extension/filter_parse.c ../../extension/protocols.c
 ./filter_fuzz -max_total_time="$SECS" -timeout=5 -rss_limit_mb=1024 -dict=filter.dict \
 	-print_final_stats=1 -artifact_prefix=findings/filter- corpus/filter seeds/filter

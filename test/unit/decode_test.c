@@ -100,10 +100,87 @@ test_identity(void)
 	exporter_table_free(t);
 }
 
+/* Data sets waiting for templates are bounded over all exporters too. */
+static void
+test_memory_bound(void)
+{
+	ExporterTable *t = exporter_table_new(NULL);
+	Collect		c = {0};
+	static Buf	b;
+	uint64_t	held;
+
+	for (uint32_t e = 0; e < 600; e++)
+	{
+		NfAddr		x = {.family = 4, .addr = {10, 1, (uint8_t) (e >> 8), (uint8_t) e}};
+
+		b.n = 0;
+		put16(&b, 9);
+		put16(&b, 16);
+		put32(&b, 1000);
+		put32(&b, 1700000000);
+		put32(&b, 0);
+		put32(&b, 0);
+		for (int i = 0; i < 16; i++)
+		{
+			put16(&b, 300);
+			put16(&b, 4000);
+			memset(b.b + b.n, 0, 3996);
+			b.n += 3996;
+		}
+		decode_datagram(t, b.b, b.n, &x, 1, collect_emit, &c);
+	}
+	held = exporter_table_pending(t);
+	CHECK(held * 3996 <= 32 * 1024 * 1024 && held >= 8000,
+		  "pending sets bounded by the table: %llu", (unsigned long long) held);
+	CHECK(exporter_table_dropped(t, DROP_NO_TEMPLATE) == 600 * 16 - held, "the rest counted");
+	free(c.recs);
+	exporter_table_free(t);
+
+	/* templates: 40 exporters x 512 templates of 1024 fields would be 160 MiB */
+	t = exporter_table_new(NULL);
+	for (uint32_t e = 0; e < 40; e++)
+	{
+		NfAddr		x = {.family = 4, .addr = {10, 2, 0, (uint8_t) e}};
+
+		for (uint32_t id = 256; id < 256 + 512; id += 15)
+		{
+			b.n = 0;
+			put16(&b, 9);
+			put16(&b, 15);
+			put32(&b, 1000);
+			put32(&b, 1700000000);
+			put32(&b, 0);
+			put32(&b, 0);
+			put16(&b, 0);
+			put16(&b, 4 + 15 * (4 + 1024 * 4));
+			for (uint32_t k = id; k < id + 15; k++)
+			{
+				put16(&b, k);
+				put16(&b, 1024);
+				for (int f = 0; f < 1024; f++)
+				{
+					put16(&b, 1);
+					put16(&b, 4);
+				}
+			}
+			decode_datagram(t, b.b, b.n, &x, 1, collect_emit, &c);
+		}
+	}
+	{
+		DrainSum	d = drain_sum(t);
+
+		CHECK(d.templates > 10000 && (uint64_t) d.templates * (1024 * 4 + 16) <= 128u * 1024 * 1024,
+			  "templates bounded by the table: %u", d.templates);
+		CHECK(exporter_table_dropped(t, DROP_TOO_MANY_TEMPLATES) > 0, "refusals counted");
+	}
+	exporter_table_free(t);
+}
+
 int
 main(void)
 {
 	test_dispatch();
 	test_identity();
+	test_memory_bound();
 	return unit_report("decode_test");
 }

@@ -1,12 +1,18 @@
 /*
  * queue_test.c
  *		The packet ring (wrap-around, refusal when full, order, in-place
- *		records) and the batch queue (bound, order, close), including a
- *		producer and a consumer thread racing over a small ring.
+ *		records), its overflow file (order across ring and file, return to
+ *		the ring once drained, limit), and the batch queue (bound, order,
+ *		close), including a producer and a consumer thread racing over a
+ *		small ring with and without an overflow file.
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "queue.h"
 #include "unit.h"
@@ -103,6 +109,78 @@ test_ring_wrap(void)
 	packet_ring_destroy(&r);
 }
 
+static int
+overflow_file(void)
+{
+	char		path[64];
+	int			fd;
+
+	snprintf(path, sizeof(path), "/tmp/nfpg-queue-test.%d", (int) getpid());
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	unlink(path);
+	return fd;
+}
+
+static off_t
+file_size(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 ? st.st_size : -1;
+}
+
+static void
+test_overflow(void)
+{
+	PacketRing	r;
+	uint8_t		buf[2000];
+	int			fd = overflow_file(),
+				bad = 0;
+	uint32_t	next = 0;
+
+	packet_ring_init(&r, 8192);
+	CHECK(packet_ring_set_overflow(&r, fd, 1 << 20) == 0, "overflow on");
+	/* 200 records of 1-2 KB: most go to the file, none is refused. */
+	for (uint32_t i = 0; i < 200; i++)
+	{
+		uint32_t	len = 1000 + (i * 37) % 1000;
+
+		fill(buf, len, i);
+		CHECK(packet_ring_push(&r, buf, len, &from4, i), "push %u refused", i);
+	}
+	CHECK(file_size(fd) > 100000, "file holds the excess (%lld bytes)", (long long) file_size(fd));
+	CHECK(packet_ring_pressed(&r) == false, "1 MiB overflow is not pressed");
+	/* Pushes while the file is in use go to the file too: order is kept. */
+	for (const Packet *p; (p = packet_ring_peek(&r, 0)) != NULL; next++)
+	{
+		bad += p->received_ms != next || !check_payload(p, next);
+		packet_ring_release(&r, p);
+		if (next == 50)
+		{
+			fill(buf, 100, 200);
+			packet_ring_push(&r, buf, 100, &from4, 200);
+		}
+	}
+	CHECK(bad == 0 && next == 201, "%d wrong, %u of 201 read back in order", bad, next);
+	CHECK(file_size(fd) == 0, "file truncated once drained");
+	CHECK(packet_ring_used(&r) == 0, "empty");
+	fill(buf, 100, 7);
+	packet_ring_push(&r, buf, 100, &from4, 7);
+	CHECK(file_size(fd) == 0, "ring used again after the file drained");
+	packet_ring_release(&r, packet_ring_peek(&r, 0));
+
+	/* The file's limit: beyond it, records are refused (counted drops). */
+	{
+		int			refused = 0;
+
+		for (uint32_t i = 0; i < 2000; i++)
+			refused += !packet_ring_push(&r, buf, 1500, &from4, i);
+		CHECK(refused > 0 && packet_ring_pressed(&r), "limit reached: %d refused", refused);
+	}
+	packet_ring_destroy(&r);
+	close(fd);
+}
+
 typedef struct Race
 {
 	PacketRing	ring;
@@ -131,14 +209,20 @@ producer(void *arg)
 }
 
 static void
-test_ring_threads(void)
+test_ring_threads(bool overflow)
 {
 	Race		rc = {0};
 	pthread_t	t;
 	uint32_t	got = 0;
-	int			bad = 0;
+	int			bad = 0,
+				fd = -1;
 
 	packet_ring_init(&rc.ring, 64 * 1024);
+	if (overflow)
+	{
+		fd = overflow_file();
+		packet_ring_set_overflow(&rc.ring, fd, UINT64_C(1) << 32);
+	}
 	pthread_create(&t, NULL, producer, &rc);
 	while (!packet_ring_finished(&rc.ring))
 	{
@@ -153,7 +237,10 @@ test_ring_threads(void)
 	pthread_join(t, NULL);
 	CHECK(bad == 0, "%d records wrong", bad);
 	CHECK(got == rc.sent, "received %u, sent %u (dropped %u)", got, rc.sent, rc.dropped);
+	CHECK(!overflow || rc.dropped == 0, "%u dropped despite the overflow file", rc.dropped);
 	packet_ring_destroy(&rc.ring);
+	if (fd >= 0)
+		close(fd);
 }
 
 static void
@@ -184,7 +271,9 @@ main(void)
 {
 	test_ring_basic();
 	test_ring_wrap();
-	test_ring_threads();
+	test_ring_threads(false);
+	test_ring_threads(true);
+	test_overflow();
 	test_ptr_queue();
 	return unit_report("queue_test");
 }
