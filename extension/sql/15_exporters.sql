@@ -1,8 +1,9 @@
 --------------------------------------------------------------------------------
 -- Exporters
 --
--- One row per exporter identity (address, source id / observation domain),
--- kept by the loader through exporter_report(), which adds the counts seen
+-- One row per exporter identity (address, protocol version, source id /
+-- observation domain) -- the version too, as nfcapd keeps v5, v9 and IPFIX
+-- exporters apart even on one router -- kept by the loader through exporter_report(), which adds the counts seen
 -- since its previous report.
 --------------------------------------------------------------------------------
 
@@ -17,12 +18,12 @@ CREATE TABLE nfpg.exporters (
 	sequence_failures	bigint NOT NULL DEFAULT 0,
 	templates			integer NOT NULL DEFAULT 0,
 	sampling_interval	integer,
-	PRIMARY KEY (exporter, source_id)
+	PRIMARY KEY (exporter, export_version, source_id)
 );
-COMMENT ON TABLE nfpg.exporters IS 'Exporters seen by the loader, one row per address and source id / observation domain';
+COMMENT ON TABLE nfpg.exporters IS 'Exporters seen by the loader, one row per address, protocol version and source id / observation domain';
 COMMENT ON COLUMN nfpg.exporters.exporter IS 'UDP source address of the exporter';
 COMMENT ON COLUMN nfpg.exporters.source_id IS 'NetFlow v9 source id, IPFIX observation domain id, v5 engine type<<8|engine id, sFlow sub-agent id';
-COMMENT ON COLUMN nfpg.exporters.export_version IS 'Export protocol version last seen: 5, 7, 9, 10 (IPFIX) or 0x85 (sFlow v5)';
+COMMENT ON COLUMN nfpg.exporters.export_version IS 'Export protocol: 5, 7, 9, 10 (IPFIX) or 0x85 (sFlow v5)';
 COMMENT ON COLUMN nfpg.exporters.first_seen IS 'When the loader first heard from this exporter';
 COMMENT ON COLUMN nfpg.exporters.last_seen IS 'When the loader last heard from this exporter';
 COMMENT ON COLUMN nfpg.exporters.packets IS 'Export datagrams received';
@@ -44,7 +45,6 @@ BEGIN ATOMIC
 	VALUES (exporter, source_id, export_version, seen, seen, packets, flows,
 			sequence_failures, templates, sampling_interval)
 	ON CONFLICT ON CONSTRAINT exporters_pkey DO UPDATE SET
-		export_version = excluded.export_version,
 		last_seen = greatest(e.last_seen, excluded.last_seen),
 		packets = e.packets + excluded.packets,
 		flows = e.flows + excluded.flows,

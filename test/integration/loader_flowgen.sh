@@ -1,6 +1,6 @@
 #!/bin/sh
-# loader_flowgen.sh: nfpgd end to end.  flowgen sends NetFlow v9 (from
-# 127.0.0.1) and NetFlow v5 (from ::1, exercising the IPv6 socket), three
+# loader_flowgen.sh: nfpgd end to end.  flowgen sends NetFlow v9 and IPFIX
+# (from 127.0.0.1) and NetFlow v5 (from ::1, exercising the IPv6 socket), three
 # exporters each, 100k flows each; nfpg.flows must then hold exactly the
 # flows of the generator's CSVs, every field equal (multiset comparison,
 # EXCEPT ALL both ways).  Also: the loader's role cannot read flows, the
@@ -45,7 +45,9 @@ $FLOWGEN --format v9 --exporters 3 --count "$COUNT" --seed 11 --rate "$RATE" \
 	--dest "127.0.0.1:$PORT" --csv "$T_DIR/v9.csv" -q
 $FLOWGEN --format v5 --exporters 3 --count "$COUNT" --seed 12 --rate "$RATE" \
 	--dest "[::1]:$PORT" --csv "$T_DIR/v5.csv" -q
-EXPECTED=$(( $(wc -l <"$T_DIR/v9.csv") + $(wc -l <"$T_DIR/v5.csv") - 2 ))
+$FLOWGEN --format ipfix --exporters 3 --count "$COUNT" --seed 13 --rate "$RATE" \
+	--dest "127.0.0.1:$PORT" --csv "$T_DIR/ipfix.csv" -q
+EXPECTED=$(( $(wc -l <"$T_DIR/v9.csv") + $(wc -l <"$T_DIR/v5.csv") + $(wc -l <"$T_DIR/ipfix.csv") - 3 ))
 
 # Flows arrive within flush_interval; allow a slow shared machine 60 s.
 n=0
@@ -93,6 +95,8 @@ ALTER TABLE truth_csv ADD COLUMN version smallint;
 UPDATE truth_csv SET version = 9;
 \copy truth_csv (first_ms, last_ms, proto, srcaddr, dstaddr, srcport, dstport, tcp_flags, tos, packets, bytes, src_as, dst_as, input, output, nexthop, src_mask, dst_mask, exporter) FROM '$T_DIR/v5.csv' WITH (FORMAT csv, HEADER)
 UPDATE truth_csv SET version = 5 WHERE version IS NULL;
+\copy truth_csv (first_ms, last_ms, proto, srcaddr, dstaddr, srcport, dstport, tcp_flags, tos, packets, bytes, src_as, dst_as, input, output, nexthop, src_mask, dst_mask, exporter) FROM '$T_DIR/ipfix.csv' WITH (FORMAT csv, HEADER)
+UPDATE truth_csv SET version = 10 WHERE version IS NULL;
 CREATE VIEW truth AS
 SELECT 'epoch'::timestamptz + first_ms * interval '1 ms' AS first_seen,
 	   'epoch'::timestamptz + last_ms * interval '1 ms' AS last_seen,
@@ -100,7 +104,7 @@ SELECT 'epoch'::timestamptz + first_ms * interval '1 ms' AS first_seen,
 	   dstport AS dst_port, tcp_flags, tos AS src_tos, packets, bytes, src_as, dst_as,
 	   input AS in_if, output AS out_if, nexthop AS next_hop, src_mask, dst_mask,
 	   exporter AS source_id, version AS export_version,
-	   CASE version WHEN 9 THEN inet '127.0.0.1' ELSE inet '::1' END AS exporter
+	   CASE version WHEN 5 THEN inet '::1' ELSE inet '127.0.0.1' END AS exporter
 FROM truth_csv;
 CREATE VIEW loaded AS
 SELECT first_seen, last_seen, proto, src_addr, dst_addr, src_port, dst_port, tcp_flags,
@@ -118,12 +122,13 @@ q "SELECT * FROM loaded EXCEPT ALL SELECT * FROM truth LIMIT 3" | sed 's/^/# ext
 t_eq "received time is set" 0 "$(q "SELECT count(*) FROM nfpg.flows WHERE received < now() - interval '10 minutes' OR received > now()")"
 t_eq "nothing in the default partition" 0 "$(q "SELECT count(*) FROM nfpg.flows_default")"
 
-# Exporters: 3 on 127.0.0.1 (v9) and 3 on ::1 (v5); every flow counted.
-t_eq "six exporters reported" "6" "$(q "SELECT count(*) FROM nfpg.exporters")"
+# Exporters: 3 v9 and 3 IPFIX on 127.0.0.1, 3 v5 on ::1; every flow counted.
+t_eq "nine exporters reported" "9" "$(q "SELECT count(*) FROM nfpg.exporters")"
 t_eq "exporter flow counts add up" "$EXPECTED" "$(q "SELECT sum(flows) FROM nfpg.exporters")"
 t_eq "no sequence failures" 0 "$(q "SELECT sum(sequence_failures) FROM nfpg.exporters")"
 t_eq "exporter versions" "5|3
-9|3" "$(q "SELECT export_version, count(*) FROM nfpg.exporters GROUP BY 1 ORDER BY 1")"
+9|3
+10|3" "$(q "SELECT export_version, count(*) FROM nfpg.exporters GROUP BY 1 ORDER BY 1")"
 t_eq "batch ids recorded" "$EXPECTED" "$(q "SELECT sum(flows) FROM nfpg.loader_batches")"
 t_eq "spool empty" 0 "$(find "$SPOOL" -name "*.copy.bz2" | wc -l)"
 

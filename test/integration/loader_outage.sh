@@ -12,11 +12,10 @@
 #   once.  Finally a spool file that was already loaded is put back, as if
 #   the loader had died between COMMIT and deleting it: it must be skipped.
 #
-# The issue asks for 1M flows; the default here is 200k because this
-# machine has 2 shared cores: NFPG_OUTAGE_COUNT=1000000 runs the full size.
+# 1M flows in phase 1, as the issue asks; NFPG_OUTAGE_COUNT makes it smaller.
 . "$(dirname "$0")/../lib.sh"
 
-COUNT=${NFPG_OUTAGE_COUNT:-200000}
+COUNT=${NFPG_OUTAGE_COUNT:-1000000}
 STREAM=${NFPG_OUTAGE_STREAM:-50}
 OUTAGE=${NFPG_OUTAGE_SECONDS:-30}
 COUNT2=${NFPG_OUTAGE_COUNT2:-30000}
@@ -73,8 +72,12 @@ EXPECTED1=$(($(wc -l <"$T_DIR/p1.csv") - 1))
 	t_fail "outage did not begin mid-stream ($before of $EXPECTED1 loaded)"
 t_eq "phase 1: every flow loaded after the outage" "$EXPECTED1" "$(wait_rows "$EXPECTED1" 120)"
 grep -q "database unavailable" "$LOG" && t_ok "loader noticed the outage" || t_fail "no outage in the log"
-sleep 1
-spooled=$(grep "stats:" "$LOG" | tail -1 | sed -n 's/.* \([0-9]*\) flows spooled, \([0-9]*\) replayed.*/\1 \2/p')
+# The statistics line comes every stats_interval: give it time to catch up.
+for _ in $(seq 20); do
+	spooled=$(grep "stats:" "$LOG" | tail -1 | sed -n 's/.* \([0-9]*\) flows spooled, \([0-9]*\) replayed.*/\1 \2/p')
+	[ "${spooled% *}" = "${spooled#* }" ] && break
+	sleep 0.5
+done
 echo "# spooled, replayed: $spooled"
 case $spooled in
 "0 "*|"") t_fail "nothing went through the spool" ;;
