@@ -280,6 +280,9 @@ decode_datagram(ExporterTable *t, const uint8_t *buf, size_t len,
 		c.version = (uint8_t) version;
 		switch (version)
 		{
+			case 1:
+				r = decode_netflow_v1(&c, buf, len, received_ms);
+				break;
 			case 5:
 			case 7:
 				r = decode_netflow_v5(&c, buf, len, received_ms);

@@ -3,8 +3,9 @@
  * exporter.h
  *		Per-exporter state and the decoding context, shared by the decoders.
  *
- * Internal to the loader's decoders (decode.c, netflow_v5.c, netflow_v9.c,
- * ipfix.c, sflow.c, templates.c, elements.c); the daemon sees only decode.h.
+ * Internal to the loader's decoders (decode.c, netflow_v5.c for v1/v5/v7,
+ * netflow_v9.c, ipfix.c, sflow.c, templates.c, elements.c); the daemon sees
+ * only decode.h.
  *
  * An Exporter is one identity: (UDP source address, export version, source
  * id / observation domain / engine tag / sFlow sub-agent).  nfcapd keys its
@@ -98,6 +99,8 @@ extern void netflow_uptime_times(int64_t boot_ms, uint32_t uptime, uint32_t firs
 								 uint32_t last, int64_t *first_ms, int64_t *last_ms);
 
 /* The per-protocol decoders: buf holds the whole datagram. */
+extern DecodeResult decode_netflow_v1(DecodeCtx *c, const uint8_t *buf, size_t len,
+									  int64_t received_ms);
 extern DecodeResult decode_netflow_v5(DecodeCtx *c, const uint8_t *buf, size_t len,
 									  int64_t received_ms);
 extern DecodeResult decode_netflow_v9(DecodeCtx *c, const uint8_t *buf, size_t len,

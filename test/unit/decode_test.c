@@ -30,7 +30,7 @@ test_dispatch(void)
 	ExporterTable *t = exporter_table_new(NULL);
 	Collect		c = {0};
 	NfAddr		a = addr4("192.0.2.1");
-	static const uint16_t versions[] = {0, 1, 6, 8, 11, 0xffff};
+	static const uint16_t versions[] = {0, 2, 6, 8, 11, 0xffff};
 	uint8_t		buf[64] = {0};
 
 	for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
@@ -40,6 +40,9 @@ test_dispatch(void)
 		CHECK(decode_datagram(t, buf, sizeof(buf), &a, 1, collect_emit, &c) == DECODE_UNKNOWN_VERSION,
 			  "version %u", versions[i]);
 	}
+	buf[0] = 0;
+	buf[1] = 1;					/* v1 goes to its decoder: a count of 0 is malformed */
+	CHECK(decode_datagram(t, buf, sizeof(buf), &a, 1, collect_emit, &c) == DECODE_MALFORMED, "v1");
 	buf[0] = buf[1] = buf[2] = 0;
 	buf[3] = 4;					/* sFlow v4 */
 	CHECK(decode_datagram(t, buf, sizeof(buf), &a, 1, collect_emit, &c) == DECODE_UNKNOWN_VERSION, "sflow 4");
