@@ -5,7 +5,7 @@
  * An input is a sequence of datagrams, each prefixed by a 2-byte big-endian
  * length, decoded in order through one fresh ExporterTable, so the fuzzer
  * can build template-then-data (or data-then-template) sequences.  Built
- * with -DFUZZ_VERSION=5, 7, 9, 10 or 0x85, the version field of every
+ * with -DFUZZ_VERSION=1, 5, 7, 9, 10 or 0x85, the version field of every
  * datagram is forced to it, so each binary fuzzes one decoder's body.
  * test/fuzz/run.sh builds and runs them.
  */

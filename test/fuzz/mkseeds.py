@@ -4,7 +4,9 @@
 An input is a sequence of datagrams, each prefixed with its 2-byte length.
 v5/v9/IPFIX seeds come from flowgen's pcaps in test/data/decoders (v9 and
 IPFIX seeds pair each template datagram with the datagrams after it); v7
-seeds are v5 records widened to 52 bytes; sFlow seeds are built here:
+seeds are v5 records widened to 52 bytes; v1 seeds are v5 records moved to
+the v1 layout, up to 24 per PDU, several PDUs in one datagram, plus a
+Cisco-style ICMP record; sFlow seeds are built here:
 compact and expanded flow samples (Ethernet/VLAN/IPv4/TCP, IPv6/UDP, ICMP)
 with extended switch/router/gateway records, and a counter sample.
 """
@@ -41,6 +43,27 @@ def v7_of(v5):
     for i in range(count):
         out += v5[24 + 48 * i:24 + 48 * (i + 1)] + b"\0\0\0\0"
     return out
+
+
+def v1_of(v5):
+    """A v5 datagram as v1 PDUs back to back (at most 24 records each)."""
+    count = struct.unpack("!H", v5[2:4])[0]
+    recs = []
+    for i in range(count):
+        r = v5[24 + 48 * i:24 + 48 * (i + 1)]
+        # v5: pad, tcp_flags, prot, tos at 36-39; v1: pad(2), prot, tos, flags at 36-40
+        recs.append(r[:36] + b"\0\0" + r[38:40] + r[37:38] + bytes(7))
+    out = b""
+    for k in range(0, count, 24):
+        part = recs[k:k + 24]
+        out += struct.pack("!HH", 1, len(part)) + v5[4:16] + b"".join(part)
+    return out
+
+
+def v1_icmp():
+    rec = struct.pack("!4s4s4sHHIIIIHHHBBB7s", bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]),
+                      bytes(4), 1, 2, 3, 252, 1000, 2000, 0x0303, 0, 0, 1, 0, 0, bytes(7))
+    return struct.pack("!HHIII", 1, 1, 5000, 1700000000, 0) + rec
 
 
 def sflow_seeds():
@@ -81,6 +104,8 @@ def main():
     for i, g in enumerate(v5[:4]):
         seed("v5", "flowgen-%d" % i, [g])
         seed("v7", "flowgen-%d" % i, [v7_of(g)])
+        seed("v1", "flowgen-%d" % i, [v1_of(g)])
+    seed("v1", "icmp", [v1_icmp(), v1_of(v5[0])])
     for name, d in (("v9.pcap", "v9"), ("ipfix.pcap", "ipfix")):
         gs = list(pcap_payloads(name))
         tmpl = [i for i, g in enumerate(gs) if len(gs) > i + 1 and

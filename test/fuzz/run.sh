@@ -1,7 +1,7 @@
 #!/bin/sh
 # test/fuzz/run.sh: build and run the libFuzzer harness of each decoder.
 #
-#   test/fuzz/run.sh [SECONDS] [DECODER...]     DECODER: v5 v7 v9 ipfix sflow
+#   test/fuzz/run.sh [SECONDS] [DECODER...]     DECODER: v1 v5 v7 v9 ipfix sflow
 #
 # Each decoder runs SECONDS (default 300) on one core under AddressSanitizer
 # and UBSan, starting from test/fuzz/seeds/<decoder> and growing
@@ -12,16 +12,16 @@ set -eu
 cd "$(dirname "$0")"
 SECS=${1:-300}
 [ $# -gt 0 ] && shift
-DECODERS=${*:-v5 v7 v9 ipfix sflow}
+DECODERS=${*:-v1 v5 v7 v9 ipfix sflow}
 CC=${CC:-clang}
 SRCS="../../loader/decode.c ../../loader/netflow_v5.c ../../loader/netflow_v9.c \
 ../../loader/ipfix.c ../../loader/sflow.c ../../loader/templates.c ../../loader/elements.c"
 mkdir -p findings
-[ -d seeds/v5 ] || python3 mkseeds.py
+[ -d seeds/v1 ] || python3 mkseeds.py
 
 for d in $DECODERS; do
 	case $d in
-		v5) v=5 ;; v7) v=7 ;; v9) v=9 ;; ipfix) v=10 ;; sflow) v=0x85 ;;
+		v1) v=1 ;; v5) v=5 ;; v7) v=7 ;; v9) v=9 ;; ipfix) v=10 ;; sflow) v=0x85 ;;
 		*) echo "unknown decoder $d" >&2; exit 2 ;;
 	esac
 	$CC -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
