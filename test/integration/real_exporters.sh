@@ -2,9 +2,9 @@
 # real_exporters.sh: nfpgd fed by real, packaged exporters that nobody here wrote.
 #
 # mkpcap.py writes a deterministic pcap (395 unidirectional flows, 284 of them IPv4,
-# 3,328 packets) and its ground truth.  softflowd (NetFlow v5, v9, IPFIX with every time
+# 3,328 packets) and its ground truth.  softflowd (NetFlow v1, v5, v9, IPFIX with every time
 # encoding it has, packet sampling), pmacctd's nfprobe (v5, v9, IPFIX, IPFIX with active
-# timeouts), pmacctd's sfprobe (sFlow v5 at 1:1 and 1:10) and fprobe (v5, v7) read it offline,
+# timeouts), pmacctd's sfprobe (sFlow v5 at 1:1 and 1:10) and fprobe (v1, v5, v7) read it offline,
 # unprivileged, and export to udptee.py, which forwards every datagram unchanged to nfpgd
 # and to that case's own nfcapd/sfcapd, from a per-case source address 127.0.0.N (so
 # nfpg.flows tells the cases apart by exporter).  For every case:
@@ -97,6 +97,20 @@ case_stop() {
 	rm "$D/tee.pid" "$D/collector.pid"
 }
 
+# nfpg_csv ADDR: the exporter's rows of nfpg.flows as a CSV for nfdumpcmp.py.
+nfpg_csv() {
+	psql -qXA -v ON_ERROR_STOP=1 -c "COPY (
+		SELECT floor(extract(epoch FROM first_seen) * 1000)::bigint AS first_ms,
+			   floor(extract(epoch FROM last_seen) * 1000)::bigint AS last_ms,
+			   proto, host(src_addr) AS srcaddr, host(dst_addr) AS dstaddr,
+			   src_port AS srcport, dst_port AS dstport, tcp_flags, src_tos AS tos,
+			   packets, bytes, dst_tos, in_if, out_if, src_mask, dst_mask, src_as, dst_as,
+			   host(next_hop) AS next_hop, direction, fwd_status, src_vlan, dst_vlan,
+			   host(exporter) AS exporter, in_src_mac, out_dst_mac, in_dst_mac, out_src_mac,
+			   sampling_interval
+		FROM nfpg.flows WHERE exporter = '$1') TO STDOUT (FORMAT csv, HEADER)"
+}
+
 # case_check NAME EXPECTED_RECORDS "TRUTH_OPTS(nfpg)" "TRUTH_OPTS(nfdump)" "CMP_OPTS"
 # EXPECTED_RECORDS "-": as many as nfcapd/sfcapd recorded (random sampling, fprobe).
 case_check() {
@@ -116,17 +130,7 @@ case_check() {
 	done
 	t_eq "$1: records in nfpg.flows" "$2" "$n"
 	t_eq "$1: records in nfcapd's file" "$2" "$nfd"
-	psql -qXA -v ON_ERROR_STOP=1 -c "COPY (
-		SELECT floor(extract(epoch FROM first_seen) * 1000)::bigint AS first_ms,
-			   floor(extract(epoch FROM last_seen) * 1000)::bigint AS last_ms,
-			   proto, host(src_addr) AS srcaddr, host(dst_addr) AS dstaddr,
-			   src_port AS srcport, dst_port AS dstport, tcp_flags, src_tos AS tos,
-			   packets, bytes, dst_tos, in_if, out_if, src_mask, dst_mask, src_as, dst_as,
-			   host(next_hop) AS next_hop, direction, fwd_status, src_vlan, dst_vlan,
-			   host(exporter) AS exporter, in_src_mac, out_dst_mac, in_dst_mac, out_src_mac,
-			   sampling_interval
-		FROM nfpg.flows WHERE exporter = '$addr') TO STDOUT (FORMAT csv, HEADER)" \
-		>"$D/nfpg.csv"
+	nfpg_csv "$addr" >"$D/nfpg.csv"
 	# pcapflowcheck wants what the exporter meant: packets and bytes upscaled.
 	psql -qXA -v ON_ERROR_STOP=1 -c "COPY (
 		SELECT floor(extract(epoch FROM first_seen) * 1000)::bigint AS first_ms,
@@ -191,6 +195,7 @@ softflowd_case() {	# NAME N VERSION [OPTIONS]
 	case_stop "$1"
 }
 softflowd_case softflowd-v5 2 5
+softflowd_case softflowd-v1 17 1
 softflowd_case softflowd-v9 3 9
 softflowd_case softflowd-ipfix 4 10 "-A milli"
 softflowd_case softflowd-ipfix-uptime 5 10
@@ -213,6 +218,7 @@ fprobe_case() {	# NAME N VERSION
 }
 fprobe_case fprobe-v5 6 5
 fprobe_case fprobe-v7 15 7
+fprobe_case fprobe-v1 18 1
 
 # pmacctd + nfprobe: four runs in parallel (each sleeps 2 s before reading).
 nfprobe_start() {	# NAME N VERSION [nfprobe_timeouts]
@@ -246,6 +252,27 @@ done
 
 case_check softflowd-v5 284 "--v4-only $EXACT" "--v4-only $EXACT" ""
 t_eq "softflowd-v5: absolute times exact" "+0 +0" "$(median_offset softflowd-v5)"
+# v1: the v5 record without AS and masks, a 16-byte header without sequence or engine.
+# softflowd 1.1.0 puts up to 30 records in a NetFlow v1 datagram; v1 allows 24 and nfcapd
+# 1.7.1 refuses such a datagram whole, and so does nfpgd (it keeps nfcapd's limit; see
+# docs/exporters.md): only the datagrams of at most 24 records are stored, by both.
+D="$T_DIR/softflowd-v1"
+v1_counts=$(while read -r _ _ hex; do echo $((0x$(printf %s "$hex" | cut -c5-8))); done <"$D/datagrams.hex")
+v1_kept=$(echo "$v1_counts" | awk '$1 <= 24 { s += $1 } END { print s + 0 }')
+echo "$v1_counts" | awk '$1 > 24' | wc -l >"$D/over24"
+t_eq "softflowd-v1: softflowd exported every IPv4 flow" 284 "$(echo "$v1_counts" | awk '{ s += $1 } END { print s }')"
+[ "$(cat "$D/over24")" -gt 0 ] && [ "$v1_kept" -gt 0 ] &&
+	t_ok "softflowd-v1: $(cat "$D/over24") of $(echo "$v1_counts" | wc -l) datagrams hold more than 24 records ($(echo $v1_counts))" ||
+	t_fail "softflowd-v1: records per datagram $(echo $v1_counts): the case tests nothing"
+echo "$v1_kept" >"$D/nfdump.count"
+t_eq "softflowd-v1: records in nfpg.flows (datagrams of <= 24 records)" "$v1_kept" \
+	"$(q "SELECT count(*) FROM nfpg.flows WHERE exporter = '127.0.0.17'")"
+t_eq "softflowd-v1: records in nfcapd's file" "$v1_kept" \
+	"$(TZ=UTC nfdump -R "$D/nfcapd" -q -o 'fmt:%pr' 2>/dev/null | wc -l)"
+nfpg_csv 127.0.0.17 >"$D/nfpg.csv"
+python3 "$TOOLS/nfdumpcmp.py" --nfdump "$D/nfcapd" --decoded "$D/nfpg.csv" >"$D/nfpg-nfdump.txt" 2>&1 &&
+	t_ok "softflowd-v1: nfpg.flows = nfcapd, record by record" ||
+	{ t_fail "softflowd-v1: nfpg.flows differs from nfcapd"; sed 's/^/#   /' "$D/nfpg-nfdump.txt"; }
 # v9: header export time in whole seconds, sysUptime in ms: every flow is shifted by
 # minus the last packet's sub-second part (09:01:51.101), in nfcapd as in nfpgd.
 # nfdump 1.7.1 ignores ICMPv6 type/code in IE 139; nfpgd decodes them.
@@ -296,6 +323,7 @@ done
 # machine (3 ms seen): the spread allowed around the constant offset is 20 ms.
 case_check fprobe-v5 - "--v4-only --time-tol-ms 20 --require-times" "--v4-only" ""
 case_check fprobe-v7 - "--v4-only --time-tol-ms 20 --require-times" "--v4-only" ""
+case_check fprobe-v1 - "--v4-only --time-tol-ms 20 --require-times" "--v4-only" ""
 # nfprobe v5: the header has no sub-second export time, the uptime base is the wall clock:
 # absolute times are off by a constant as with fprobe, relative times exact.
 case_check nfprobe-v5 284 "--v4-only --session-times --ignore-tos --time-tol-ms 20 --require-times" \
@@ -365,6 +393,8 @@ t_eq "rows per exporter address and version (sampled rows)" "127.0.0.2|5|284|0
 127.0.0.14|10|395|0
 127.0.0.15|7|$(cat "$T_DIR/fprobe-v7/nfdump.count")|0
 127.0.0.16|5|284|0
+127.0.0.17|1|$(cat "$T_DIR/softflowd-v1/nfdump.count")|0
+127.0.0.18|1|$(cat "$T_DIR/fprobe-v1/nfdump.count")|0
 127.0.0.20|133|3328|0
 127.0.0.21|133|$(cat "$T_DIR/sflow-1in10/nfdump.count")|$(cat "$T_DIR/sflow-1in10/nfdump.count")" \
 	"$(q "SELECT host(exporter), export_version, count(*), count(sampling_interval)
@@ -375,8 +405,10 @@ wait "$LOADER_PID"
 t_eq "nfpgd exits 0 on SIGTERM" 0 $?
 LOADER_PID=
 grep "totals:" "$T_DIR/nfpgd.log" | sed 's/^/# /'
-grep -q "totals: .* 0 lost, 0 dropped datagrams .*, 0 rejected datagrams" "$T_DIR/nfpgd.log" &&
-	t_ok "nfpgd lost, dropped and rejected nothing" || t_fail "nfpgd lost, dropped or rejected datagrams"
+# Rejected: only softflowd's v1 datagrams of more than 24 records.
+grep -q "totals: .* 0 lost, 0 dropped datagrams .*, $(cat "$T_DIR/softflowd-v1/over24") rejected datagrams" \
+	"$T_DIR/nfpgd.log" && t_ok "nfpgd lost and dropped nothing, rejected only softflowd's v1 datagrams over 24 records" ||
+	t_fail "nfpgd lost, dropped or rejected datagrams"
 t_eq "nfpgd received every datagram the exporters sent" "$(cat "$T_DIR"/*/datagrams.hex | wc -l)" \
 	"$(sed -n 's/.*totals: \([0-9]*\) datagrams.*/\1/p' "$T_DIR/nfpgd.log")"
 t_done
