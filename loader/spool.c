@@ -8,8 +8,9 @@
  * COPY (FORMAT binary) file for nfpg.flows: the 11-byte signature, flags,
  * a header extension, the tuples and the trailer.  The header extension
  * (which PostgreSQL skips) carries the batch id, the row count, the time
- * range and a CRC-32 of the tuples, so an operator can also load a file by
- * hand:  bzcat F | psql -c "COPY nfpg.flows (...) FROM STDIN (FORMAT binary)".
+ * range, a CRC-32 of the tuples and, readable in the clear, the column list
+ * of the tuples, so an operator can also load a file by hand:
+ * bzcat F | psql -c "COPY nfpg.flows (<that list>) FROM STDIN (FORMAT binary)".
  *
  * Writing is crash-safe: the file is built under a dot-name, fsync'ed,
  * renamed to its final name and the directory fsync'ed; a dot-file left
@@ -35,7 +36,7 @@
 
 #include "spool.h"
 
-#define SPOOL_MAGIC			"NFPGD\001"
+#define SPOOL_MAGIC			"NFPGD\002"
 #define SPOOL_MAGIC_LEN		6
 #define SIGNATURE_LEN		11	/* "PGCOPY\n\377\r\n\0" */
 #define FAILED_DIR			"failed"
@@ -100,13 +101,15 @@ get64(const uint8_t *p)
 /*
  * The COPY header with our extension:  signature, flags, extension length,
  * then magic, id length, id, rows, tuple CRC, min/max first_seen, hour
- * count and hours.  Returns its length.
+ * count and hours, and the column list's length and text.  Returns its
+ * length.
  */
 static size_t
 build_header(const Batch *b, uint8_t *out)
 {
 	uint8_t    *p = out + SIGNATURE_LEN + 8;
 	size_t		idlen = strlen(b->id);
+	char		cols[COPYBUF_COLUMN_LIST_LEN];
 
 	memcpy(out, copybuf_header, SIGNATURE_LEN);
 	memcpy(p, SPOOL_MAGIC, SPOOL_MAGIC_LEN);
@@ -121,6 +124,10 @@ build_header(const Batch *b, uint8_t *out)
 	p = put32(p, (uint32_t) b->n_hours);
 	for (int i = 0; i < b->n_hours; i++)
 		p = put64(p, (uint64_t) b->hours[i]);
+	copybuf_column_list(b->rows.cols, cols, sizeof(cols));
+	p = put32(p, (uint32_t) strlen(cols));
+	memcpy(p, cols, strlen(cols));
+	p += strlen(cols);
 	put32(out + SIGNATURE_LEN, 0);	/* flags */
 	put32(out + SIGNATURE_LEN + 4, (uint32_t) (p - out - SIGNATURE_LEN - 8));
 	return p - out;
@@ -220,7 +227,7 @@ static int
 write_stream(FILE *f, const Batch *b, int level)
 {
 	uint8_t		header[SIGNATURE_LEN + 8 + SPOOL_MAGIC_LEN + 4 + BATCH_ID_LEN + 32 +
-					   BATCH_MAX_HOURS * 8];
+					   BATCH_MAX_HOURS * 8 + 4 + COPYBUF_COLUMN_LIST_LEN];
 	size_t		hlen = build_header(b, header);
 	int			bzerr;
 	BZFILE	   *bz = BZ2_bzWriteOpen(&bzerr, f, level, 0, 0);
@@ -378,17 +385,21 @@ static Batch *
 parse_file(uint8_t *buf, size_t len, const char *name)
 {
 	const uint8_t *p = buf + SIGNATURE_LEN + 8,
-			   *end;
+			   *end,
+			   *collist;
 	uint32_t	extlen,
 				idlen,
 				crc,
-				nhours;
+				nhours,
+				collen;
 	char		id[BATCH_ID_LEN],
-				key[BATCH_KEY_LEN];
+				key[BATCH_KEY_LEN],
+				colnames[COPYBUF_COLUMN_LIST_LEN];
 	Batch	   *b;
 	size_t		hdrlen,
 				tuplen;
-	uint64_t	rows;
+	uint64_t	rows,
+				cols;
 
 	if (len < SIGNATURE_LEN + 8 + COPYBUF_TRAILER_LEN ||
 		memcmp(buf, copybuf_header, SIGNATURE_LEN) != 0)
@@ -415,14 +426,24 @@ parse_file(uint8_t *buf, size_t len, const char *name)
 	if (crc32_of(end, tuplen) != crc)
 		return NULL;
 
+	nhours = get32(p + 16);
+	if (nhours > BATCH_MAX_HOURS || p + 20 + 8 * nhours + 4 > end)
+		return NULL;
+	collist = p + 20 + 8 * nhours;
+	collen = get32(collist);
+	if (collen >= sizeof(colnames) || collist + 4 + collen > end)
+		return NULL;
+	memcpy(colnames, collist + 4, collen);
+	colnames[collen] = '\0';
+	if (!copybuf_parse_columns(colnames, &cols))
+		return NULL;
+
 	snprintf(key, sizeof(key), "%.*s", (int) (strlen(name) - strlen(SPOOL_SUFFIX)), name);
 	b = batch_new_with_id(id, key);
 	b->min_first_ms = (int64_t) get64(p);
 	b->max_first_ms = (int64_t) get64(p + 8);
-	nhours = get32(p + 16);
-	p += 20;
-	for (uint32_t i = 0; i < nhours && i < BATCH_MAX_HOURS && p + 8 <= end; i++, p += 8)
-		b->hours[b->n_hours++] = (int64_t) get64(p);
+	for (uint32_t i = 0; i < nhours; i++)
+		b->hours[b->n_hours++] = (int64_t) get64(p + 20 + 8 * i);
 
 	/* The rows take over the file buffer. */
 	memmove(buf, end, tuplen);
@@ -431,6 +452,7 @@ parse_file(uint8_t *buf, size_t len, const char *name)
 	b->rows.len = tuplen;
 	b->rows.cap = len;
 	b->rows.rows = rows;
+	b->rows.cols = cols;
 	return b;
 }
 

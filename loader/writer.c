@@ -223,11 +223,13 @@ ensure_partitions(Writer *w, const Batch *b)
 static bool
 send_copy(Writer *w, const Batch *b)
 {
-	char		sql[2048];
+	char		cols[COPYBUF_COLUMN_LIST_LEN],
+				sql[COPYBUF_COLUMN_LIST_LEN + 64];
 	PGresult   *res;
 	bool		ok;
 
-	snprintf(sql, sizeof(sql), copy_sql, copybuf_columns);
+	copybuf_column_list(b->rows.cols, cols, sizeof(cols));
+	snprintf(sql, sizeof(sql), copy_sql, cols);
 	res = PQexec(w->conn, sql);
 	ok = PQresultStatus(res) == PGRES_COPY_IN;
 	if (!ok)

@@ -13,14 +13,17 @@
 #
 # Environment: NFPG_BENCH_COUNT (flows, default 1000000), NFPG_BENCH_RATES
 # (default "250000 500000 1000000 1400000 2000000 0"), NFPG_BENCH_WRITERS
-# (nfpgd writers, default 2), NFPG_BENCH_DIR (pcap cache, default
-# test/bench/data).  The cluster runs with lib.sh's settings (fsync off).
+# (nfpgd writers, default 2), NFPG_BENCH_LOOPS (the pcap is replayed this
+# many times back to back, default 1: a sustained stream without a bigger
+# pcap), NFPG_BENCH_DIR (pcap cache, default test/bench/data).  The cluster runs with lib.sh's settings (fsync off).
 set -u
 . "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
 
 N=${NFPG_BENCH_COUNT:-1000000}
 RATES=${NFPG_BENCH_RATES:-"250000 500000 1000000 1400000 2000000 0"}
 WRITERS=${NFPG_BENCH_WRITERS:-2}
+LOOPS=${NFPG_BENCH_LOOPS:-1}
+TOTAL=$((N * LOOPS))
 DATA=${NFPG_BENCH_DIR:-$NFPG_TOP/test/bench/data}
 PCAP=$DATA/v9_$N.pcap
 mkdir -p "$DATA"
@@ -46,14 +49,16 @@ nfcapd_trial() {	# nfcapd_trial RATE: prints "stored cpu-seconds"
 	port=$(free_port)
 	nfcapd -w "$dir" -p "$port" -b 127.0.0.1 -B 4194304 -t 3600 >"$dir.log" 2>&1 & npid=$!
 	sleep 1
-	"$REPLAY" "$PCAP" 127.0.0.1 "$port" "$1" >"$dir.replay" 2>&1
+	"$REPLAY" "$PCAP" 127.0.0.1 "$port" "$1" "$LOOPS" >"$dir.replay" 2>&1
 	sleep 2; cpu=$(cpu_of "$npid"); kill "$npid"; wait "$npid" 2>/dev/null
 	echo "$(nfdump -R "$dir" -I 2>/dev/null | awk '/^Flows:/ {print $2; exit}') $cpu"
 }
 
 loaded() { q "SELECT coalesce(sum(flows), 0) FROM nfpg.loader_batches"; }
 
-nfpgd_trial() {	# nfpgd_trial RATE: prints "stored seconds-to-table dropped cpu-seconds"
+# nfpgd_trial RATE: prints "stored seconds-to-table dropped cpu-seconds
+# committed-while-sending seconds-sending"
+nfpgd_trial() {
 	q "TRUNCATE nfpg.flows, nfpg.loader_batches" >/dev/null
 	spool=$T_DIR/spool.$1; rm -rf "$spool"
 	port=$(free_port)
@@ -61,37 +66,44 @@ nfpgd_trial() {	# nfpgd_trial RATE: prints "stored seconds-to-table dropped cpu-
 		-d "host=$PGHOST port=$PGPORT dbname=nfpg user=nfpgd" 2>"$T_DIR/nfpgd.$1.log" & lpid=$!
 	sleep 1
 	t0=$(date +%s.%N)
-	"$REPLAY" "$PCAP" 127.0.0.1 "$port" "$1" >"$T_DIR/nfpgd.$1.replay" 2>&1
+	"$REPLAY" "$PCAP" 127.0.0.1 "$port" "$1" "$LOOPS" >"$T_DIR/nfpgd.$1.replay" 2>&1
+	t_sent=$(date +%s.%N); n_sent=$(loaded)
 	# Until every flow is in, or nothing moved for 10 s.
 	last=-1; still=0; n=0
-	while [ "$still" -lt 40 ]; do
+	while [ "$still" -lt 100 ]; do
 		n=$(loaded)
-		[ "$n" -ge "$N" ] && break
+		[ "$n" -ge "$TOTAL" ] && break
 		if [ "$n" = "$last" ]; then still=$((still + 1)); else still=0; last=$n; fi
-		sleep 0.25
+		sleep 0.1
 	done
 	t1=$(date +%s.%N)
 	cpu=$(cpu_of "$lpid"); kill "$lpid"; wait "$lpid"
 	drops=$(sed -n 's/.* \([0-9]*\) dropped datagrams.*/\1/p' "$T_DIR/nfpgd.$1.log")
-	echo "$(loaded) $(echo "$t1 - $t0" | bc) ${drops:-?} $cpu"
+	echo "$(loaded) $(echo "$t1 - $t0" | bc) ${drops:-?} $cpu $n_sent $(echo "$t_sent - $t0" | bc)"
 }
 
-FMT="%-8s %-8s | %-8s %-7s %-6s | %-8s %-7s %-6s %-6s %-10s\n"
-printf "$FMT" "rate" "sent/s" "nfcapd" "loss" "cpu s" "nfpgd" "loss" "drops" "cpu s" "to table/s"
+# to table/s: all flows / (first datagram sent -> last row committed);
+# while sending: committed before the sender finished / sending time;
+# backlog: the rest / (sender finished -> last row committed).
+FMT="%-8s %-8s | %-8s %-7s %-6s | %-8s %-7s %-6s %-6s %-10s %-10s %-10s\n"
+printf "$FMT" "rate" "sent/s" "nfcapd" "loss" "cpu s" "nfpgd" "loss" "drops" "cpu s" "to table/s" \
+	"w/ sending" "backlog/s"
 for rate in $RATES; do
 	set -- $(nfcapd_trial "$rate")
 	c=$1 ccpu=$2
 	set -- $(nfpgd_trial "$rate")
-	p=$1 secs=$2 drops=$3 pcpu=$4
+	p=$1 secs=$2 drops=$3 pcpu=$4 psent=$5 ssecs=$6
 	sent=$(sed -n 's/.*(\([0-9]*\) flows\/s).*/\1/p' "$T_DIR/nfpgd.$rate.replay")
 	tps=$(echo "$p / $secs" | bc)
-	printf "$FMT" "$rate" "${sent:-?}" "$c" "$((N - ${c:-0}))" "$ccpu" "$p" "$((N - p))" "$drops" \
-		"$pcpu" "$tps"
+	during=$(echo "$psent / $ssecs" | bc)
+	backlog=$(echo "if ($secs > $ssecs + 0.2) ($p - $psent) / ($secs - $ssecs) else 0" | bc)
+	printf "$FMT" "$rate" "${sent:-?}" "$c" "$((TOTAL - ${c:-0}))" "$ccpu" "$p" "$((TOTAL - p))" "$drops" \
+		"$pcpu" "$tps" "$during" "$backlog"
 	echo "$rate $c $p $tps" >>"$RESULTS"
 done
 # Zero-loss rate as reference/baselines.md defines it: the highest paced
 # rate such that this and every lower rate lost nothing (rates ascending).
-awk -v n="$N" '
+awk -v n="$TOTAL" '
 	$1 != 0 { if ($2 == n && cok == 0) cz = $1; else cok = 1
 			  if ($3 == n && pok == 0) pz = $1; else pok = 1 }
 	$1 == 0 { cu = ($2 == n); pu = ($3 == n) }
@@ -102,4 +114,4 @@ awk -v n="$N" '
 		printf "unpaced: nfcapd %s, nfpgd %s\n", cu ? "no loss" : "loss", pu ? "no loss" : "loss";
 		printf "best flows/s into the table (nfpgd): %d\n", best
 	}' "$RESULTS"
-echo "machine: $(nproc) cores, $(uname -r); flows: $N; nfpgd writers: $WRITERS"
+echo "machine: $(nproc) cores, $(uname -r); flows: $N x $LOOPS; nfpgd writers: $WRITERS"

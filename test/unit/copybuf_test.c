@@ -194,6 +194,7 @@ test_golden(void)
 	size_t		first_diff = 0;
 
 	copybuf_init(&rows, 16);	/* small: forces the buffer to grow */
+	rows.cols = copybuf_all_columns;	/* the golden stream has every column */
 	full_row(&r);
 	copybuf_add_flow(&rows, &r);
 	sparse_row(&r);
@@ -254,10 +255,71 @@ test_max_row(void)
 	copybuf_free(&b);
 }
 
+/* Encode rows into a fresh buffer whose columns start as cols. */
+static void
+encode_rows(CopyBuf *b, uint64_t cols, FlowRec *const *r, int n)
+{
+	copybuf_init(b, 0);
+	b->cols = cols;
+	for (int i = 0; i < n; i++)
+		copybuf_add_flow(b, r[i]);
+}
+
+/*
+ * Only the columns some row has are sent; a row needing more columns
+ * re-encodes the earlier ones exactly as if the columns had been there
+ * from the start.
+ */
+static void
+test_pruned_columns(void)
+{
+	CopyBuf		grown,
+				direct;
+	FlowRec		full,
+				sparse,
+				v6;
+	FlowRec    *seq[] = {&sparse, &sparse, &full, &sparse, &v6};
+	char		list[COPYBUF_COLUMN_LIST_LEN];
+	uint64_t	back;
+
+	full_row(&full);
+	sparse_row(&sparse);
+	full_row(&v6);
+	v6.present = FR_SRC_AS;
+	set_addr(&v6.bgp_next_hop, 6, (const unsigned char *) "0123456789abcdef");
+
+	encode_rows(&grown, 0, seq, 2);
+	CHECK((unsigned char) grown.data[1] == 16, "sparse rows have %d fields, want the 16 required",
+		  (unsigned char) grown.data[1]);
+	copybuf_column_list(grown.cols, list, sizeof(list));
+	CHECK(strcmp(list, "first_seen, last_seen, received, packets, bytes, source_id, src_port, "
+				 "dst_port, flows, proto, tcp_flags, src_tos, export_version, src_addr, "
+				 "dst_addr, exporter") == 0, "required columns: %s", list);
+	copybuf_free(&grown);
+
+	encode_rows(&grown, 0, seq, 5);
+	CHECK(__builtin_popcountll(grown.cols) == 40, "columns after widening: %d",
+		  __builtin_popcountll(grown.cols));
+	encode_rows(&direct, grown.cols, seq, 5);
+	CHECK(grown.rows == 5 && grown.len == direct.len &&
+		  memcmp(grown.data, direct.data, direct.len) == 0, "widened rows differ");
+	copybuf_column_list(grown.cols, list, sizeof(list));
+	CHECK(copybuf_parse_columns(list, &back) && back == grown.cols, "column list round trip");
+	CHECK(strstr(list, "in_dst_mac") == NULL && strstr(list, "bgp_next_hop") != NULL,
+		  "columns: %s", list);
+	copybuf_free(&grown);
+	copybuf_free(&direct);
+
+	CHECK(!copybuf_parse_columns("first_seen, no_such_column", &back), "unknown column");
+	CHECK(!copybuf_parse_columns("last_seen, first_seen", &back), "columns out of order");
+	CHECK(!copybuf_parse_columns("first_seen, last_seen", &back), "required columns missing");
+}
+
 int
 main(void)
 {
 	test_golden();
+	test_pruned_columns();
 	test_growth_and_reset();
 	test_max_row();
 	return unit_report("copybuf_test");

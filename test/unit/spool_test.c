@@ -6,6 +6,7 @@
  *		is removed at start; the size limit refuses new batches; the file
  *		is a plain bzip2 stream of a COPY binary file with our header.
  */
+#define _GNU_SOURCE				/* memmem */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,8 @@ make_batch(uint64_t seq, int rows)
 		r.proto = 6;
 		r.src_addr.family = r.dst_addr.family = r.exporter.family = 4;
 		r.src_addr.addr[3] = (uint8_t) i;
+		r.src_as = (uint32_t) i;
+		r.present = (i % 7 == 3) ? FR_SRC_AS : 0;	/* an optional column */
 		batch_add(b, &r);
 	}
 	return b;
@@ -69,6 +72,8 @@ test_round_trip(Spool *s)
 	{
 		CHECK(strcmp(back->id, b->id) == 0, "id %s vs %s", back->id, b->id);
 		CHECK(strcmp(back->key, b->key) == 0, "key %s vs %s", back->key, b->key);
+		CHECK(back->rows.cols == b->rows.cols, "columns %llx vs %llx",
+			  (unsigned long long) back->rows.cols, (unsigned long long) b->rows.cols);
 		CHECK(back->rows.rows == 5000 && back->rows.len == b->rows.len &&
 			  memcmp(back->rows.data, b->rows.data, b->rows.len) == 0, "rows differ");
 		CHECK(back->min_first_ms == b->min_first_ms && back->max_first_ms == b->max_first_ms,
@@ -211,7 +216,8 @@ test_format(Spool *s)
 	char		err[256],
 				name[SPOOL_NAME_LEN],
 				cmd[512];
-	unsigned char head[32];
+	unsigned char head[400];
+	const char *cols = "first_seen, last_seen, received, packets, bytes, source_id, src_port";
 	Batch	   *b = make_batch(950, 3);
 	FILE	   *p;
 
@@ -223,7 +229,8 @@ test_format(Spool *s)
 	if (p)
 		pclose(p);
 	CHECK(memcmp(head, "PGCOPY\n\377\r\n\0", 11) == 0, "COPY signature");
-	CHECK(memcmp(head + 19, "NFPGD\001", 6) == 0, "header extension magic");
+	CHECK(memcmp(head + 19, "NFPGD\002", 6) == 0, "header extension magic");
+	CHECK(memmem(head, sizeof(head), cols, strlen(cols)) != NULL, "column list in the clear");
 	spool_remove(s, name);
 	batch_free(b);
 }
