@@ -176,7 +176,7 @@ decode_netflow_v5(DecodeCtx *c, const uint8_t *buf, size_t len, int64_t received
 	return DECODE_OK;
 }
 
-/* v1 records: protocol, ToS and TCP flags sit one byte later than in v5. */
+/* v1 records: prot and tos where v5 has them, tcp_flags at 40 (v5: 37). */
 static void
 v1_record(DecodeCtx *c, const uint8_t *p, int64_t boot_ms, uint32_t uptime,
 		  int64_t received_ms)
