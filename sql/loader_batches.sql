@@ -70,6 +70,18 @@ VALUES ('2031-05-01 11:30+00', '2031-05-01 11:31+00', 1, 40, 6, '10.0.0.1', '10.
 SELECT count(*) FROM nfpg.flows_20310501_1000;
 RESET ROLE;
 SELECT count(*) AS direct_rows FROM nfpg.flows WHERE first_seen >= '2031-05-01' AND first_seen < '2031-05-02';
+-- Revoking INSERT on nfpg.flows still stops a loader login: no target,
+-- so the batch goes through nfpg.flows, where it is refused.
+CREATE ROLE regress_target_login LOGIN IN ROLE nfpg_loader;
+SET SESSION AUTHORIZATION regress_target_login;
+SELECT nfpg.loader_target('2031-05-01 10:00+00', '2031-05-01 10:30+00') AS granted;
+RESET SESSION AUTHORIZATION;
+REVOKE INSERT ON nfpg.flows FROM nfpg_loader;
+SET SESSION AUTHORIZATION regress_target_login;
+SELECT nfpg.loader_target('2031-05-01 10:00+00', '2031-05-01 10:30+00') AS revoked;
+RESET SESSION AUTHORIZATION;
+GRANT INSERT ON nfpg.flows TO nfpg_loader;
+DROP ROLE regress_target_login;
 TRUNCATE nfpg.flows;
 
 SELECT obj_description('nfpg.loader_batches'::regclass) IS NOT NULL AS table_commented,

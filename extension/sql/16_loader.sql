@@ -46,6 +46,8 @@ COMMENT ON FUNCTION nfpg.loader_batches_expire(interval) IS 'Forget loaded batch
 -- for the loader to COPY into directly: routing each row through the
 -- parent costs about a quarter of COPY's work.  Only partitions that are
 -- attached and registered qualify; NULL sends the batch through nfpg.flows.
+-- So does a login role without INSERT on nfpg.flows: revoking that still
+-- stops the loader, although partitions grant INSERT themselves.
 -- The name comes back qualified and quoted (regclass output with nfpg off
 -- the search_path).
 CREATE FUNCTION nfpg.loader_target(first_min timestamptz, first_max timestamptz)
@@ -55,7 +57,8 @@ BEGIN ATOMIC
 	SELECT p.relid::text
 	  FROM nfpg.partitions p
 	  JOIN pg_inherits i ON i.inhrelid = p.relid AND i.inhparent = 'nfpg.flows'::regclass
-	 WHERE p.lower_bound <= first_min AND p.upper_bound > first_max;
+	 WHERE p.lower_bound <= first_min AND p.upper_bound > first_max
+	   AND pg_catalog.has_table_privilege(session_user, 'nfpg.flows', 'INSERT');
 END;
 COMMENT ON FUNCTION nfpg.loader_target(timestamptz, timestamptz) IS 'The attached partition of nfpg.flows holding first_seen values first_min to first_max, or NULL (the loader then COPYs into nfpg.flows)';
 
