@@ -74,6 +74,8 @@ BEGIN
 				   rel, part || '_range', lo, hi);
 	EXECUTE format('ALTER TABLE nfpg.flows ATTACH PARTITION %s FOR VALUES FROM (%L) TO (%L)', rel, lo, hi);
 	EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', rel, part || '_range');
+	-- The loader COPYs into partitions directly (nfpg.loader_target).
+	EXECUTE format('GRANT INSERT ON %s TO nfpg_loader', rel);
 	INSERT INTO nfpg.partitions (relid, lower_bound, upper_bound) VALUES (rel, lo, hi);
 
 	IF rescued > 0 THEN
