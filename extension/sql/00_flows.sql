@@ -93,7 +93,7 @@ COMMENT ON COLUMN nfpg.flows.engine_type IS 'Exporter engine type (v5 header, el
 COMMENT ON COLUMN nfpg.flows.engine_id IS 'Exporter engine id (v5 header, element 39, or low byte of the v9 source id)';
 COMMENT ON COLUMN nfpg.flows.fwd_status IS 'Forwarding status (element 89)';
 COMMENT ON COLUMN nfpg.flows.direction IS 'Flow direction (element 61): 0 ingress, 1 egress';
-COMMENT ON COLUMN nfpg.flows.export_version IS 'Export protocol: 5, 7, 9, 10 (IPFIX), 0x85 (sFlow v5, as nfdump marks it)';
+COMMENT ON COLUMN nfpg.flows.export_version IS 'Export protocol: 1, 5, 7, 9, 10 (IPFIX), 0x85 (sFlow v5, as nfdump marks it)';
 COMMENT ON COLUMN nfpg.flows.src_addr IS 'Source IP address (IPv4 or IPv6)';
 COMMENT ON COLUMN nfpg.flows.dst_addr IS 'Destination IP address (IPv4 or IPv6)';
 COMMENT ON COLUMN nfpg.flows.next_hop IS 'IP next hop';

@@ -23,7 +23,7 @@ CREATE TABLE nfpg.exporters (
 COMMENT ON TABLE nfpg.exporters IS 'Exporters seen by the loader, one row per address, protocol version and source id / observation domain';
 COMMENT ON COLUMN nfpg.exporters.exporter IS 'UDP source address of the exporter';
 COMMENT ON COLUMN nfpg.exporters.source_id IS 'NetFlow v9 source id, IPFIX observation domain id, v5 engine type<<8|engine id, sFlow sub-agent id';
-COMMENT ON COLUMN nfpg.exporters.export_version IS 'Export protocol: 5, 7, 9, 10 (IPFIX) or 0x85 (sFlow v5)';
+COMMENT ON COLUMN nfpg.exporters.export_version IS 'Export protocol: 1, 5, 7, 9, 10 (IPFIX) or 0x85 (sFlow v5)';
 COMMENT ON COLUMN nfpg.exporters.first_seen IS 'When the loader first heard from this exporter';
 COMMENT ON COLUMN nfpg.exporters.last_seen IS 'When the loader last heard from this exporter';
 COMMENT ON COLUMN nfpg.exporters.packets IS 'Export datagrams received';
