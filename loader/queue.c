@@ -16,6 +16,9 @@
  * be decoded before the data it describes).  The consumer takes the ring's
  * records first (they are older), then the file's, through a read buffer;
  * when it catches up, the file is truncated and the ring is used again.
+ * Under a long overload it may never catch up: the limit then applies to
+ * the backlog (written, not yet read), and the part already read is given
+ * back to the file system with hole punching as the reader moves on.
  * Appending to a file costs about what a memory copy does (the page cache
  * takes it), so a burst the database cannot absorb at once is bounded by
  * disk space, not memory.  A crash loses the file's datagrams, like the
@@ -23,7 +26,9 @@
  *
  *-------------------------------------------------------------------------
  */
+#define _GNU_SOURCE				/* fallocate */
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +40,7 @@
 
 #define ALIGN8(x)	(((x) + 7) & ~(size_t) 7)
 #define OV_BUF_SIZE	(4u << 20)	/* > largest record */
+#define OV_PUNCH	(64u << 20) /* give back read file space in such steps */
 
 static void
 deadline_after(struct timespec *ts, int timeout_ms)
@@ -83,7 +89,19 @@ packet_ring_set_overflow(PacketRing *r, int fd, uint64_t max_bytes)
 		return -1;
 	r->ov_fd = fd;
 	r->ov_max = max_bytes;
+	r->ov_punched_ok = true;	/* until fallocate says otherwise */
 	return 0;
+}
+
+/*
+ * Bytes of the overflow file that count against its limit: the unread
+ * backlog, or everything written if read space cannot be given back.
+ * Called with the lock held.
+ */
+static uint64_t
+overflow_backlog(const PacketRing *r)
+{
+	return r->ov_punched_ok ? r->ov_write - r->ov_read : r->ov_write;
 }
 
 /* Append one record to the overflow file (lock held); false if full. */
@@ -96,7 +114,7 @@ overflow_append(PacketRing *r, const uint8_t *data, uint32_t len, const NfAddr *
 	size_t		reclen = ALIGN8(sizeof(Packet) + len);
 	struct iovec iov[3];
 
-	if (r->ov_fd < 0 || r->ov_write + reclen > r->ov_max)
+	if (r->ov_fd < 0 || overflow_backlog(r) + reclen > r->ov_max)
 		return false;
 	hdr.len = len;
 	hdr.reclen = (uint32_t) reclen;
@@ -231,11 +249,21 @@ overflow_release(PacketRing *r, const Packet *p)
 {
 	pthread_mutex_lock(&r->lock);
 	r->ov_read += p->reclen;
+	if (r->ov_read - r->ov_punched >= OV_PUNCH && r->ov_punched_ok)
+	{
+		uint64_t	upto = r->ov_read / OV_PUNCH * OV_PUNCH;
+
+		if (fallocate(r->ov_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					  (off_t) r->ov_punched, (off_t) (upto - r->ov_punched)) == 0)
+			r->ov_punched = upto;
+		else
+			r->ov_punched_ok = false;	/* the limit counts the whole file */
+	}
 	if (r->ov_read == r->ov_write)
 	{
 		/* Caught up: back to the ring, and give the disk space back. */
 		r->ov_active = false;
-		r->ov_read = r->ov_write = 0;
+		r->ov_read = r->ov_write = r->ov_punched = 0;
 		r->ov_buf_len = 0;
 		r->ov_buf_start = 0;
 		if (ftruncate(r->ov_fd, 0) != 0)
@@ -334,7 +362,7 @@ packet_ring_used(PacketRing *r)
 
 /*
  * True when the queue is nearly full: the ring is 3/4 full and there is no
- * overflow file, or the overflow file is 3/4 full.  The batcher then spools
+ * overflow file, or the overflow file's backlog is 3/4 of its limit.  The batcher then spools
  * instead of waiting for the writers.
  */
 bool
@@ -344,7 +372,7 @@ packet_ring_pressed(PacketRing *r)
 
 	pthread_mutex_lock(&r->lock);
 	if (r->ov_fd >= 0 && r->ov_max > 0)
-		pressed = r->ov_write > r->ov_max / 4 * 3;
+		pressed = overflow_backlog(r) > r->ov_max / 4 * 3;
 	else
 		pressed = r->used > r->size / 4 * 3;
 	pthread_mutex_unlock(&r->lock);

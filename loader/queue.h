@@ -48,6 +48,8 @@ typedef struct PacketRing
 	bool		ov_active;		/* newer records are in the file */
 	uint64_t	ov_write;		/* file offset of the next record written */
 	uint64_t	ov_read;		/* file offset of the next record to decode */
+	uint64_t	ov_punched;		/* file space before this offset is given back */
+	bool		ov_punched_ok;	/* hole punching works on this file system */
 	uint8_t    *ov_buf;			/* consumer's read buffer */
 	uint64_t	ov_buf_start;	/* file offset of ov_buf[0] */
 	size_t		ov_buf_len;

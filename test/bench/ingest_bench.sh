@@ -15,13 +15,15 @@
 # (default "250000 500000 1000000 1400000 2000000 0"), NFPG_BENCH_WRITERS
 # (nfpgd writers, default 2), NFPG_BENCH_LOOPS (the pcap is replayed this
 # many times back to back, default 1: a sustained stream without a bigger
-# pcap), NFPG_BENCH_DIR (pcap cache, default test/bench/data).  The cluster runs with lib.sh's settings (fsync off).
+# pcap), NFPG_BENCH_NFPGD_OPTS (more nfpgd flags, e.g. "-o queue_size=1G"),
+# NFPG_BENCH_DIR (pcap cache, default test/bench/data).  The cluster runs with lib.sh's settings (fsync off).
 set -u
 . "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
 
 N=${NFPG_BENCH_COUNT:-1000000}
 RATES=${NFPG_BENCH_RATES:-"250000 500000 1000000 1400000 2000000 0"}
 WRITERS=${NFPG_BENCH_WRITERS:-2}
+NFPGD_OPTS=${NFPG_BENCH_NFPGD_OPTS:-}
 LOOPS=${NFPG_BENCH_LOOPS:-1}
 TOTAL=$((N * LOOPS))
 DATA=${NFPG_BENCH_DIR:-$NFPG_TOP/test/bench/data}
@@ -62,7 +64,10 @@ nfpgd_trial() {
 	q "TRUNCATE nfpg.flows, nfpg.loader_batches" >/dev/null
 	spool=$T_DIR/spool.$1; rm -rf "$spool"
 	port=$(free_port)
-	"$NFPGD" -l "127.0.0.1:$port" -s "$spool" -B 4M -o writers="$WRITERS" -o stats_interval=0 \
+	# flush_interval: the last, partial batch of a 4-second stream should not
+	# wait a whole second.
+	"$NFPGD" -l "127.0.0.1:$port" -s "$spool" -B 4M -o writers="$WRITERS" -o stats_interval=5 \
+		-o flush_interval=100 $NFPGD_OPTS \
 		-d "host=$PGHOST port=$PGPORT dbname=nfpg user=nfpgd" 2>"$T_DIR/nfpgd.$1.log" & lpid=$!
 	sleep 1
 	t0=$(date +%s.%N)

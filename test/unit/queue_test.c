@@ -181,6 +181,51 @@ test_overflow(void)
 	close(fd);
 }
 
+/*
+ * A long overload: the reader never quite catches up, so the file is never
+ * truncated.  Far more than the limit passes through it with a small
+ * backlog, and nothing is refused; the space already read is given back.
+ */
+static void
+test_overflow_long(void)
+{
+	PacketRing	r;
+	uint8_t		buf[1000];
+	int			fd = overflow_file(),
+				refused = 0,
+				bad = 0;
+	uint32_t	pushed = 0,
+				next = 0;
+	struct stat st;
+
+	packet_ring_init(&r, 8192);
+	packet_ring_set_overflow(&r, fd, 4 << 20);
+	while (pushed < 300)
+	{
+		fill(buf, sizeof(buf), pushed);
+		refused += !packet_ring_push(&r, buf, sizeof(buf), &from4, pushed++);
+	}
+	while (pushed < 200000)		/* about 200 MB through a 4 MiB limit */
+	{
+		const Packet *p = packet_ring_peek(&r, 0);
+
+		bad += p == NULL || p->received_ms != next || !check_payload(p, next);
+		if (p)
+			packet_ring_release(&r, p);
+		next++;
+		fill(buf, sizeof(buf), pushed);
+		refused += !packet_ring_push(&r, buf, sizeof(buf), &from4, pushed++);
+	}
+	CHECK(refused == 0 && bad == 0, "%d refused, %d read wrong", refused, bad);
+	CHECK(file_size(fd) > (off_t) 100 << 20, "the file was never truncated (%lld bytes)",
+		  (long long) file_size(fd));
+	CHECK(fstat(fd, &st) == 0 && st.st_blocks * 512 < (off_t) 80 << 20,
+		  "read space given back: %lld bytes allocated", (long long) st.st_blocks * 512);
+	CHECK(!packet_ring_pressed(&r), "a small backlog is not pressure");
+	packet_ring_destroy(&r);
+	close(fd);
+}
+
 typedef struct Race
 {
 	PacketRing	ring;
@@ -274,6 +319,7 @@ main(void)
 	test_ring_threads(false);
 	test_ring_threads(true);
 	test_overflow();
+	test_overflow_long();
 	test_ptr_queue();
 	return unit_report("queue_test");
 }
