@@ -39,7 +39,7 @@ const ConfigKey config_keys[] = {
 	{"queue_size", CFG_SIZE, OFF(queue_bytes), "64M", false, 1 << 20, INT64_C(1) << 40,
 	"memory for datagrams received but not yet decoded; when full, datagrams are dropped and counted"},
 	{"queue_overflow", CFG_SIZE, OFF(queue_overflow_bytes), "1G", false, 0, INT64_MAX,
-	"disk (a file in spool_dir) for datagrams that do not fit in queue_size; 0 = none: drop instead"},
+	"disk (a file in spool_dir) for datagrams that do not fit in queue_size, counted by backlog; 0 = none: drop instead"},
 	{"batch_queue", CFG_INT, OFF(batch_queue), "8", false, 1, 4096,
 	"finished batches waiting for a writer; when full, the decoder waits while the datagram queue is less than 3/4 full, then spools"},
 	{"batch_flows", CFG_INT, OFF(batch_flows), "20000", true, 1, 10000000,
