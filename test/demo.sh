@@ -132,7 +132,9 @@ EOT
 
 cmd_stop() {
 	if loader_running; then
+		# SIGTERM flushes into the database: let it finish before stopping that.
 		kill -TERM "$(cat "$STATE/nfpgd.pid")"
+		for _ in $(seq 300); do loader_running || break; sleep 0.1; done
 		say "nfpgd stopped"
 	fi
 	rm -f "$STATE/nfpgd.pid"
