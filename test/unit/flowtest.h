@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "unit.h"
 
 /* Every record a decoder emitted. */
 typedef struct Collect
@@ -322,6 +323,26 @@ drain_sum(ExporterTable *t)
 
 	exporter_table_drain(t, drain_add, &d);
 	return d;
+}
+
+/*
+ * The fields NetFlow v1, v5 and v7 records share, as the v1 and v5 tests
+ * build their first record: boot 1700000000.250 s less 1000 s of uptime,
+ * First 990000, Last 999000, 10.0.0.1 -> 192.168.1.2 via 192.0.2.1,
+ * exported by 192.0.2.7 and received at 42.
+ */
+static inline void
+check_netflow_first_record(const FlowRec *r)
+{
+	char		s[64];
+
+	CHECK(r->first_ms == 1700000000250LL - 1000000 + 990000, "first %lld", (long long) r->first_ms);
+	CHECK(r->last_ms == 1700000000250LL - 1000000 + 999000, "last %lld", (long long) r->last_ms);
+	CHECK(r->received_ms == 42, "received");
+	CHECK(strcmp(addr_str(&r->src_addr, s), "10.0.0.1") == 0, "src %s", s);
+	CHECK(strcmp(addr_str(&r->dst_addr, s), "192.168.1.2") == 0, "dst %s", s);
+	CHECK(strcmp(addr_str(&r->next_hop, s), "192.0.2.1") == 0, "nh %s", s);
+	CHECK(strcmp(addr_str(&r->exporter, s), "192.0.2.7") == 0, "exporter %s", s);
 }
 
 #endif
