@@ -62,6 +62,20 @@ pg_loader_role() {
 	q "CREATE ROLE nfpgd LOGIN IN ROLE nfpg_loader" >/dev/null
 }
 
+# loader_start LOG [OPTION...]: nfpgd on a free 127.0.0.1 port, logged in
+# as the pg_loader_role role, spooling to $T_DIR/spool, logging to LOG;
+# sets LOADER_PID and LOADER_PORT.  False unless it listens within 10 s.
+loader_start() {
+	_log=$1
+	shift
+	LOADER_PORT=$(free_port)
+	"$NFPGD" -l "127.0.0.1:$LOADER_PORT" -s "$T_DIR/spool" \
+		-d "host=$PGHOST port=$PGPORT dbname=nfpg user=nfpgd" "$@" 2>"$_log" &
+	LOADER_PID=$!
+	for _ in $(seq 100); do grep -q "listening on" "$_log" && return 0; sleep 0.1; done
+	return 1
+}
+
 t_cleanup() {
 	[ -n "${LOADER_PID:-}" ] && kill "$LOADER_PID" 2>/dev/null
 	pg_stop

@@ -9,16 +9,12 @@
 KEY=0x1522178d33a4cf80130a5b1649907d10d8988f837979652762574c2d2a842202
 pg_start || { t_fail "cluster start"; t_done; exit 1; }
 pg_loader_role
-PORT=$(free_port)
 printf '%s\n' "$KEY" >"$T_DIR/key"
 chmod 600 "$T_DIR/key"
 LOG="$T_DIR/nfpgd.log"
-
-: >"$LOG"
-"$NFPGD" -l "127.0.0.1:$PORT" -s "$T_DIR/spool" -o anonymize_key_file="$T_DIR/key" \
-	-d "host=$PGHOST port=$PGPORT dbname=nfpg user=nfpgd" -o flush_interval=200 2>"$LOG" &
-LOADER_PID=$!
-for _ in $(seq 100); do grep -q "listening on" "$LOG" && break; sleep 0.1; done
+loader_start "$LOG" -o anonymize_key_file="$T_DIR/key" -o flush_interval=200 ||
+	{ t_fail "nfpgd did not start"; cat "$LOG"; t_done; exit 1; }
+PORT=$LOADER_PORT
 
 $FLOWGEN --format v9 --count 5000 --seed 31 --ipv6-share 0.3 --rate 20000 \
 	--dest "127.0.0.1:$PORT" --csv "$T_DIR/truth.csv" -q

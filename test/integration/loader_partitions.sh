@@ -24,13 +24,10 @@ LOADED="SELECT first_seen, last_seen, proto, src_addr, dst_addr, src_port, dst_p
 # 2000 (cut by size: 3 s of flush interval is far longer than the send), so the one around 10:00 spans two partitions.
 run() {
 	q "TRUNCATE nfpg.flows, truth_csv" >/dev/null
-	port=$(free_port)
-	"$NFPGD" -l "127.0.0.1:$port" -s "$T_DIR/spool" -o batch_flows=2000 -o flush_interval=3000 \
-		-d "host=$PGHOST port=$PGPORT dbname=nfpg user=nfpgd" 2>"$T_DIR/nfpgd.$1.log" &
-	LOADER_PID=$!
-	for _ in $(seq 100); do grep -q "listening on" "$T_DIR/nfpgd.$1.log" && break; sleep 0.1; done
+	loader_start "$T_DIR/nfpgd.$1.log" -o batch_flows=2000 -o flush_interval=3000 ||
+		t_fail "seed $1: nfpgd did not start"
 	$FLOWGEN --format v9 --count 6000 --seed "$1" --start 2024-03-11T09:30:00 --duration 3600 \
-		--rate 20000 --dest "127.0.0.1:$port" --csv "$T_DIR/truth.$1.csv" -q
+		--rate 20000 --dest "127.0.0.1:$LOADER_PORT" --csv "$T_DIR/truth.$1.csv" -q
 	psql -qX -c "\\copy truth_csv FROM '$T_DIR/truth.$1.csv' WITH (FORMAT csv, HEADER)"
 	expected=$(q "SELECT count(*) FROM truth_csv")
 	for _ in $(seq 60); do

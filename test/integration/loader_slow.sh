@@ -12,14 +12,10 @@
 
 pg_start || { t_fail "cluster start"; t_done; exit 1; }
 pg_loader_role
-PORT=$(free_port)
 LOG="$T_DIR/nfpgd.log"
-: >"$LOG"
-"$NFPGD" -l "127.0.0.1:$PORT" -s "$T_DIR/spool" -o statement_timeout=2 -o retry_interval=1 \
-	-o flush_interval=200 -o stats_interval=1 \
-	-d "host=$PGHOST port=$PGPORT dbname=nfpg user=nfpgd" 2>"$LOG" &
-LOADER_PID=$!
-for _ in $(seq 100); do grep -q "listening on" "$LOG" && break; sleep 0.1; done
+loader_start "$LOG" -o statement_timeout=2 -o retry_interval=1 -o flush_interval=200 \
+	-o stats_interval=1 || { t_fail "nfpgd did not start"; cat "$LOG"; t_done; exit 1; }
+PORT=$LOADER_PORT
 
 wait_rows() {
 	n=0

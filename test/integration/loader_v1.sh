@@ -23,12 +23,8 @@ done
 
 pg_start || { t_fail "cluster start"; t_done; exit 1; }
 pg_loader_role
-NFPORT=$(free_port)
-"$NFPGD" -l "127.0.0.1:$NFPORT" -s "$T_DIR/spool" \
-	-d "host=$PGHOST port=$PGPORT dbname=nfpg user=nfpgd" \
-	-o flush_interval=200 -o exporter_interval=1 -o stats_interval=0 \
-	2>"$T_DIR/nfpgd.log" &
-LOADER_PID=$!
+loader_start "$T_DIR/nfpgd.log" -o flush_interval=200 -o exporter_interval=1 -o stats_interval=0
+NFPORT=$LOADER_PORT
 CPORT=$(free_port)
 mkdir -p "$T_DIR/nfcapd"
 nfcapd -w "$T_DIR/nfcapd" -p "$CPORT" -b 127.0.0.1 -t 3600 >"$T_DIR/nfcapd.log" 2>&1 &

@@ -43,12 +43,10 @@ trap 'exit 1' INT TERM
 
 pg_start || { t_fail "cluster start"; t_done; exit 1; }
 pg_loader_role
-NFPORT=$(free_port)
-"$NFPGD" -l "127.0.0.1:$NFPORT" -s "$T_DIR/spool" \
-	-d "host=$PGHOST port=$PGPORT dbname=nfpg user=nfpgd" \
-	-o flush_interval=200 -o exporter_interval=1 -o stats_interval=0 \
-	2>"$T_DIR/nfpgd.log" &
-LOADER_PID=$!
+loader_start "$T_DIR/nfpgd.log" -o flush_interval=200 -o exporter_interval=1 \
+	-o stats_interval=0 && t_ok "nfpgd listens" ||
+	{ t_fail "nfpgd did not start"; cat "$T_DIR/nfpgd.log"; t_done; exit 1; }
+NFPORT=$LOADER_PORT
 
 # The pcap and its truth; the counts are those documented in mkpcap.py.
 PCAP="$T_DIR/t.pcap"
@@ -59,12 +57,6 @@ t_eq "truth: flows, IPv4 flows, packets, bytes" "395 284 3328 1813413" \
 	"$(awk -F, 'NR > 1 { n++; if ($4 !~ /:/) v4++; p += $10; b += $11 }
 		END { print n, v4, p, b }' "$TRUTH")"
 
-for _ in $(seq 100); do
-	grep -q "listening on udp" "$T_DIR/nfpgd.log" && break
-	sleep 0.1
-done
-grep -q "listening on udp" "$T_DIR/nfpgd.log" && t_ok "nfpgd listens" ||
-	{ t_fail "nfpgd did not start"; cat "$T_DIR/nfpgd.log"; t_done; exit 1; }
 
 # case_start NAME N nfcapd|sfcapd: the case's collector and tee; sets $PORT (the tee's).
 # Files of the case live in $T_DIR/NAME; the source address is 127.0.0.N.
