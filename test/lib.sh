@@ -76,6 +76,20 @@ loader_start() {
 	return 1
 }
 
+# wait_count N [SQL [SECONDS]]: poll SQL (a count; default: the rows of
+# nfpg.flows) every 0.2 s until it reaches N or SECONDS (default 60) pass;
+# prints the last count.
+wait_count() {
+	_sql=${2:-SELECT count(*) FROM nfpg.flows}
+	_n=0
+	for _ in $(seq $((${3:-60} * 5))); do
+		_n=$(q "$_sql" 2>/dev/null) || _n=0	# the server may be restarting
+		[ "$_n" -ge "$1" ] && break
+		sleep 0.2
+	done
+	echo "$_n"
+}
+
 t_cleanup() {
 	[ -n "${LOADER_PID:-}" ] && kill "$LOADER_PID" 2>/dev/null
 	pg_stop

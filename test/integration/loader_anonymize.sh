@@ -19,10 +19,7 @@ PORT=$LOADER_PORT
 $FLOWGEN --format v9 --count 5000 --seed 31 --ipv6-share 0.3 --rate 20000 \
 	--dest "127.0.0.1:$PORT" --csv "$T_DIR/truth.csv" -q
 EXPECTED=$(($(wc -l <"$T_DIR/truth.csv") - 1))
-for _ in $(seq 60); do
-	[ "$(q "SELECT count(*) FROM nfpg.flows")" -ge "$EXPECTED" ] && break
-	sleep 0.5
-done
+wait_count "$EXPECTED" >/dev/null
 kill -TERM "$LOADER_PID"; wait "$LOADER_PID"; LOADER_PID=
 t_eq "every flow loaded" "$EXPECTED" "$(q "SELECT count(*) FROM nfpg.flows")"
 grep -q "anonymizing addresses with Crypto-PAn" "$LOG" && t_ok "anonymization announced" ||

@@ -51,12 +51,7 @@ EXPECTED=$(( $(wc -l <"$T_DIR/v9.csv") + $(wc -l <"$T_DIR/v5.csv") + $(wc -l <"$
 
 # Flows arrive within flush_interval; allow a slow shared machine 60 s.
 n=0
-for _ in $(seq 120); do
-	n=$(q "SELECT count(*) FROM nfpg.flows")
-	[ "$n" -ge "$EXPECTED" ] && break
-	sleep 0.5
-done
-t_eq "row count equals the CSVs" "$EXPECTED" "$n"
+t_eq "row count equals the CSVs" "$EXPECTED" "$(wait_count "$EXPECTED")"
 
 t_eq "pidfile holds the pid" "$LOADER_PID" "$(cat "$T_DIR/nfpgd.pid")"
 sed -i 's/^flush_interval = 200/flush_interval = 300/; s/^instance = .*/instance = renamed/' "$CONF"

@@ -40,17 +40,6 @@ start_loader() {
 	return 1
 }
 
-# wait_rows N SECONDS: until nfpg.flows holds N rows; prints the count.
-wait_rows() {
-	n=0
-	for _ in $(seq $(($2 * 2))); do
-		n=$(q "SELECT count(*) FROM nfpg.flows" 2>/dev/null || echo 0)
-		[ "$n" -ge "$1" ] && break
-		sleep 0.5
-	done
-	echo "$n"
-}
-
 pg_ctl_() { "$PGBIN/pg_ctl" -D "$T_DIR/data" -l "$T_DIR/postgres.log" -w "$@" >/dev/null; }
 
 start_loader 1 || { t_fail "loader did not start"; cat "$LOG"; t_done; exit 1; }
@@ -70,7 +59,7 @@ wait "$GEN_PID"
 EXPECTED1=$(($(wc -l <"$T_DIR/p1.csv") - 1))
 [ "$before" -gt 0 ] && [ "$before" -lt "$EXPECTED1" ] && t_ok "outage began mid-stream" ||
 	t_fail "outage did not begin mid-stream ($before of $EXPECTED1 loaded)"
-t_eq "phase 1: every flow loaded after the outage" "$EXPECTED1" "$(wait_rows "$EXPECTED1" 120)"
+t_eq "phase 1: every flow loaded after the outage" "$EXPECTED1" "$(wait_count "$EXPECTED1" "" 120)"
 grep -q "database unavailable" "$LOG" && t_ok "loader noticed the outage" || t_fail "no outage in the log"
 # The statistics line comes every stats_interval: give it time to catch up.
 for _ in $(seq 20); do
@@ -113,7 +102,7 @@ t_eq "nothing of phase 2 loaded before the kill" "$EXPECTED1" "$(q "SELECT count
 start_loader 3 || t_fail "loader did not restart after SIGKILL"
 EXPECTED2=$(($(wc -l <"$T_DIR/p2.csv") - 1))
 TOTAL=$((EXPECTED1 + EXPECTED2))
-t_eq "phase 2: every flow loaded after SIGKILL and restart" "$TOTAL" "$(wait_rows "$TOTAL" 60)"
+t_eq "phase 2: every flow loaded after SIGKILL and restart" "$TOTAL" "$(wait_count "$TOTAL" "" 60)"
 
 cp "$T_DIR/stale.copy.bz2" "$STALE"
 for _ in $(seq 50); do [ -e "$STALE" ] || break; sleep 0.2; done

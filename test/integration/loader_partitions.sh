@@ -30,10 +30,7 @@ run() {
 		--rate 20000 --dest "127.0.0.1:$LOADER_PORT" --csv "$T_DIR/truth.$1.csv" -q
 	psql -qX -c "\\copy truth_csv FROM '$T_DIR/truth.$1.csv' WITH (FORMAT csv, HEADER)"
 	expected=$(q "SELECT count(*) FROM truth_csv")
-	for _ in $(seq 60); do
-		[ "$(q "SELECT count(*) FROM nfpg.flows")" -ge "$expected" ] && break
-		sleep 0.5
-	done
+	wait_count "$expected" >/dev/null
 	kill -TERM "$LOADER_PID"; wait "$LOADER_PID"; LOADER_PID=
 	t_eq "seed $1: table = CSV (missing)" 0 "$(q "SELECT count(*) FROM ($TRUTH EXCEPT ALL $LOADED) x")"
 	t_eq "seed $1: table = CSV (extra)" 0 "$(q "SELECT count(*) FROM ($LOADED EXCEPT ALL $TRUTH) x")"

@@ -17,16 +17,6 @@ loader_start "$LOG" -o statement_timeout=2 -o retry_interval=1 -o flush_interval
 	-o stats_interval=1 || { t_fail "nfpgd did not start"; cat "$LOG"; t_done; exit 1; }
 PORT=$LOADER_PORT
 
-wait_rows() {
-	n=0
-	for _ in $(seq 120); do
-		n=$(q "SELECT count(*) FROM nfpg.flows")
-		[ "$n" -ge "$1" ] && break
-		sleep 0.5
-	done
-	echo "$n"
-}
-
 # Slow.
 psql -qX -c "BEGIN; LOCK TABLE nfpg.flows IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(8); COMMIT;" >/dev/null &
 LOCK_PID=$!
@@ -35,7 +25,7 @@ $FLOWGEN --format v9 --exporters 2 --count 20000 --seed 41 --rate 5000 \
 	--dest "127.0.0.1:$PORT" --csv "$T_DIR/a.csv" -q
 wait "$LOCK_PID"
 A=$(($(wc -l <"$T_DIR/a.csv") - 1))
-t_eq "slow database: every flow loaded" "$A" "$(wait_rows "$A")"
+t_eq "slow database: every flow loaded" "$A" "$(wait_count "$A")"
 grep -q "canceling statement due to statement timeout" "$LOG" && t_ok "statement_timeout fired" ||
 	t_fail "no statement timeout in the log"
 
@@ -48,7 +38,7 @@ t_eq "refused: nothing loaded meanwhile" "$A" "$(q "SELECT count(*) FROM nfpg.fl
 grep -q "permission denied for table flows" "$LOG" && t_ok "refusal logged" || t_fail "no refusal in the log"
 q "GRANT INSERT ON nfpg.flows TO nfpg_loader" >/dev/null
 B=$(($(wc -l <"$T_DIR/b.csv") - 1))
-t_eq "refusing database: every flow loaded after the grant" "$((A + B))" "$(wait_rows $((A + B)))"
+t_eq "refusing database: every flow loaded after the grant" "$((A + B))" "$(wait_count $((A + B)))"
 sleep 2
 
 kill -TERM "$LOADER_PID"; wait "$LOADER_PID"; LOADER_PID=

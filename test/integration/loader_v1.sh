@@ -44,12 +44,7 @@ out=$(python3 "$TOOLS/v1gen.py" --to "127.0.0.1:$NFPORT" --to "127.0.0.1:$CPORT"
 t_eq "v1gen sent" "v1gen: 9 datagrams, 36 records (5 good datagrams, 4 malformed)" "$out"
 EXPECTED=36
 
-n=0
-for _ in $(seq 100); do
-	n=$(q "SELECT count(*) FROM nfpg.flows")
-	[ "$n" -ge "$EXPECTED" ] && break
-	sleep 0.1
-done
+wait_count "$EXPECTED" >/dev/null
 sleep 0.5	# anything beyond the expected rows would show up now
 t_eq "records in nfpg.flows" "$EXPECTED" "$(q "SELECT count(*) FROM nfpg.flows")"
 kill -TERM "$NFCAPD_PID"

@@ -114,12 +114,7 @@ case_check() {
 	echo "$nfd" >"$D/nfdump.count"
 	set -- "$1" "$([ "$2" = - ] && echo "$nfd" || echo "$2")" "$3" "$4" "$5"
 	# nfpgd flushes every 200 ms; a loaded machine may need longer.
-	n=0
-	for _ in $(seq 100); do
-		n=$(q "SELECT count(*) FROM nfpg.flows WHERE exporter = '$addr'")
-		[ "$n" -ge "$2" ] && break
-		sleep 0.2
-	done
+	n=$(wait_count "$2" "SELECT count(*) FROM nfpg.flows WHERE exporter = '$addr'" 20)
 	t_eq "$1: records in nfpg.flows" "$2" "$n"
 	t_eq "$1: records in nfcapd's file" "$2" "$nfd"
 	nfpg_csv "$addr" >"$D/nfpg.csv"
