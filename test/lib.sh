@@ -90,6 +90,15 @@ wait_count() {
 	echo "$_n"
 }
 
+# t_same_rows WHAT TRUTH LOADED: the two queries return the same rows, as
+# many times each (EXCEPT ALL both ways); a few differences go to the log.
+t_same_rows() {
+	t_eq "$1: no row missing" 0 "$(q "SELECT count(*) FROM (($2) EXCEPT ALL ($3)) x")"
+	t_eq "$1: no row extra" 0 "$(q "SELECT count(*) FROM (($3) EXCEPT ALL ($2)) x")"
+	q "(($2) EXCEPT ALL ($3)) LIMIT 3" | sed 's/^/# missing: /'
+	q "(($3) EXCEPT ALL ($2)) LIMIT 3" | sed 's/^/# extra:   /'
+}
+
 t_cleanup() {
 	[ -n "${LOADER_PID:-}" ] && kill "$LOADER_PID" 2>/dev/null
 	pg_stop

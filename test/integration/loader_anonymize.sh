@@ -38,10 +38,7 @@ TRUTH="SELECT 'epoch'::timestamptz + first_ms * interval '1 ms', 'epoch'::timest
 	nfpg.anonymize(srcaddr, '$KEY'), nfpg.anonymize(dstaddr, '$KEY'), nfpg.anonymize(nexthop, '$KEY'),
 	inet '127.0.0.1' FROM truth_csv"
 LOADED="SELECT $COLS, src_addr, dst_addr, next_hop, exporter FROM nfpg.flows"
-t_eq "table = truth with anonymized addresses (missing)" 0 \
-	"$(q "SELECT count(*) FROM ($TRUTH EXCEPT ALL $LOADED) x")"
-t_eq "table = truth with anonymized addresses (extra)" 0 \
-	"$(q "SELECT count(*) FROM ($LOADED EXCEPT ALL $TRUTH) x")"
+t_same_rows "table = truth with anonymized addresses" "$TRUTH" "$LOADED"
 t_eq "no real source address stored" 0 \
 	"$(q "SELECT count(*) FROM nfpg.flows f JOIN truth_csv t ON f.src_addr = t.srcaddr")"
 n6=$(q "SELECT count(*) FROM nfpg.flows WHERE family(src_addr) = 6")

@@ -108,12 +108,7 @@ SELECT first_seen, last_seen, proto, src_addr, dst_addr, src_port, dst_port, tcp
 FROM nfpg.flows;
 SQL
 t_eq "truth has every flow" "$EXPECTED" "$(q "SELECT count(*) FROM truth")"
-t_eq "no flow missing (truth EXCEPT ALL table)" 0 \
-	"$(q "SELECT count(*) FROM (SELECT * FROM truth EXCEPT ALL SELECT * FROM loaded) x")"
-t_eq "no flow extra (table EXCEPT ALL truth)" 0 \
-	"$(q "SELECT count(*) FROM (SELECT * FROM loaded EXCEPT ALL SELECT * FROM truth) x")"
-q "SELECT * FROM truth EXCEPT ALL SELECT * FROM loaded LIMIT 3" | sed 's/^/# missing: /'
-q "SELECT * FROM loaded EXCEPT ALL SELECT * FROM truth LIMIT 3" | sed 's/^/# extra:   /'
+t_same_rows "table = truth" "SELECT * FROM truth" "SELECT * FROM loaded"
 t_eq "received time is set" 0 "$(q "SELECT count(*) FROM nfpg.flows WHERE received < now() - interval '10 minutes' OR received > now()")"
 t_eq "nothing in the default partition" 0 "$(q "SELECT count(*) FROM nfpg.flows_default")"
 

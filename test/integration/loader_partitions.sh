@@ -32,8 +32,7 @@ run() {
 	expected=$(q "SELECT count(*) FROM truth_csv")
 	wait_count "$expected" >/dev/null
 	kill -TERM "$LOADER_PID"; wait "$LOADER_PID"; LOADER_PID=
-	t_eq "seed $1: table = CSV (missing)" 0 "$(q "SELECT count(*) FROM ($TRUTH EXCEPT ALL $LOADED) x")"
-	t_eq "seed $1: table = CSV (extra)" 0 "$(q "SELECT count(*) FROM ($LOADED EXCEPT ALL $TRUTH) x")"
+	t_same_rows "seed $1: table = CSV" "$TRUTH" "$LOADED"
 	t_eq "seed $1: nothing spooled or quarantined" 0 "$(find "$T_DIR/spool" -name '*.bz2' | wc -l)"
 }
 

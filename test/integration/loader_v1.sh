@@ -65,12 +65,7 @@ SELECT (extract(epoch FROM first_seen) * 1000)::bigint AS first_ms,
 	   in_if, out_if, next_hop, exporter
 FROM nfpg.flows;
 SQL
-t_eq "no flow missing (truth EXCEPT ALL table)" 0 \
-	"$(q "SELECT count(*) FROM (SELECT * FROM truth EXCEPT ALL SELECT * FROM loaded) x")"
-t_eq "no flow extra (table EXCEPT ALL truth)" 0 \
-	"$(q "SELECT count(*) FROM (SELECT * FROM loaded EXCEPT ALL SELECT * FROM truth) x")"
-q "SELECT * FROM truth EXCEPT ALL SELECT * FROM loaded LIMIT 3" | sed 's/^/# missing: /'
-q "SELECT * FROM loaded EXCEPT ALL SELECT * FROM truth LIMIT 3" | sed 's/^/# extra:   /'
+t_same_rows "table = truth" "SELECT * FROM truth" "SELECT * FROM loaded"
 t_eq "the truth holds Cisco ICMP, 0.0.0.0 next hops, 2^32-1 counters, 127.0.0.2" "t" \
 	"$(q "SELECT bool_and(c) FROM (VALUES
 		((SELECT count(*) >= 1 FROM truth WHERE proto = 1 AND srcport = 0 AND dstport > 255)),
