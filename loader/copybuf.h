@@ -10,8 +10,8 @@
  * A CopyBuf sends only the columns some row of it has a value for: the
  * COPY's column list is built from CopyBuf.cols.  Columns no exporter
  * fills (MACs, MPLS, VLANs, ... for most) then cost neither bytes on the
- * wire nor a field parse in the backend, about a fifth of both for a
- * typical NetFlow v9 template.
+ * wire nor a field parse in the backend (a fifth of the bytes for a
+ * typical NetFlow v9 template).
  *
  *-------------------------------------------------------------------------
  */

@@ -340,8 +340,8 @@ load_batch_into(Writer *w, const Batch *b, bool *direct)
 
 /*
  * COPY into a partition skips tuple routing and the copy of every row
- * that routing makes (about a quarter of the backend's work per row).  Should
- * the partition refuse the rows, the parent gets the last word.
+ * that routing makes (test/bench/copy_bench.sh measures it).  Should the
+ * partition refuse the rows, the parent gets the last word.
  */
 static Outcome
 load_batch(Writer *w, const Batch *b)

@@ -43,8 +43,8 @@ END;
 COMMENT ON FUNCTION nfpg.loader_batches_expire(interval) IS 'Forget loaded batch ids older than keep; returns how many were removed';
 
 -- The partition that holds every flow starting in [first_min, first_max],
--- for the loader to COPY into directly: routing each row through the
--- parent costs about a quarter of COPY's work.  Only partitions that are
+-- for the loader to COPY into directly: through the parent, COPY routes
+-- and copies every row once more.  Only partitions that are
 -- attached and registered qualify; NULL sends the batch through nfpg.flows.
 -- So does a login role without INSERT on nfpg.flows: revoking that still
 -- stops the loader, although partitions grant INSERT themselves.
