@@ -99,6 +99,31 @@ t_same_rows() {
 	q "(($3) EXCEPT ALL ($2)) LIMIT 3" | sed 's/^/# extra:   /'
 }
 
+# udp_queue PORT: the receive queue of the UDP socket bound to PORT, empty
+# while nothing is bound.
+udp_queue() {
+	ss -Hlun "sport = :$1" | awk '{print $2}'
+}
+
+# start_nfcapd DIR PORT: nfcapd on 127.0.0.1:PORT writing DIR (log:
+# DIR.log), once it listens; sets NFCAPD_PID.
+start_nfcapd() {
+	nfcapd -w "$1" -p "$2" -b 127.0.0.1 -t 3600 -B 4194304 >"$1.log" 2>&1 &
+	NFCAPD_PID=$!
+	i=0
+	while [ -z "$(udp_queue "$2")" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+}
+
+# stop_nfcapd PORT: once nfcapd has read every datagram, stop it.
+stop_nfcapd() {
+	i=0
+	while [ "$(udp_queue "$1")" != 0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	sleep 0.5
+	kill "$NFCAPD_PID"
+	wait "$NFCAPD_PID"
+	NFCAPD_PID=
+}
+
 t_cleanup() {
 	[ -n "${LOADER_PID:-}" ] && kill "$LOADER_PID" 2>/dev/null
 	pg_stop
