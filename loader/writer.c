@@ -42,12 +42,12 @@
 #include <arpa/inet.h>
 #include <libpq-fe.h>
 
+#include "copy_send.h"
 #include "daemon.h"
 #include "log.h"
 
 #define ENSURED_CACHE	64
-#define COPY_CHUNK		(1 << 20)
-#define TARGET_LEN		160		/* "schema"."partition", both quoted */
+#define TARGET_LEN		COPY_TARGET_LEN
 
 typedef enum Outcome
 {
@@ -74,21 +74,6 @@ typedef struct Writer
 	char		error[512];
 	char		sqlstate[6];	/* of the last error, "" if none */
 } Writer;
-
-static const char copy_sql[] = "COPY %s (%s) FROM STDIN (FORMAT binary)";
-
-/* Epoch milliseconds as a timestamptz literal for a text parameter. */
-static void
-format_ts(int64_t ms, char *buf, size_t len)
-{
-	time_t		secs = (time_t) (ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-	struct tm	tm;
-	size_t		n;
-
-	gmtime_r(&secs, &tm);
-	n = strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%03d+00", (int) (ms - (int64_t) secs * 1000));
-}
 
 static void
 remember_error(Writer *w, const char *what, const PGresult *res)
@@ -212,8 +197,8 @@ ensure_partitions(Writer *w, const Batch *b)
 
 		if (hour > limit || hour_ensured(w, hour))
 			continue;
-		format_ts(hour, from, sizeof(from));
-		format_ts(hour + MS_PER_HOUR - 1, to, sizeof(to));
+		copy_format_ts(hour, from, sizeof(from));
+		copy_format_ts(hour + MS_PER_HOUR - 1, to, sizeof(to));
 		if (!exec_params(w, "SELECT nfpg.ensure_partitions($1, $2)", 2, params,
 						 PGRES_TUPLES_OK, "ensure_partitions", NULL, 0))
 			return false;
@@ -233,8 +218,8 @@ find_target(Writer *w, const Batch *b, char *target, size_t len)
 				to[40];
 	const char *params[2] = {from, to};
 
-	format_ts(b->min_first_ms, from, sizeof(from));
-	format_ts(b->max_first_ms, to, sizeof(to));
+	copy_format_ts(b->min_first_ms, from, sizeof(from));
+	copy_format_ts(b->max_first_ms, to, sizeof(to));
 	target[0] = '\0';
 	if (!exec_params(w, "SELECT nfpg.loader_target($1, $2)", 2, params,
 					 PGRES_TUPLES_OK, "loader_target", target, len))
@@ -248,44 +233,7 @@ find_target(Writer *w, const Batch *b, char *target, size_t len)
 static bool
 send_copy(Writer *w, const Batch *b, const char *target)
 {
-	char		cols[COPYBUF_COLUMN_LIST_LEN],
-				sql[COPYBUF_COLUMN_LIST_LEN + TARGET_LEN + 64];
-	PGresult   *res;
-	bool		ok;
-
-	copybuf_column_list(b->rows.cols, cols, sizeof(cols));
-	snprintf(sql, sizeof(sql), copy_sql, target, cols);
-	res = PQexec(w->conn, sql);
-	ok = PQresultStatus(res) == PGRES_COPY_IN;
-	if (!ok)
-		remember_error(w, "COPY", res);
-	PQclear(res);
-	if (!ok)
-		return false;
-
-	ok = PQputCopyData(w->conn, copybuf_header, COPYBUF_HEADER_LEN) == 1;
-	for (size_t off = 0; ok && off < b->rows.len; off += COPY_CHUNK)
-	{
-		size_t		n = b->rows.len - off < COPY_CHUNK ? b->rows.len - off : COPY_CHUNK;
-
-		ok = PQputCopyData(w->conn, b->rows.data + off, (int) n) == 1;
-	}
-	ok = ok && PQputCopyData(w->conn, copybuf_trailer, COPYBUF_TRAILER_LEN) == 1;
-	if (PQputCopyEnd(w->conn, ok ? NULL : "nfpgd: sending failed") != 1)
-		ok = false;
-
-	/* The COPY's result, then NULL. */
-	while ((res = PQgetResult(w->conn)) != NULL)
-	{
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		{
-			if (ok)
-				remember_error(w, "COPY", res);
-			ok = false;
-		}
-		PQclear(res);
-	}
-	return ok;
+	return copy_send(w->conn, target, &b->rows, w->error, sizeof(w->error), w->sqlstate);
 }
 
 /* SQLSTATE classes that retrying cannot fix: the rows themselves. */
@@ -526,7 +474,7 @@ report_exporters(Writer *w)
 		inet_ntop(e->addr.family == 6 ? AF_INET6 : AF_INET, e->addr.addr, addr, sizeof(addr));
 		snprintf(sid, sizeof(sid), "%u", e->source_id);
 		snprintf(ver, sizeof(ver), "%u", e->version);
-		format_ts(e->last_seen_ms, seen, sizeof(seen));
+		copy_format_ts(e->last_seen_ms, seen, sizeof(seen));
 		snprintf(pk, sizeof(pk), "%llu", (unsigned long long) e->packets);
 		snprintf(fl, sizeof(fl), "%llu", (unsigned long long) e->flows);
 		snprintf(sf, sizeof(sf), "%llu", (unsigned long long) e->sequence_failures);
