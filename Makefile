@@ -1,8 +1,9 @@
 # nfpg: nfdump and NfSen inside PostgreSQL.
 #
-# The extension is built with PGXS; the loader daemon (loader/) and the
-# PostgreSQL-free unit tests (test/unit) have their own Makefiles and are
-# reached through the targets at the bottom.
+# The extension is built with PGXS; the loader daemon (loader/), the
+# command-line programs (cli/) and the PostgreSQL-free unit tests
+# (test/unit) have their own Makefiles and are reached through the targets
+# at the bottom.
 
 # EXTENSION is not set: pgxs would look for the control file at the top
 # level.  DATA with MODULEDIR = extension installs it from extension/ instead.
@@ -33,18 +34,25 @@ include $(PGXS)
 extension/$(EXT)--$(EXTVERSION).sql: $(sort $(wildcard extension/sql/*.sql))
 	cat $^ > $@
 
-.PHONY: loader unit install-loader clean-sub
+.PHONY: loader cli unit install-loader install-cli clean-sub
 loader:
 	$(MAKE) -C loader
+
+cli:
+	$(MAKE) -C cli
 
 install-loader: loader
 	$(MAKE) -C loader install
 
+install-cli: cli
+	$(MAKE) -C cli install
+
 unit:
 	$(MAKE) -C test/unit run
 
-all: loader
+all: loader cli
 clean: clean-sub
 clean-sub:
 	$(MAKE) -C loader clean
+	$(MAKE) -C cli clean
 	$(MAKE) -C test/unit clean

@@ -220,6 +220,16 @@ load_flows(NfcapdReader *r, const Options *o, const ImportFile *f, ImportDb *db,
 	if (ok && !o->dry_run)
 		ok = idb_load(db, b);
 	batch_free(b);
+	if (r->no_exporter > 0 && exporter == NULL)
+	{
+		char		msg[200];
+
+		snprintf(msg, sizeof(msg), "%llu flows without an exporter record: exporter from the "
+				 "address nfcapd received them from, source id 0",
+				 (unsigned long long) r->no_exporter);
+		progress_say(prog, "nfpg-import: %s: %s", f->path, msg);
+		add_problem(res, msg);
+	}
 	return ok;
 }
 

@@ -9,6 +9,7 @@ NFPG_TOP=$(cd "$(dirname "$0")/../.." && pwd)
 PGBIN=$("${PG_CONFIG:-pg_config}" --bindir)
 FLOWGEN="python3 $NFPG_TOP/test/tools/flowgen.py"
 NFPGD="$NFPG_TOP/loader/nfpgd"
+NFPG_IMPORT="$NFPG_TOP/cli/nfpg-import"
 T_FAILED=0
 T_COUNT=0
 
@@ -105,13 +106,16 @@ udp_queue() {
 	ss -Hlun "sport = :$1" | awk '{print $2}'
 }
 
-# start_nfcapd DIR PORT: nfcapd on 127.0.0.1:PORT writing DIR (log:
-# DIR.log), once it listens; sets NFCAPD_PID.
+# start_nfcapd DIR PORT [OPTION...]: nfcapd on 127.0.0.1:PORT writing DIR
+# (log: DIR.log), with the extra options (-z, -y, -j, -I ident), once it
+# listens; sets NFCAPD_PID.
 start_nfcapd() {
-	nfcapd -w "$1" -p "$2" -b 127.0.0.1 -t 3600 -B 4194304 >"$1.log" 2>&1 &
+	_dir=$1 _port=$2
+	shift 2
+	nfcapd -w "$_dir" -p "$_port" -b 127.0.0.1 -t 3600 -B 4194304 "$@" >"$_dir.log" 2>&1 &
 	NFCAPD_PID=$!
 	i=0
-	while [ -z "$(udp_queue "$2")" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	while [ -z "$(udp_queue "$_port")" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 }
 
 # stop_nfcapd PORT: once nfcapd has read every datagram, stop it.

@@ -2,9 +2,9 @@
 
 # What building and running nfpg needs.
 NFPG_RUN_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron libpq-dev libbz2-dev
-	libssl-dev build-essential python3"
+	liblzo2-dev liblz4-dev libzstd-dev libssl-dev build-essential python3"
 # What the tests add: the reference nfdump, real exporters, pcap tools, fuzzers.
-NFPG_TEST_PACKAGES="nfdump nfdump-sflow softflowd pmacct fprobe python3-scapy tshark"
+NFPG_TEST_PACKAGES="nfdump nfdump-sflow softflowd pmacct fprobe python3-scapy tshark zstd"
 
 # install_missing PACKAGE...: apt-get install those not installed yet.
 install_missing() {

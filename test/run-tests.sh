@@ -52,6 +52,7 @@ fi
 if [ "$suite" = all ] || [ "$suite" = integration ]; then
 	echo "== integration tests"
 	make -s -C loader >/dev/null || record loader/build 1
+	make -s -C cli >/dev/null || record cli/build 1
 	for t in test/integration/*.sh; do
 		[ -e "$t" ] || continue
 		name=$(basename "$t" .sh)
