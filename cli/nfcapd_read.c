@@ -186,8 +186,11 @@ open_v1(NfcapdReader *r)
 	return true;
 }
 
-/* The appendix (layout 2): ident and stat records in ordinary blocks. */
-static void
+/*
+ * The appendix (layout 2): ident and stat records in ordinary blocks.
+ * False if it is cut short or does not decompress.
+ */
+static bool
 read_appendix(NfcapdReader *r, size_t off, unsigned nblocks)
 {
 	for (unsigned b = 0; b < nblocks; b++)
@@ -199,15 +202,15 @@ read_appendix(NfcapdReader *r, size_t off, unsigned nblocks)
 		char		err[256];
 
 		if (r->len - off < BLOCK_HEADER_LEN)
-			return;
+			return false;
 		nrec = le32(r->data + off);
 		size = le32(r->data + off + 4);
 		if (size > r->len - off - BLOCK_HEADER_LEN || size > MAX_STORED_BLOCK)
-			return;
+			return false;
 		n = nfcapd_decompress(r->compression, r->data + off + BLOCK_HEADER_LEN, size,
 							  r->buf, r->buf_cap, err, sizeof(err));
 		if (n < 0)
-			return;
+			return false;
 		off += BLOCK_HEADER_LEN + size;
 		p = r->buf;
 		for (uint32_t i = 0; i < nrec && r->buf + n - p >= 4; i++)
@@ -216,7 +219,7 @@ read_appendix(NfcapdReader *r, size_t off, unsigned nblocks)
 						rsize = le16(p + 2);
 
 			if (rsize < 4 || rsize > r->buf + n - p)
-				break;
+				return false;
 			if (type == REC_IDENT)
 				copy_ident(r, p + 4, rsize - 4);
 			else if (type == REC_STAT && rsize >= 4 + 144)
@@ -224,6 +227,7 @@ read_appendix(NfcapdReader *r, size_t off, unsigned nblocks)
 			p += rsize;
 		}
 	}
+	return true;
 }
 
 static bool
@@ -249,13 +253,14 @@ open_v2(NfcapdReader *r)
 	else if (off_appendix < HEADER_V2_LEN || off_appendix >= r->len)
 	{
 		r->closed = true;		/* closed, then cut: blocks count tells the loss */
+		r->appendix_lost = true;
 		r->end = r->len;
 	}
 	else
 	{
 		r->closed = true;
 		r->end = (size_t) off_appendix;
-		read_appendix(r, (size_t) off_appendix, appendix_blocks);
+		r->appendix_lost = !read_appendix(r, (size_t) off_appendix, appendix_blocks);
 	}
 	return true;
 }
@@ -273,6 +278,7 @@ nfcapd_open(NfcapdReader *r, const uint8_t *data, size_t len, const char *name)
 	r->compression = NFCAPD_NONE;
 	r->num_blocks = 0;
 	r->closed = false;
+	r->appendix_lost = false;
 	r->ident[0] = '\0';
 	memset(&r->stat, 0, sizeof(r->stat));
 	r->has_stat = false;
@@ -518,6 +524,9 @@ finish(NfcapdReader *r)
 						   "its collector died): %u blocks read", r->block);
 	if (r->block < r->num_blocks)
 		return block_error(r, "file truncated: %u of %u blocks present", r->block, r->num_blocks);
+	if (r->appendix_lost)
+		return block_error(r, "its appendix (ident, statistics) is missing or damaged: "
+						   "file truncated after its last data block?");
 	return NFCAPD_END;
 }
 

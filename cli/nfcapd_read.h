@@ -99,6 +99,7 @@ typedef struct NfcapdReader
 	int			compression;	/* NFCAPD_* */
 	uint32_t	num_blocks;		/* data blocks the header announces */
 	bool		closed;			/* the writer finished the file */
+	bool		appendix_lost;	/* layout 2: cut before its appendix */
 	char		ident[128];
 	NfcapdStat	stat;
 	bool		has_stat;
