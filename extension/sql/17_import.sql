@@ -92,8 +92,13 @@ AS $$
 $$;
 COMMENT ON FUNCTION nfpg.import_record(text, bigint, bytea, text, bigint, bigint, bigint, timestamptz, timestamptz, smallint, text, text, text) IS 'Record a file as imported, in the transaction that loaded its flows';
 
+-- Like the loader's functions (90_grants.sql), these run as nfpg_owner,
+-- which may read and add rows of nfpg.imported_files and nothing more here.
+GRANT SELECT, INSERT ON nfpg.imported_files TO nfpg_owner;
+ALTER FUNCTION nfpg.import_check(text, bigint, bytea) OWNER TO nfpg_owner;
+ALTER FUNCTION nfpg.import_record(text, bigint, bytea, text, bigint, bigint, bigint, timestamptz, timestamptz, smallint, text, text, text) OWNER TO nfpg_owner;
 REVOKE ALL ON FUNCTION nfpg.import_check(text, bigint, bytea) FROM PUBLIC;
 REVOKE ALL ON FUNCTION nfpg.import_record(text, bigint, bytea, text, bigint, bigint, bigint, timestamptz, timestamptz, smallint, text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION nfpg.import_check(text, bigint, bytea) TO nfpg_loader;
 GRANT EXECUTE ON FUNCTION nfpg.import_record(text, bigint, bytea, text, bigint, bigint, bigint, timestamptz, timestamptz, smallint, text, text, text) TO nfpg_loader;
-GRANT SELECT ON nfpg.imported_files TO nfpg_reader;
+GRANT SELECT ON nfpg.imported_files TO nfpg_reader, nfpg_admin;
