@@ -40,7 +40,7 @@
 #include "import_progress.h"
 
 #define MAX_EXPORTER_MAPS	256
-#define DEFAULT_BATCH_ROWS	100000
+#define DEFAULT_BATCH_ROWS	20000
 
 typedef struct ExporterMap
 {

@@ -307,6 +307,12 @@ widen(CopyBuf *b, uint64_t cols)
 			   *p;
 	const char *in = b->data;
 
+	/* a batch's first row sets its columns: nothing to re-encode */
+	if (b->rows == 0)
+	{
+		b->cols = cols;
+		return;
+	}
 	if (cap < b->cap)
 		cap = b->cap;
 	out = p = malloc(cap);
