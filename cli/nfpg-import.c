@@ -101,7 +101,7 @@ usage(FILE *out)
 			"  -d, --dbname CONNINFO    database (default: the PG* environment)\n"
 			"      --salvage            load the readable blocks of damaged files\n"
 			"      --force              load files whose content or path was imported before\n"
-			"  -n, --dry-run            read and check the files, load nothing\n"
+			"  -n, --dry-run            read and check the files, load nothing (no database)\n"
 			"  -b, --batch ROWS         rows per COPY (default %d)\n"
 			"  -q, --quiet              no progress bar\n"
 			"  -v, --verbose            one line per file\n"
@@ -208,10 +208,17 @@ load_flows(NfcapdReader *r, const Options *o, const ImportFile *f, ImportDb *db,
 			res->first_ms = rec.first_ms;
 		if (rec.last_ms > res->last_ms)
 			res->last_ms = rec.last_ms;
+		if (o->dry_run)
+		{
+			/* -n reads and checks: no rows to encode */
+			if (res->flows % o->batch_rows == 0)
+				progress_update(prog, r->pos, res->flows);
+			continue;
+		}
 		batch_add(b, &rec);
 		if (b->rows.rows >= (uint64_t) o->batch_rows)
 		{
-			ok = o->dry_run || idb_load(db, b);
+			ok = idb_load(db, b);
 			batch_free(b);
 			b = batch_new_with_id("", "");
 			progress_update(prog, r->pos, res->flows);

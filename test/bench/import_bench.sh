@@ -16,8 +16,8 @@
 # 1. flowgen sends FLOWS NetFlow v9 flows to a real nfcapd, whose files are
 #    merged into one (nfdump -R ... -w, with the same compression).
 # 2. Decode: `nfdump -r FILE -o null` against `nfpg-import -n -r FILE` (read,
-#    decompress, decode every record and encode it as COPY rows, load
-#    nothing), CPU seconds (user + system, all threads: nfdump 1.7 reads and
+#    decompress and decode every record into a row; no COPY encoding, no
+#    database), CPU seconds (user + system, all threads: nfdump 1.7 reads and
 #    decompresses in threads of its own) and wall seconds, best of RUNS.
 # 3. End to end: nfpg-import -r FILE into nfpg.flows (wall seconds, the
 #    import's own CPU), against the database's COPY rate

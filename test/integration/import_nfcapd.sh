@@ -5,8 +5,8 @@
 # fixed seeds) to nfpgd and to a real nfcapd 1.7.1, once per compression
 # nfcapd offers (none, -z LZO, -y LZ4, -j bzip2; the Debian 1.7.1 build has no
 # ZSTD, so a ZSTD file is made by recompressing the plain one's blocks with
-# the zstd tool).  nfpg-import, logged in over TCP as a member of
-# nfpg_loader like nfpgd, loads each set of files; then:
+# the zstd tool).  nfpg-import, logged in over TCP with a password as a
+# member of nfpg_loader like nfpgd, loads each set of files; then:
 #   - nfpg.flows holds exactly the rows nfpgd stored live (EXCEPT ALL both
 #     ways) on every column but `received` (the collectors' clocks) and the
 #     v5 masks nfcapd drops (docs/import.md);
@@ -35,7 +35,18 @@ pg_start || { t_fail "start a cluster"; t_done; exit 1; }
 pg_loader_role
 W=$T_DIR/w
 mkdir -p "$W"
+# nfpg-import logs in as nfpgd with a password over TCP (SCRAM), from a
+# password file; the Unix socket stays trust for the test's own queries.
+q "ALTER ROLE nfpgd PASSWORD 'imp0rt-Secret'" >/dev/null
+sed -i 's/^\(host .*\)trust$/\1scram-sha-256/' "$T_DIR/data/pg_hba.conf"
+"$PGBIN/pg_ctl" -D "$T_DIR/data" reload >/dev/null
+echo "127.0.0.1:$PGPORT:nfpg:nfpgd:imp0rt-Secret" >"$T_DIR/pgpass"
+chmod 600 "$T_DIR/pgpass"
 CONN="host=127.0.0.1 port=$PGPORT dbname=nfpg user=nfpgd"
+"$NFPG_IMPORT" -q -d "$CONN" -r "$NFPG_TOP/test/data/nfcapd/v17-plain.nf" >"$W/nopass.log" 2>&1
+t_eq "without the password: exit 2" 2 $?
+grep -q "password" "$W/nopass.log" && t_ok "the connection error is shown" || t_fail "no auth error: $(cat "$W/nopass.log")"
+export PGPASSFILE="$T_DIR/pgpass"
 import() { "$NFPG_IMPORT" -q -d "$CONN" "$@"; }
 
 # send PORT: the three flowgen streams, the same every time.
