@@ -243,7 +243,8 @@ load_flows(NfcapdReader *r, const Options *o, const ImportFile *f, ImportDb *db,
 /* What became of a file. */
 typedef enum Outcome
 {
-	DONE, SALVAGED, ALREADY, CHANGED, FAILED, DB_LOST
+	DONE, SALVAGED, ALREADY, CHANGED, FAILED,
+	DB_LOST						/* connection lost or privileges missing: stop */
 } Outcome;
 
 static Outcome
@@ -367,7 +368,9 @@ import_file(NfcapdReader *r, const Options *o, const ImportFile *f, ImportDb *db
 db_error:
 	progress_say(prog, "nfpg-import: %s: %s", f->path, db->error);
 	idb_rollback(db);
-	out = PQstatus(db->conn) == CONNECTION_OK ? FAILED : DB_LOST;
+	/* no connection, or a role without nfpg_loader's rights: no file can load */
+	out = PQstatus(db->conn) != CONNECTION_OK || strcmp(db->sqlstate, "42501") == 0 ?
+		DB_LOST : FAILED;
 done:
 	if (data)
 		munmap(data, st.st_size);
@@ -555,7 +558,7 @@ main(int argc, char **argv)
 		if (out == DB_LOST)
 		{
 			lost = true;
-			progress_say(&prog, "nfpg-import: lost the database connection; stopping "
+			progress_say(&prog, "nfpg-import: stopping: the database cannot take files "
 						 "(run the same command again to go on)");
 			break;
 		}

@@ -47,6 +47,13 @@ CONN="host=127.0.0.1 port=$PGPORT dbname=nfpg user=nfpgd"
 t_eq "without the password: exit 2" 2 $?
 grep -q "password" "$W/nopass.log" && t_ok "the connection error is shown" || t_fail "no auth error: $(cat "$W/nopass.log")"
 export PGPASSFILE="$T_DIR/pgpass"
+q "CREATE ROLE outsider LOGIN" >/dev/null
+"$NFPG_IMPORT" -q -d "host=$PGHOST port=$PGPORT dbname=nfpg user=outsider" \
+	-R "$NFPG_TOP/test/data/nfcapd" >"$W/outsider.log" 2>&1
+t_eq "a role without nfpg_loader's rights: exit 2" 2 $?
+grep -q "permission denied" "$W/outsider.log" && grep -q "stopping" "$W/outsider.log" &&
+	[ "$(grep -c "permission denied" "$W/outsider.log")" = 1 ] &&
+	t_ok "... told so once, and the run stops" || { t_fail "outsider"; sed 's/^/# /' "$W/outsider.log"; }
 import() { "$NFPG_IMPORT" -q -d "$CONN" "$@"; }
 
 # send PORT: the three flowgen streams, the same every time.
