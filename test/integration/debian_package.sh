@@ -13,7 +13,8 @@
 #     every option of `nfpgd --help` and every key of `nfpgd --check`;
 #   - systemd-analyze verify passes on the unpacked unit (a root holding the
 #     package, the commands the unit runs and systemd's own units), with
-#     Documentation=man:nfpgd(8) resolved to the packaged page;
+#     Documentation=man:nfpgd(8) resolved to the packaged page; the same for
+#     the unit and page `make install-loader` installs under /usr/local;
 #   - the package's real postinst runs under fakeroot with DPKG_ROOT set to
 #     a scratch root: it must create the nfpgd system user and group, the
 #     spool directory owned by them (mode 0700), keep an nfpgd user an admin
@@ -123,22 +124,39 @@ t_eq "the page describes exactly the keys of nfpgd --check" \
 		"$T_DIR/nfpgd.8" | sort | tr '\n' ' ')"
 
 # --- systemd-analyze verify ---------------------------------------------------
-# A root with the package, systemd's units (for the dependencies such as
-# sysinit.target) and every command the unit runs; any message is a failure
-# (systemd 252 exits 0 after "Unknown key ..., ignoring").
+# verify_unit ROOT MANDIR: systemd-analyze verify of nfpgd.service in ROOT,
+# which gets systemd's units (for dependencies such as sysinit.target) and
+# every command the unit runs; MANDIR must hold nfpgd(8) for the unit's
+# Documentation=.  Any message is a failure: systemd 252 exits 0 after
+# "Unknown key ..., ignoring".
+verify_unit() {
+	mkdir -p "$1/usr/lib/systemd"
+	cp -a /lib/systemd/system "$1/usr/lib/systemd/"
+	_unit=$(find "$1" -path '*/systemd/system/nfpgd.service' | head -1)
+	for _cmd in $(sed -n 's/^Exec[A-Za-z]*=[-+@!:]*\([^ ]*\).*/\1/p' "$_unit"); do
+		[ -e "$1$_cmd" ] && continue
+		mkdir -p "$1$(dirname "$_cmd")" && cp "$_cmd" "$1$_cmd"
+	done
+	MANPATH=$2 systemd-analyze verify --root="$1" nfpgd.service 2>&1
+	echo "rc $?"
+}
 VROOT=$T_DIR/vroot
-mkdir -p "$VROOT/usr/lib/systemd"
 dpkg -x "$NFPGD_DEB" "$VROOT"
-cp -a /lib/systemd/system "$VROOT/usr/lib/systemd/"
-for cmd in $(sed -n 's/^Exec[A-Za-z]*=[-+@!:]*\([^ ]*\).*/\1/p' "$UNIT"); do
-	[ -e "$VROOT$cmd" ] && continue
-	mkdir -p "$VROOT$(dirname "$cmd")" && cp "$cmd" "$VROOT$cmd"
-done
-out=$(MANPATH=$VROOT/usr/share/man systemd-analyze verify --root="$VROOT" nfpgd.service 2>&1)
-rc=$?
-t_eq "systemd-analyze verify nfpgd.service" "0:" "$rc:$out"
+t_eq "systemd-analyze verify: the package's nfpgd.service" "rc 0" \
+	"$(verify_unit "$VROOT" "$VROOT/usr/share/man")"
 grep -qx 'Documentation=man:nfpgd(8)' "$UNIT" && t_ok "unit documents man:nfpgd(8)" ||
 	t_fail "unit lacks Documentation=man:nfpgd(8)"
+
+# The same for `make install-loader` (PREFIX /usr/local, in a DESTDIR).
+MROOT=$T_DIR/mroot
+make -s -C "$NFPG_TOP/loader" install DESTDIR="$MROOT" >/dev/null ||
+	t_fail "make -C loader install DESTDIR=..."
+t_eq "make install-loader: man finds nfpgd(8) under /usr/local" \
+	"$MROOT/usr/local/share/man/man8/nfpgd.8" "$(MANPATH=$MROOT/usr/local/share/man man -w 8 nfpgd 2>&1)"
+t_eq "make install-loader: the unit runs /usr/local/bin/nfpgd" "/usr/local/bin/nfpgd -c /etc/nfpg/nfpgd.conf" \
+	"$(sed -n 's/^ExecStart=//p' "$MROOT/usr/local/lib/systemd/system/nfpgd.service")"
+t_eq "systemd-analyze verify: make install-loader's nfpgd.service" "rc 0" \
+	"$(verify_unit "$MROOT" "$MROOT/usr/local/share/man")"
 
 # --- the maintainer scripts ------------------------------------------------------
 # postinst configure, as dpkg runs it, into a scratch root (fakeroot lets
