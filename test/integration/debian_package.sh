@@ -68,10 +68,26 @@ INSTALLED=$("${PG_CONFIG:-pg_config}" --sharedir)/extension
 	t_fail "no usr/lib/postgresql/15/lib/nfpg.so"
 cmp -s "$EXTDIR/nfpg.control" "$NFPG_TOP/extension/nfpg.control" && t_ok "nfpg.control is the tree's" ||
 	t_fail "nfpg.control missing or not the tree's"
-want=$( (echo "nfpg--$EXTVERSION.sql"; cd "$NFPG_TOP/extension" && ls nfpg--*--*.sql 2>/dev/null) | sort)
+# What `make install` installs (the Makefile's DATA and DATA_built).
+want=$(make -s --no-print-directory -C "$NFPG_TOP" --eval 'nfpg-scripts: ; @echo $(DATA) $(DATA_built)' \
+	nfpg-scripts | tr ' ' '\n' | sed -n 's|^extension/\(nfpg--.*\.sql\)$|\1|p' | sort)
 have=$(cd "$EXTDIR" && ls nfpg--*.sql | sort)
-t_eq "the package has every extension script of the tree (install and upgrades)" \
-	"$(echo $want)" "$(echo $have)"
+t_eq "the package has every extension script make install installs" "$(echo $want)" "$(echo $have)"
+# Every install script it ships can be updated to the default version.
+for s in $have; do
+	v=${s#nfpg--}
+	v=${v%.sql}
+	case $v in *--*) continue ;; esac
+	steps=0
+	while [ "$v" != "$EXTVERSION" ] && [ $steps -lt 20 ]; do
+		next=$(cd "$EXTDIR" && ls nfpg--"$v"--*.sql 2>/dev/null | head -1)
+		[ -n "$next" ] || break
+		v=${next#nfpg--"$v"--}
+		v=${v%.sql}
+		steps=$((steps + 1))
+	done
+	t_eq "$s updates to $EXTVERSION with the packaged scripts" "$EXTVERSION" "$v"
+done
 for s in $want; do
 	cmp -s "$EXTDIR/$s" "$INSTALLED/$s" && t_ok "$s: the bytes the test suite installed" ||
 		t_fail "$s differs from $INSTALLED/$s"
@@ -85,7 +101,9 @@ for f in "$BIN" "$UNIT" "$CONF" "$MAN" "$ROOT/usr/lib/sysusers.d/nfpgd.conf" \
 	"$ROOT/usr/lib/tmpfiles.d/nfpgd.conf"; do
 	[ -f "$f" ] && t_ok "nfpgd has ${f#"$ROOT"}" || t_fail "nfpgd lacks ${f#"$ROOT"}"
 done
-t_eq "nfpgd -V runs" "nfpgd " "$("$BIN" -V | cut -c1-6)"
+t_eq "nfpgd -V is the package's version" "nfpgd $DEBVERSION" "$("$BIN" -V)"
+t_eq "the man page is the package's version" "\"nfpg $DEBVERSION\"" \
+	"$(zcat "$MAN" | awk '$1 == ".TH" {print $5, $6}')"
 t_eq "/etc/nfpg/nfpgd.conf is a conffile" /etc/nfpg/nfpgd.conf \
 	"$(dpkg-deb --ctrl-tarfile "$NFPGD_DEB" | tar -xOf - ./conffiles)"
 exec_start=$(sed -n 's/^ExecStart=//p' "$UNIT")
