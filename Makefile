@@ -41,7 +41,7 @@ extension/$(EXT)--$(EXTVERSION).sql: $(sort $(wildcard extension/sql/*.sql))
 	cat $^ > $@
 
 extension/$(EXT)--0.1--0.2.sql: $(NEW_IN_0.2) extension/updates/0.1--0.2.sql extension/sql/90_grants.sql
-	{ echo '\echo Use "ALTER EXTENSION nfpg UPDATE TO '"'0.2'"'" to load this file. \quit'; cat $^; } > $@
+	{ printf '%s\n' '\echo Use "ALTER EXTENSION nfpg UPDATE" to load this file. \quit'; cat $^; } > $@
 
 .PHONY: loader unit install-loader clean-sub
 loader:
