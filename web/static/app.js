@@ -66,6 +66,8 @@ function selection() {
 }
 
 const iso = (ms) => new Date(ms).toISOString();
+// a datetime-local input's value: local time, minutes
+const localInput = (ms) => new Date(ms - new Date(ms).getTimezoneOffset() * 60e3).toISOString().slice(0, 16);
 
 // ------------------------------------------------------------------ API
 
@@ -172,7 +174,7 @@ function protoSets(rows, metric, channel) {
 	return NfCharts.PROTOS.map(([k, label, colour]) => ({
 		label, colour,
 		data: rows.filter((r) => r.channel === channel)
-			.map((r) => ({ x: Date.parse(r.slot), y: r[metric + '_' + k] })),
+			.map((r) => ({ x: Date.parse(r.slot) + SLOT / 2, y: r[metric + '_' + k] })),
 	}));
 }
 
@@ -180,7 +182,7 @@ function channelSets(rows, metric, p) {
 	return p.channels.map((c) => ({
 		label: c.channel + (c.sign < 0 ? ' (-)' : ''), colour: c.colour, stack: c.sign < 0 ? 'down' : 'up',
 		data: rows.filter((r) => r.channel === c.channel)
-			.map((r) => ({ x: Date.parse(r.slot), y: c.sign * r[metric] })),
+			.map((r) => ({ x: Date.parse(r.slot) + SLOT / 2, y: c.sign * r[metric] })),
 	}));
 }
 
@@ -220,10 +222,10 @@ async function overview() {
 		} catch (e) { status(p.profile + ': ' + e.message); continue; }
 		const open = () => { set({ v: 'details', p: p.profile }); show(); };
 		metrics.forEach((m, i) => NfCharts.draw(ids[i], protoSets(rows, m, '*'),
-			{ from: w.from, to: w.to, unit: UNITS[m], title: UNITS[m], stacked: true, onClick: open }));
+			{ from: w.from, to: w.to, half: SLOT / 2, unit: UNITS[m], title: UNITS[m], stacked: true, onClick: open }));
 		if (p.channels.length)
 			NfCharts.draw(ids[3], channelSets(rows, 'bits', p),
-				{ from: w.from, to: w.to, unit: 'bits/s', title: 'channels, bits/s', stacked: true, onClick: open });
+				{ from: w.from, to: w.to, half: SLOT / 2, unit: 'bits/s', title: 'channels, bits/s', stacked: true, onClick: open });
 	}
 	if (!profiles.length) root.textContent = 'No profiles: SELECT nfpg.nf_live_profile(); creates "live".';
 }
@@ -253,7 +255,7 @@ async function details() {
 	}
 	const rows = await api('rates', { profile: p.profile, from: iso(w.from), to: iso(w.to) });
 	const sets = p.channels.length ? channelSets(rows, state.m, p) : protoSets(rows, state.m, '*');
-	NfCharts.draw('d-chart', sets, { from: w.from, to: w.to, unit: UNITS[state.m], stacked: true,
+	NfCharts.draw('d-chart', sets, { from: w.from, to: w.to, half: SLOT / 2, unit: UNITS[state.m], stacked: true,
 		sel: selection(), onSelect: (sel) => selectWindow(sel) });
 	await summary();
 	syncForm();
@@ -333,10 +335,13 @@ function flowLine(r) {
 	parts.push(text);
 	for (const p of parts) pre.append(p);
 	if (r.src_as || r.dst_as) {
-		pre.append('  AS ');
-		if (r.src_as) pre.append(drill('' + r.src_as, 'src as ' + r.src_as));
-		pre.append(' \u2192 ');
-		if (r.dst_as) pre.append(drill('' + r.dst_as, 'dst as ' + r.dst_as));
+		const as = document.createElement('span');
+		as.className = 'as';
+		as.append('  AS ');
+		if (r.src_as) as.append(drill('' + r.src_as, 'src as ' + r.src_as));
+		as.append(' \u2192 ');
+		if (r.dst_as) as.append(drill('' + r.dst_as, 'dst as ' + r.dst_as));
+		pre.append(as);
 	}
 	return pre;
 }
@@ -407,7 +412,7 @@ async function graph() {
 		bucket: state.gb + ' minutes' };
 	const key = state.gm + '_s';
 	const toSet = (rows, label, dashed) => ({ label, dashed,
-		data: rows.map((r) => ({ x: Date.parse(r.slot), y: r[key] })) });
+		data: rows.map((r) => ({ x: Date.parse(r.slot) + state.gb * 30e3, y: r[key] })) });
 	try {
 		const sets = [toSet(await api('graph', params), state.gf || 'all flows', false)];
 		if (state.ov !== 'none') {
@@ -415,7 +420,7 @@ async function graph() {
 			sets.push(toSet(await api('graph', { ...params, shift: (shift / 1000) + ' seconds' }),
 				'previous (' + state.ov + ')', true));
 		}
-		NfCharts.draw('g-chart', sets, { from: w.from, to: w.to, unit: UNITS[state.gm], stacked: false });
+		NfCharts.draw('g-chart', sets, { from: w.from, to: w.to, half: state.gb * 30e3, unit: UNITS[state.gm], stacked: false });
 		showError($('g-filtererror'), null);
 	} catch (e) { showError($('g-filtererror'), e, state.gf); }
 }
@@ -448,11 +453,11 @@ async function topn() {
 		const sets = keys.map(([k]) => {
 			const byTime = new Map(rows.filter((r) => r.key === k).map((r) => [Date.parse(r.slot), r.value]));
 			const data = [];
-			for (let t = Math.floor(w.from / step) * step; t < w.to; t += step) data.push({ x: t, y: byTime.get(t) || 0 });
+			for (let t = Math.floor(w.from / step) * step; t < w.to; t += step) data.push({ x: t + step / 2, y: byTime.get(t) || 0 });
 			return { label: k, data, colour: k === 'Other' ? '#c0c0c0' : undefined };
 		});
 		const unit = state.to_ === 'bytes' ? 'bits/s' : state.to_ + '/s';
-		NfCharts.draw('t-chart', sets, { from: w.from, to: w.to, unit, stacked: true,
+		NfCharts.draw('t-chart', sets, { from: w.from, to: w.to, half: step / 2, unit, stacked: true,
 			title: 'top ' + state.tn + ' ' + state.ts + ' by ' + state.to_ });
 		showError($('t-filtererror'), null);
 	} catch (e) { showError($('t-filtererror'), e, state.tf); }
@@ -493,6 +498,11 @@ async function show() {
 	for (const s of document.querySelectorAll('.view')) s.hidden = s.id !== 'v-' + state.v;
 	$('span').value = state.span;
 	$('custom').hidden = state.span !== 'custom';
+	if (state.span === 'custom') {
+		const w = window_();
+		$('cfrom').value = localInput(w.from);
+		$('cto').value = localInput(w.to);
+	}
 	status('');
 	document.body.dataset.ready = 'no';
 	try { await (VIEWS[state.v] || overview)(); } catch (e) { if (e.status !== 401) status(e.message); }
@@ -549,11 +559,6 @@ function wire() {
 	$('span').addEventListener('change', () => {
 		const w = window_();
 		set({ span: $('span').value, from: '' + w.from, to: '' + w.to });
-		if (state.span === 'custom') {
-			const local = (ms) => new Date(ms - new Date(ms).getTimezoneOffset() * 60e3).toISOString().slice(0, 16);
-			$('cfrom').value = local(w.from);
-			$('cto').value = local(w.to);
-		}
 		show();
 	});
 	$('capply').addEventListener('click', () => {

@@ -101,8 +101,9 @@ const NfCharts = (() => {
 	}
 
 	/*
-	 * draw(id, datasets, {from, to, unit, title, stacked, sel, onSelect}):
-	 * datasets are {label, data: [{x, y}], colour, stack, dashed}.
+	 * draw(id, datasets, {from, to, half, unit, title, stacked, sel, onSelect}):
+	 * datasets are {label, data: [{x, y}], colour, stack, dashed}; points are
+ * drawn at the middle of their slot or bucket, half (ms) after its start.
 	 */
 	function draw(id, datasets, o) {
 		const canvas = document.getElementById(id);
@@ -131,14 +132,15 @@ const NfCharts = (() => {
 					x: { type: 'linear', min: o.from, max: o.to,
 						afterBuildTicks: (axis) => { axis.ticks = timeTicks(o.from, o.to); },
 						ticks: { autoSkip: false, maxRotation: 0, callback: (v) => timeLabel(v, span) } },
-					y: { stacked: !!o.stacked, title: { display: !!o.unit, text: o.unit },
+					y: { stacked: !!o.stacked, beginAtZero: true, title: { display: !!o.unit, text: o.unit },
 						ticks: { callback: (v) => si(v) } },
 				},
 				plugins: {
 					title: { display: !!o.title, text: o.title },
 					legend: { position: 'bottom', labels: { boxWidth: 12 } },
 					tooltip: { callbacks: {
-						title: (items) => items.length ? new Date(items[0].parsed.x).toLocaleString() : '',
+						// points sit in the middle of their slot or bucket
+						title: (items) => items.length ? 'from ' + new Date(items[0].parsed.x - (o.half || 0)).toLocaleString() : '',
 						label: (it) => it.dataset.label + ': ' + si(it.parsed.y),
 					} },
 				},
