@@ -234,6 +234,7 @@ struct request
 	struct MHD_PostProcessor *pp;
 	bool		post;
 	bool		too_big;
+	bool		not_form;			/* a body of this type is refused */
 	bool		bad_type;
 	size_t		body;
 	int			nfields;
@@ -338,7 +339,7 @@ web_handle(void *cls, struct MHD_Connection *c, const char *url, const char *met
 								 strlen(MHD_HTTP_POST_ENCODING_FORM_URLENCODED)) == 0)
 				rq->pp = MHD_create_post_processor(c, 4096, collect_field, rq);
 			else
-				rq->bad_type = true;
+				rq->not_form = true;	/* fine while there is no body (logout) */
 		}
 		return MHD_YES;
 	}
@@ -347,6 +348,8 @@ web_handle(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		rq->body += *upload_data_size;
 		if (rq->body > MAX_BODY)
 			rq->too_big = true;
+		else if (rq->not_form)
+			rq->bad_type = true;
 		else if (rq->pp && MHD_post_process(rq->pp, upload_data, *upload_data_size) != MHD_YES)
 			rq->bad_type = true;
 		*upload_data_size = 0;
