@@ -1,8 +1,8 @@
 # nfpg: nfdump and NfSen inside PostgreSQL.
 #
-# The extension is built with PGXS; the loader daemon (loader/) and the
-# PostgreSQL-free unit tests (test/unit) have their own Makefiles and are
-# reached through the targets at the bottom.
+# The extension is built with PGXS; the loader daemon (loader/), the web
+# console daemon (web/) and the PostgreSQL-free unit tests (test/unit) have
+# their own Makefiles and are reached through the targets at the bottom.
 
 # EXTENSION is not set: pgxs would look for the control file at the top
 # level.  DATA with MODULEDIR = extension installs it from extension/ instead.
@@ -33,9 +33,15 @@ include $(PGXS)
 extension/$(EXT)--$(EXTVERSION).sql: $(sort $(wildcard extension/sql/*.sql))
 	cat $^ > $@
 
-.PHONY: loader unit install-loader clean-sub
+.PHONY: loader web unit install-loader install-web clean-sub
 loader:
 	$(MAKE) -C loader
+
+web:
+	$(MAKE) -C web
+
+install-web: web
+	$(MAKE) -C web install
 
 install-loader: loader
 	$(MAKE) -C loader install
@@ -43,8 +49,9 @@ install-loader: loader
 unit:
 	$(MAKE) -C test/unit run
 
-all: loader
+all: loader web
 clean: clean-sub
 clean-sub:
 	$(MAKE) -C loader clean
+	$(MAKE) -C web clean
 	$(MAKE) -C test/unit clean

@@ -2,9 +2,10 @@
 
 # What building and running nfpg needs.
 NFPG_RUN_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron libpq-dev libbz2-dev
-	libssl-dev build-essential python3"
+	libssl-dev build-essential python3 libmicrohttpd-dev pkg-config libjs-chart.js"
 # What the tests add: the reference nfdump, real exporters, pcap tools, fuzzers.
-NFPG_TEST_PACKAGES="nfdump nfdump-sflow softflowd pmacct fprobe python3-scapy tshark"
+NFPG_TEST_PACKAGES="nfdump nfdump-sflow softflowd pmacct fprobe python3-scapy tshark
+	chromium chromium-driver curl"
 
 # install_missing PACKAGE...: apt-get install those not installed yet.
 install_missing() {
