@@ -85,6 +85,16 @@ t_eq "stat: nf_stat's rows" \
 call GET "/api/rates?from=$FROM&to=$TO"
 t_eq "rates: 12 slots x 1 channel" 12 "$(printf '%s' "$BODY" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
 
+# -- the Grafana dashboard's queries run as a reader and find the data
+python3 "$NFPG_TOP/test/tools/grafana_queries.py" "$NFPG_TOP/web/grafana/nfpg-dashboard.json" "$FROM" "$TO" live \
+	>"$T_DIR/grafana.sql"
+PGPASSWORD=reader-pw psql -h 127.0.0.1 -U web_reader -XA -v ON_ERROR_STOP=1 -f "$T_DIR/grafana.sql" \
+	>"$T_DIR/grafana.out" 2>&1
+t_eq "Grafana dashboard: all 9 panel queries run as web_reader" "0 9" \
+	"$? $(grep -c '^([0-9]* rows\{0,1\})$' "$T_DIR/grafana.out")"
+t_eq "Grafana dashboard: rows in every panel but channels (live has none) and runs" 7 \
+	"$(grep -c '^([1-9][0-9]* rows\{0,1\})$' "$T_DIR/grafana.out")"
+
 # -- wrong parameters: 4xx with a message, never 500
 call GET "/api/stat?to=$TO"; expect "missing from" 400
 call GET "/api/stat?from=not-a-time&to=$TO"; expect "malformed time" 400
