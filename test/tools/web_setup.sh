@@ -4,8 +4,9 @@
 # web_cluster N: a private cluster whose TCP connections need passwords
 # (scram-sha-256, as nfpg-web requires), nfpgd filled by flowgen with N
 # NetFlow v9 flows from 2 exporters over the hour that ended an hour ago
-# (WEB_FROM..WEB_TO, epoch seconds, slot aligned), the 'live' profile built
-# for it, and three login roles:
+# (WEB_FROM..WEB_TO, epoch seconds, slot aligned), the 'live' profile and
+# 'https' (channels requests above, responses below the axis) built for it,
+# and three login roles:
 #   web_reader  member of nfpg_reader
 #   web_tcp     member of nfpg_reader, limited to TCP flows by a restrictive
 #               row-level security policy
@@ -27,6 +28,11 @@ web_cluster() {
 	[ "$(wait_count "$1")" -eq "$1" ] || return 1
 	q "SELECT nfpg.nf_live_profile(to_timestamp($WEB_FROM))" >/dev/null
 	q "SELECT nfpg.nf_profile_build('live', to_timestamp($WEB_FROM), to_timestamp($WEB_TO))" >/dev/null
+	# a profile with channels above and below the axis, as NfSen draws them
+	q "SELECT nfpg.nf_profile_create('https', 'proto tcp and port 443', to_timestamp($WEB_FROM))" >/dev/null
+	q "SELECT nfpg.nf_channel_add('https', 'requests', 'dst port 443', 1::smallint, '#1f77b4')" >/dev/null
+	q "SELECT nfpg.nf_channel_add('https', 'responses', 'src port 443', -1::smallint, '#d62728')" >/dev/null
+	q "SELECT nfpg.nf_profile_build('https', to_timestamp($WEB_FROM), to_timestamp($WEB_TO))" >/dev/null
 	psql -qX -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
 CREATE ROLE web_reader LOGIN PASSWORD 'reader-pw' IN ROLE nfpg_reader;
 CREATE ROLE web_tcp LOGIN PASSWORD 'tcp-pw' IN ROLE nfpg_reader;

@@ -365,7 +365,7 @@ async function process() {
 			table(t, rows, [
 				{ key: 'rank', num: true },
 				{ key: 'value', title: state.stat, render: (r) => kind && !r.value.includes('..') ? drill(r.value, kind + ' ' + r.value) : r.value },
-				{ key: 'proto', render: (r) => r.proto === null ? '' : r.proto },
+				...(state.stat.endsWith(':p') ? [{ key: 'proto' }] : []),
 				{ key: 'first_seen', title: 'first seen', render: (r) => fmtTime(r.first_seen) },
 				{ key: 'flows', num: true, render: (r) => fmtNum(r.flows) + ' (' + r.flows_pct.toFixed(1) + '%)' },
 				{ key: 'packets', num: true, render: (r) => fmtNum(r.packets) + ' (' + r.packets_pct.toFixed(1) + '%)' },
