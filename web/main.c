@@ -37,12 +37,6 @@ struct web_config web_cfg = {
 	.max_sessions = 64,
 };
 
-enum MHD_Result web_handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-						   const char *version, const char *upload_data, size_t *upload_data_size,
-						   void **con_cls);
-void		web_request_done(void *cls, struct MHD_Connection *c, void **con_cls,
-							 enum MHD_RequestTerminationCode toe);
-
 static void
 usage(FILE *f)
 {
@@ -254,8 +248,8 @@ main(int argc, char **argv)
 			fclose(f);
 		}
 	}
-	fprintf(stderr, "nfpg-web: listening on %s://%s/ (database: %s)\n",
-			cert ? "https" : "http", listen, web_cfg.conninfo);
+	/* not the conninfo: whatever an administrator put in it stays out of logs */
+	fprintf(stderr, "nfpg-web: listening on %s://%s/\n", cert ? "https" : "http", listen);
 
 	sigwait(&set, &sig);
 	fprintf(stderr, "nfpg-web: signal %d, stopping\n", sig);

@@ -50,8 +50,14 @@ void		session_release(struct session *s);
 void		session_logout(const char *token);
 void		session_close_all(void);
 
+/* http.c: libmicrohttpd's access handler and request clean-up */
+enum MHD_Result web_handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+						   const char *version, const char *upload_data, size_t *upload_data_size,
+						   void **con_cls);
+void		web_request_done(void *cls, struct MHD_Connection *c, void **con_cls,
+							 enum MHD_RequestTerminationCode toe);
+
 /* endpoints.c: the fixed JSON API */
-struct request;
 enum MHD_Result endpoint_dispatch(struct MHD_Connection *c, const char *url, bool post,
 								  const char *(*form)(void *ctx, const char *key), void *ctx);
 
