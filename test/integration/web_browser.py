@@ -87,8 +87,11 @@ def result_done(b):
 
 
 def stat_rows(b):
-    return b.run("""return [...document.querySelectorAll('#d-stat-table tbody tr')].map(
-        r => [...r.cells].map(c => c.innerText))""")
+    """The Top-N table as dicts by column title; counters without their percentage."""
+    rows = b.run("""const t = document.getElementById('d-stat-table');
+        const head = [...t.tHead.rows[0].cells].map(c => c.innerText);
+        return [...t.tBodies[0].rows].map(r => Object.fromEntries([...r.cells].map((c, i) => [head[i], c.innerText])))""")
+    return [{k: v.split(" ")[0].replace(",", "") for k, v in r.items()} for r in rows]
 
 
 def flow_lines(b):
@@ -140,8 +143,7 @@ with Browser(log=open(os.path.join(ART, "chromedriver.log"), "w")) as b:
     check("clicking the chart selects the slot under the pointer",
           "s1=%d" % (slot + SLOT) in b.run("return location.hash"))
     b.screenshot(os.path.join(ART, "details-topn.png"))
-    page = [[r[0], r[1], r[4].split(" ")[0].replace(",", ""), r[5].split(" ")[0].replace(",", ""),
-             r[6].split(" ")[0].replace(",", "")] for r in stat_rows(b)]
+    page = [[r["rank"], r["ip"], r["flows"], r["packets"], r["bytes"]] for r in stat_rows(b)]
     truth = psql("SELECT rank, value, flows, packets, bytes FROM nfpg.nf_stat('ip', 'bytes', 10, 'any', %s, %s)"
                  % (ts(slot), ts(slot + SLOT)), "web_reader")
     check("Top-N -s ip/bytes of the clicked slot: %d rows equal nf_stat" % len(truth),
@@ -224,7 +226,7 @@ with Browser(log=open(os.path.join(ART, "chromedriver.log"), "w")) as b:
     login(b, "web_tcp")
     open_view(b, WINDOW + "&v=details&mode=stat&stat=proto&order=flows&n=10&s0=%d&s1=%d" % (slot, slot + SLOT))
     result_done(b)
-    page = [[r[1], r[4].split(" ")[0].replace(",", "")] for r in stat_rows(b)]
+    page = [[r["proto"], r["flows"]] for r in stat_rows(b)]
     truth = psql("SELECT value, flows FROM nfpg.nf_stat('proto', 'flows', 10, 'any', %s, %s)"
                  % (ts(slot), ts(slot + SLOT)), "web_tcp")
     everyone = psql("SELECT value FROM nfpg.nf_stat('proto', 'flows', 10, 'any', %s, %s)"
@@ -243,7 +245,7 @@ with Browser(log=open(os.path.join(ART, "chromedriver.log"), "w")) as b:
           err is not None and "permission denied" in shown and "permission denied" in err, "page: %r psql: %r" % (shown, err))
     open_view(b, WINDOW + "&v=details&mode=stat&stat=dstport&order=bytes&n=10&s0=%d&s1=%d" % (slot, slot + SLOT))
     result_done(b)
-    page = [[r[1], r[6].split(" ")[0].replace(",", "")] for r in stat_rows(b)]
+    page = [[r["dstport"], r["bytes"]] for r in stat_rows(b)]
     truth = psql("SELECT value, bytes FROM nfpg.nf_stat('dstport', 'bytes', 10, 'any', %s, %s)"
                  % (ts(slot), ts(slot + SLOT)), "web_nocol")
     check("column grant: -s dstport works and equals psql", page == truth and len(page) == 10)
