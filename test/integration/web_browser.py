@@ -129,6 +129,28 @@ with Browser(log=open(os.path.join(ART, "chromedriver.log"), "w")) as b:
             check("overview %s %s: %d points equal profile_series rates" % (metric, label, len(want)),
                   same and len(want) == (TO_MS - FROM_MS) // SLOT, "want %s.. got %s.." % (want[:2], got[:2]))
 
+    # channels: above the axis for sign +1, below for -1, equal to their series
+    drawn = b.run("""const c = nfpgCharts['o-https-channels'];
+        return c ? c.data.datasets.map(d => [d.label, d.data.map(p => p.y)]) : null""")
+    truth = {ch: [float(v) for (v,) in psql("SELECT bits_s FROM (SELECT slot, bytes::float8 * 8 / 300 AS bits_s FROM nfpg.profile_series"
+                                             " WHERE profile = 'https' AND channel = '%s' AND slot >= %s AND slot < %s) s ORDER BY slot"
+                                             % (ch, ts(FROM_MS), ts(TO_MS)), "web_reader")]
+             for ch in ("requests", "responses")}
+    check("overview channels: requests above the axis, responses below, equal to their series",
+          drawn is not None and [d[0] for d in drawn] == ["requests", "responses (-)"]
+          and drawn[0][1] == truth["requests"] and drawn[1][1] == [-v for v in truth["responses"]]
+          and len(truth["requests"]) == 12 and any(v > 0 for v in truth["responses"]), str(drawn)[:200])
+
+    # a newly built slot redraws a relative span (the page polls /api/lastslot)
+    open_view(b, "span=24h")
+    before = b.run("return nfpgCharts['o-live-flows'].data.datasets[0].data.length")
+    b.run_async("poll().then(arguments[arguments.length - 1])")
+    psql("SELECT nfpg.nf_profile_build('live', %s, %s)" % (ts(TO_MS), ts(TO_MS + SLOT)))
+    b.run_async("poll().then(arguments[arguments.length - 1])")
+    b.wait("return document.body.dataset.ready === 'yes'")
+    after = b.run("return nfpgCharts['o-live-flows'].data.datasets[0].data.length")
+    check("a new slot is drawn after the next poll (%s -> %s points)" % (before, after), after == before + 1)
+
     # -- 2. details: click a slot, Top-N -s ip/bytes = nf_stat for that slot
     open_view(b, WINDOW + "&v=details&mode=stat&stat=ip&order=bytes&n=10")
     result_done(b)

@@ -82,6 +82,10 @@ t_eq "stat: 200" 200 "$CODE"
 t_eq "stat: nf_stat's rows" \
 	"$(q "SELECT string_agg(value || ':' || bytes, ' ' ORDER BY rank) FROM nfpg.nf_stat('dstport', 'bytes', 5, 'any', to_timestamp($WEB_FROM), to_timestamp($WEB_TO))")" \
 	"$(printf '%s' "$BODY" | python3 -c 'import json,sys; print(" ".join("%s:%s" % (r["value"], r["bytes"]) for r in json.load(sys.stdin)))')"
+call GET "/api/aggregate?from=$FROM&to=$TO&fields=srcip4/24,dstport&order=bytes&n=5&format=extended"
+t_eq "aggregate: nf_aggregate's records as nf_format prints them (in the login's time zone)" \
+	"$(q "SET TimeZone = 'Europe/Zurich'; SELECT string_agg(nfpg.nf_format(a, 'extended'), '|') FROM nfpg.nf_aggregate('srcip4/24,dstport', 'bytes', 5, 'any', to_timestamp($WEB_FROM), to_timestamp($WEB_TO)) a")" \
+	"$(printf '%s' "$BODY" | python3 -c 'import json,sys; print("|".join(r["line"] for r in json.load(sys.stdin)["rows"]))')"
 call GET "/api/rates?from=$FROM&to=$TO"
 t_eq "rates: 12 slots x 1 channel" 12 "$(printf '%s' "$BODY" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
 
