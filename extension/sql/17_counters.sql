@@ -15,6 +15,8 @@
 -- folds the rows of the earlier runs into one row per address with boot
 -- '-infinity', so totals survive restarts and the table stays small.  The
 -- table is capped (10,000 rows): a loader role cannot grow it without bound.
+-- Like the other loader functions, the two run as nfpg_owner (90_grants.sql),
+-- which may change exactly this table here; every name is qualified.
 --------------------------------------------------------------------------------
 
 CREATE TABLE nfpg.collector_counters (
@@ -200,6 +202,10 @@ COMMENT ON COLUMN nfpg.collector_stats.spool_files IS 'Spool files waiting for r
 COMMENT ON COLUMN nfpg.collector_stats.quarantine_files IS 'Files in spool_dir/quarantine, at the last report';
 COMMENT ON COLUMN nfpg.collector_stats.writers_connected IS 'Writers with a database connection, at the last report';
 
+SELECT pg_catalog.pg_extension_config_dump('nfpg.collector_counters', '');
+GRANT SELECT, INSERT, UPDATE, DELETE ON nfpg.collector_counters TO nfpg_owner;
+ALTER FUNCTION nfpg.collector_report(text, timestamptz, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, integer) OWNER TO nfpg_owner;
+ALTER FUNCTION nfpg.collector_report_source(text, timestamptz, inet, bigint, bigint, bigint, bigint) OWNER TO nfpg_owner;
 REVOKE ALL ON FUNCTION nfpg.collector_report(text, timestamptz, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION nfpg.collector_report_source(text, timestamptz, inet, bigint, bigint, bigint, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION nfpg.collector_report(text, timestamptz, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, integer) TO nfpg_loader;
