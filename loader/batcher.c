@@ -41,6 +41,7 @@ typedef struct Batcher
 	uint64_t	flows;			/* decoded, not yet added to the shared counter */
 	bool		queue_full_logged;
 	bool		window_logged;
+	bool		quarantine_failed;	/* logged; again only after a success */
 } Batcher;
 
 static Batch *
@@ -73,12 +74,14 @@ quarantine_flush(Batcher *bt)
 
 	bt->quar = NULL;
 	if (spool_write(&bt->d->quarantine, b, err, sizeof(err)) == SPOOL_OK)
-		atomic_fetch_add(&bt->d->stats.quarantine_batches, 1);
+		bt->quarantine_failed = false;
 	else
 	{
 		atomic_fetch_add(&bt->d->stats.lost_flows, b->rows.rows);
-		log_error("%llu flows outside the first_seen window lost: %s",
-				  (unsigned long long) b->rows.rows, err);
+		if (!bt->quarantine_failed)
+			log_error("flows outside the first_seen window are lost (counted) until the "
+					  "quarantine takes them again: %s", err);
+		bt->quarantine_failed = true;
 	}
 	batch_free(b);
 }

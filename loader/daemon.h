@@ -52,7 +52,6 @@ typedef struct Stats
 	Counter		duplicate_batches;	/* batches found already loaded */
 	Counter		lost_flows;		/* flows neither committed nor spooled */
 	Counter		quarantined;	/* spool files moved to failed/ */
-	Counter		quarantine_batches; /* batches of out-of-window flows kept */
 	atomic_int	db_connected;	/* writers with a working connection */
 } Stats;
 
