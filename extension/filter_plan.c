@@ -16,6 +16,11 @@
  *	 and (col op C AND col IS NOT NULL) otherwise.
  * Both forms stay indexable, and "not" means what nfdump means by it.
  *
+ * Values of one field OR-ed together become one col = ANY(array) (see
+ * "value lists" below), and the result must not exceed
+ * nfpg.filter_max_terms (filter_limit.c): a filter's size is bounded
+ * however it reaches the server.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
