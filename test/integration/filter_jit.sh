@@ -144,6 +144,7 @@ echo "# 12,000 port terms, statement_timeout 2 s: $ms ms: $(cut -c1-100 "$T_DIR/
 t_eq "12,000 port terms: answered or cancelled within 5 s (statement_timeout 2 s)" yes \
 	"$([ "$ms" -lt 5000 ] && grep -Eqx "$expected|.*canceling statement due to statement timeout" "$T_DIR/ports_timed.out" && echo yes || echo "no: $ms ms")"
 t_eq "12,000 port terms: the flows of flowgen's CSV" "$expected" "$(cat "$T_DIR/ports.out")"
+
 phase "12,000 port > N"
 # -- 12,000 "port > N": 24,000 comparisons, refused
 cat >"$T_DIR/ranges.sql" <<SQL
@@ -164,7 +165,6 @@ HAND=$(python3 -c "
 import sys
 nets = open('$T_DIR/nets1000.txt').read().split(' or ')
 print(' OR '.join(f\"src_addr <<= '{n[4:]}' OR dst_addr <<= '{n[4:]}'\" for n in nets))")
-printf '%s' "$HAND" >"$T_DIR/hand1000.sql"
 cat >"$T_DIR/nets.sql" <<SQL
 \set f \`cat $T_DIR/nets1000.txt\`
 $PARALLEL
