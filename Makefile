@@ -2,7 +2,8 @@
 #
 # The extension is built with PGXS; the loader daemon (loader/) and the
 # PostgreSQL-free unit tests (test/unit) have their own Makefiles and are
-# reached through the targets at the bottom.
+# reached through the targets at the bottom; so are the command-line tools
+# (cli/: nfpg-dump), built with `all` and installed with `install`.
 
 # EXTENSION is not set: pgxs would look for the control file at the top
 # level.  DATA with MODULEDIR = extension installs it from extension/ instead.
@@ -33,9 +34,15 @@ include $(PGXS)
 extension/$(EXT)--$(EXTVERSION).sql: $(sort $(wildcard extension/sql/*.sql))
 	cat $^ > $@
 
-.PHONY: loader unit install-loader clean-sub
+.PHONY: loader cli unit install-loader install-cli clean-sub
 loader:
 	$(MAKE) -C loader
+
+cli:
+	$(MAKE) -C cli
+
+install-cli: cli
+	$(MAKE) -C cli install
 
 install-loader: loader
 	$(MAKE) -C loader install
@@ -43,8 +50,10 @@ install-loader: loader
 unit:
 	$(MAKE) -C test/unit run
 
-all: loader
+all: loader cli
+install: install-cli
 clean: clean-sub
 clean-sub:
 	$(MAKE) -C loader clean
+	$(MAKE) -C cli clean
 	$(MAKE) -C test/unit clean

@@ -77,6 +77,7 @@ typedef struct FmtSpec
 {
 	FmtKind		kind;
 	bool		long_v6;		/* -6 / line6...: IPv6 addresses in full */
+	bool		plain;			/* -N: counters unscaled, protocol numbers */
 	int			nitems;
 	FmtItem    *items;
 } FmtSpec;
@@ -90,9 +91,18 @@ typedef struct FlowCols
 extern void flow_cols_init(FlowCols *cols, TupleDesc desc);
 extern void flow_rec_read(const FlowCols *cols, TupleDesc desc, HeapTupleHeader row, FlowRec *r);
 
+/* format.c */
+extern void fmt_parse_format(const char *format, FmtSpec *spec);
+
+/* format_header.c */
+extern void fmt_render_header(StringInfo out, const FmtSpec *spec);
+
 /* format_token.c */
 extern void fmt_proto_name(int64 proto, char *buf, size_t len);
-extern void fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool long_v6);
+extern void fmt_put_time(StringInfo out, TimestampTz ts, bool ms);
+extern void fmt_number(char *buf, size_t len, int64 v, bool plain, bool fixed);
+extern void fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool long_v6,
+							 bool plain);
 extern void fmt_render_csv(StringInfo out, const FlowRec *r);
 extern void fmt_render_pipe(StringInfo out, const FlowRec *r);
 
