@@ -16,8 +16,8 @@
  *
  * Connection: libpq's environment and service file (PGHOST, PGDATABASE,
  * PGSERVICE, ~/.pg_service.conf, ~/.pgpass).  Exit codes are nfdump's:
- * 0 done, 254 a bad filter, 255 a bad option or argument, 250 the database
- * could not be read.
+ * 0 done, 254 a bad filter, 1 a bad option value (-s, -t, -O, -A...), 255
+ * an option nfpg-dump does not take, 250 the database could not be read.
  *
  *-------------------------------------------------------------------------
  */
@@ -167,8 +167,14 @@ print_rows(PGconn *conn, const char *sql, int nparams, const char *const *params
 
 			fflush(stdout);
 			log_result_error(res);
-			/* a filter the parser refused: nfdump's 254 */
-			rc = state && strcmp(state, "42601") == 0 ? EXIT_FILTER : EXIT_DATABASE;
+			/* a filter the parser refused: nfdump's 254; a bad option value: its 1 */
+			if (state && strcmp(state, "42601") == 0)
+				rc = EXIT_FILTER;
+			else if (state && (strcmp(state, "22023") == 0 || strncmp(state, "22007", 5) == 0 ||
+							   strcmp(state, "22008") == 0 || strcmp(state, "0A000") == 0))
+				rc = EXIT_FAILURE;
+			else
+				rc = EXIT_DATABASE;
 		}
 		PQclear(res);
 	}

@@ -387,7 +387,10 @@ BEGIN
 			rec_asc := sp.ascending;
 			CONTINUE;
 		END IF;
-		PERFORM nfpg.nf_stat_keys(sp.stat_type);		-- unknown types fail here
+		IF (SELECT t.title FROM nfpg.nf_stat_title(sp.stat_type) t) IS NULL THEN
+			RAISE EXCEPTION 'Unknown stat: ''%''!', st USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		PERFORM nfpg.nf_stat_keys(sp.stat_type);		-- types nfpg.flows cannot answer fail here
 		FOREACH ord IN ARRAY sp.orders LOOP
 			elements := elements || format('%s|%s|%s', sp.stat_type, ord, CASE WHEN sp.ascending THEN 'a' ELSE 'd' END);
 		END LOOP;
@@ -551,7 +554,7 @@ BEGIN
 			RETURN NEXT format('Date first seen                 Duration Proto %s    Flows(%%)     Packets(%%)       Bytes(%%)         pps      bps   bpp',
 				lpad(ti.title, CASE WHEN long_v6 AND ti.kind = 'addr' THEN 39 ELSE 17 END));
 		ELSIF mode = 'csv' THEN
-			RETURN NEXT CASE WHEN split_part(st, '|', 2) IN ('ipkg', 'ibyte', 'ipps', 'ibps', 'ibpp')
+			RETURN NEXT CASE WHEN split_part(st, '|', 2) IN ('flows', 'ipkg', 'ibyte', 'ipps', 'ibps', 'ibpp')
 								THEN 'ts,te,td,pr,val,fl,flP,ipkt,ipktP,ibyt,ibytP,ipps,ibps,ibpp'
 							WHEN split_part(st, '|', 2) IN ('opkg', 'obyte', 'opps', 'obps', 'obpp')
 								THEN 'ts,te,td,pr,val,fl,flP,opkt,opktP,obyt,obytP,opps,obps,obpp'
@@ -644,11 +647,11 @@ BEGIN
 		' coalesce(sum(packets + coalesce(out_packets, 0)) FILTER (WHERE proto = 17), 0) AS pk_udp,'
 		' coalesce(sum(packets + coalesce(out_packets, 0)) FILTER (WHERE proto IN (1, 58)), 0) AS pk_icmp,'
 		' coalesce(sum(packets + coalesce(out_packets, 0)) FILTER (WHERE proto NOT IN (1, 6, 17, 58)), 0) AS pk_other,'
-		' coalesce(sum(bytes + coalesce(out_bytes, 0)), 0) AS by,'
-		' coalesce(sum(bytes + coalesce(out_bytes, 0)) FILTER (WHERE proto = 6), 0) AS by_tcp,'
-		' coalesce(sum(bytes + coalesce(out_bytes, 0)) FILTER (WHERE proto = 17), 0) AS by_udp,'
-		' coalesce(sum(bytes + coalesce(out_bytes, 0)) FILTER (WHERE proto IN (1, 58)), 0) AS by_icmp,'
-		' coalesce(sum(bytes + coalesce(out_bytes, 0)) FILTER (WHERE proto NOT IN (1, 6, 17, 58)), 0) AS by_other,'
+		' coalesce(sum(bytes + coalesce(out_bytes, 0)), 0) AS byt,'
+		' coalesce(sum(bytes + coalesce(out_bytes, 0)) FILTER (WHERE proto = 6), 0) AS byt_tcp,'
+		' coalesce(sum(bytes + coalesce(out_bytes, 0)) FILTER (WHERE proto = 17), 0) AS byt_udp,'
+		' coalesce(sum(bytes + coalesce(out_bytes, 0)) FILTER (WHERE proto IN (1, 58)), 0) AS byt_icmp,'
+		' coalesce(sum(bytes + coalesce(out_bytes, 0)) FILTER (WHERE proto NOT IN (1, 6, 17, 58)), 0) AS byt_other,'
 		' (extract(epoch FROM min(first_seen)) * 1000)::bigint AS f, (extract(epoch FROM max(last_seen)) * 1000)::bigint AS l'
 		' FROM nfpg.flows WHERE ' || w INTO r USING scope_from, scope_to;
 	RETURN NEXT 'Ident: none';
@@ -662,11 +665,11 @@ BEGIN
 	RETURN NEXT 'Packets_udp: ' || r.pk_udp;
 	RETURN NEXT 'Packets_icmp: ' || r.pk_icmp;
 	RETURN NEXT 'Packets_other: ' || r.pk_other;
-	RETURN NEXT 'Bytes: ' || r.by;
-	RETURN NEXT 'Bytes_tcp: ' || r.by_tcp;
-	RETURN NEXT 'Bytes_udp: ' || r.by_udp;
-	RETURN NEXT 'Bytes_icmp: ' || r.by_icmp;
-	RETURN NEXT 'Bytes_other: ' || r.by_other;
+	RETURN NEXT 'Bytes: ' || r.byt;
+	RETURN NEXT 'Bytes_tcp: ' || r.byt_tcp;
+	RETURN NEXT 'Bytes_udp: ' || r.byt_udp;
+	RETURN NEXT 'Bytes_icmp: ' || r.byt_icmp;
+	RETURN NEXT 'Bytes_other: ' || r.byt_other;
 	RETURN NEXT 'First: ' || coalesce(r.f / 1000, 0);
 	RETURN NEXT 'Last: ' || coalesce(r.l / 1000, 0);
 	RETURN NEXT 'msec_first: ' || coalesce(r.f % 1000, 0);
