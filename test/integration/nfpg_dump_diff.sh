@@ -145,4 +145,8 @@ t_eq "nf_top('dstport/bytes'): integer ports, 'any', percentages as nfdump round
 t_eq "nf_top: typed columns" "inet|bigint|numeric" \
 	"$(q "SELECT concat_ws('|', pg_typeof(addr), pg_typeof(num), pg_typeof(flows_pct)) FROM nfpg.nf_top('ip/bytes', 1)")"
 
+t_eq "nf_stat accepts nfdump's spelling 'ip/bytes'" \
+	"$(q "SELECT string_agg(value || bytes, ' ' ORDER BY rank) FROM nfpg.nf_stat('ip', 'bytes', 5)")" \
+	"$(q "SELECT string_agg(value || bytes, ' ' ORDER BY rank) FROM nfpg.nf_stat('ip/bytes', top => 5)")"
+
 t_done
