@@ -24,17 +24,11 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION nfpg.nf_number(bigint, boolean) IS
 'A counter as nfdump''s summary prints it: 440.8 M, 1.5 G (decimal M/G/T from a million up); plain => true (-N) prints the integer';
 
-CREATE FUNCTION nfpg.nf_format(flow nfpg.flows, format text, plain boolean, long_v6 boolean)
-RETURNS text AS 'MODULE_PATHNAME', 'nf_format'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION nfpg.nf_format(nfpg.flows, text, boolean, boolean) IS
-'nf_format with nfdump''s -N (plain: counters unscaled, protocol numbers, durations in seconds) and -6 (long_v6: IPv6 addresses in full)';
-
 CREATE FUNCTION nfpg.nf_format(flow record, format text, plain boolean, long_v6 boolean)
 RETURNS text AS 'MODULE_PATHNAME', 'nf_format'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION nfpg.nf_format(record, text, boolean, boolean) IS
-'nf_format with -N and -6 for any row whose columns are named like nfpg.flows columns';
+'nf_format with nfdump''s -N (plain: counters unscaled, protocol numbers, durations in seconds) and -6 (long_v6: IPv6 addresses in full)';
 
 CREATE FUNCTION nfpg.nf_format_header(format text, long_v6 boolean)
 RETURNS text AS 'MODULE_PATHNAME', 'nf_format_header_full'
@@ -704,7 +698,7 @@ $$;
 COMMENT ON FUNCTION nfpg.nfdump_exporters() IS 'nfdump -E: every exporter with its version, source id, sequence failures, datagrams and flows';
 
 GRANT EXECUTE ON FUNCTION nfpg.nf_number(bigint, boolean),
-	nfpg.nf_format(nfpg.flows, text, boolean, boolean), nfpg.nf_format(record, text, boolean, boolean),
+	nfpg.nf_format(record, text, boolean, boolean),
 	nfpg.nf_format_header(text, boolean), nfpg.nf_time(text), nfpg.nf_time_window(text),
 	nfpg.nf_stat_spec(text), nfpg.nf_stat_title(text),
 	nfpg.nf_top(text, integer, text, text),

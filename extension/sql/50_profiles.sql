@@ -34,7 +34,6 @@ CREATE TABLE nfpg.nfsen_settings (
 	responder_min_peers	integer NOT NULL DEFAULT 10 CHECK (responder_min_peers > 0),
 	connector_min_peers	integer NOT NULL DEFAULT 10 CHECK (connector_min_peers > 0)
 );
-INSERT INTO nfpg.nfsen_settings DEFAULT VALUES;
 COMMENT ON TABLE nfpg.nfsen_settings IS 'NfSen settings of the installation (one row): slot processing, aging, host-class thresholds';
 COMMENT ON COLUMN nfpg.nfsen_settings.singleton IS 'Always true: keeps the table at one row';
 COMMENT ON COLUMN nfpg.nfsen_settings.slot_delay IS 'How long after a 5-minute slot ends it is built, so late-exported flows are in';
@@ -362,7 +361,7 @@ COMMENT ON FUNCTION nfpg.nf_profile_pending(text, timestamptz) IS 'Finished slot
 
 CREATE FUNCTION nfpg.nf_profile_flows(profile text, from_ts timestamptz, to_ts timestamptz,
 									  channel text DEFAULT '*')
-RETURNS SETOF nfpg.flows
+RETURNS SETOF nfpg.flow
 LANGUAGE plpgsql STABLE STRICT
 SET search_path = pg_catalog, pg_temp
 AS $$
