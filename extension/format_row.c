@@ -125,6 +125,8 @@ flow_rec_read(const FlowCols *cols, TupleDesc desc, HeapTupleHeader row, FlowRec
 	heap_deform_tuple(&tuple, desc, v, nulls);
 
 	memset(r, 0, sizeof(*r));
+	/* an absent receive time is nfdump's 0: the Unix epoch, not PostgreSQL's */
+	r->received = INT64CONST(-946684800000000);
 	for (int c = 0; c < C_NCOLS; c++)
 	{
 		int			i = cols->att[c];

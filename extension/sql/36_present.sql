@@ -287,6 +287,25 @@ END
 $$;
 COMMENT ON FUNCTION nfpg.nf_record_order(text) IS 'ORDER BY terms for nfdump -O on records that are not aggregated';
 
+-- The columns of an aggregated record as nfdump prints it.  -a, -b, -B
+-- (and -s record) print the bucket's first record (s: the first received,
+-- as nfcapd wrote it) with the bucket's counters, times and flags (a);
+-- -A zeroes every field that is not a key, and a zeroed next hop prints
+-- in the family of the key (:: for an IPv6 key), as nfdump's does.
+CREATE FUNCTION nfpg.nf_record_columns(agg_mode text)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN (SELECT string_agg(CASE
+		WHEN agg_mode = 'A' AND a.attname = 'next_hop'
+			THEN 'CASE WHEN family(a.src_addr) = 6 OR family(a.dst_addr) = 6 THEN inet ''::'' END'
+		WHEN agg_mode = 'A' OR a.attname IN ('first_seen', 'last_seen', 'packets', 'bytes', 'out_packets',
+			'out_bytes', 'flows', 'tcp_flags', 'src_addr', 'dst_addr', 'src_port', 'dst_port', 'proto')
+			THEN 'a.' || quote_ident(a.attname)
+		ELSE 's.' || quote_ident(a.attname) END || ' AS ' || quote_ident(a.attname), ', ' ORDER BY a.attnum)
+	FROM pg_attribute a WHERE a.attrelid = 'nfpg.flow'::regclass AND a.attnum > 0 AND NOT a.attisdropped);
+COMMENT ON FUNCTION nfpg.nf_record_columns(text) IS 'The select list nfdump() prints an aggregated record from: the first record''s fields with the bucket''s counters (-a, -b, -B), or the key alone (-A)';
+
 -- The automatic -A format: "%ts %td " + one token per field + the counters.
 CREATE FUNCTION nfpg.nf_aggregate_format(fields text)
 RETURNS text
@@ -529,11 +548,23 @@ BEGIN
 				RETURN NEXT nfpg.nf_format_header(fmt, long_v6);
 			END IF;
 			RETURN QUERY EXECUTE format(
-				'SELECT nfpg.nf_format(r, %L, %L, %L) FROM unnest((SELECT nfpg.nf_topn_records(%L, flows, packets,'
-				' bytes, out_packets, out_bytes, first_seen, last_seen, tcp_flags, src_tos, %s) FROM %s AND %s)) r',
-				fmt, plain, long_v6,
+				'WITH a AS (SELECT * FROM unnest((SELECT nfpg.nf_topn_records(%L, flows, packets, bytes,'
+				' out_packets, out_bytes, first_seen, last_seen, tcp_flags, src_tos, %s) FROM %s AND %s))'
+				' WITH ORDINALITY AS r)%s'
+				' SELECT nfpg.nf_format(m, %L, %L, %L) FROM (SELECT %s, a.ordinality FROM a %s) m ORDER BY ordinality',
 				format('%s %s%s %s %s', agg_mode, ord, CASE WHEN flow_stat AND rec_asc THEN ':a' ELSE '' END, top, names),
-				keys, CASE WHEN record_limit > 0 THEN src || ' WHERE true' ELSE src END, pass)
+				keys, CASE WHEN record_limit > 0 THEN src || ' WHERE true' ELSE src END, pass,
+				CASE WHEN agg_mode = 'A' THEN '' ELSE format(
+					', s AS (SELECT DISTINCT ON (src_addr, dst_addr, src_port, dst_port, proto) * FROM %s'
+					' WHERE (src_addr, dst_addr, src_port, dst_port, proto) IN'
+					' (SELECT src_addr, dst_addr, src_port, dst_port, proto FROM a)'
+					' ORDER BY src_addr, dst_addr, src_port, dst_port, proto, received, rid)',
+					CASE WHEN record_limit > 0 THEN src
+						 ELSE '(SELECT *, ctid AS rid FROM nfpg.flows WHERE ' || scope_w || ' AND ' || pass || ') f' END) END,
+				fmt, plain, long_v6, nfpg.nf_record_columns(agg_mode),
+				CASE WHEN agg_mode = 'A' THEN '' ELSE
+					'LEFT JOIN s ON (s.src_addr, s.dst_addr, s.src_port, s.dst_port, s.proto)'
+					' = (a.src_addr, a.dst_addr, a.src_port, a.dst_port, a.proto)' END)
 				USING NULL::text, t_from, t_to, scope_from, scope_to;
 		END LOOP;
 	END IF;
@@ -705,6 +736,7 @@ GRANT EXECUTE ON FUNCTION nfpg.nf_number(bigint, boolean),
 	nfpg.nf_stat_line(text, text, text, smallint, timestamptz, timestamptz, bigint, double precision, bigint, double precision, bigint, double precision, bigint, bigint, bigint, boolean, boolean),
 	nfpg.nf_summary_lines(text, boolean, bigint, bigint, bigint, bigint, bigint, timestamptz, timestamptz, timestamptz, timestamptz, timestamptz, timestamptz),
 	nfpg.nf_limit(text, text), nfpg.nf_record_order(text), nfpg.nf_aggregate_format(text),
+	nfpg.nf_record_columns(text),
 	nfpg.nfdump(text[], integer, text, text, text, text, text, text, integer, text, text, text, timestamptz, timestamptz, boolean, boolean, boolean),
 	nfpg.nf_dump_sources(text), nfpg.nfdump_info(text, timestamptz, timestamptz), nfpg.nfdump_exporters()
 	TO nfpg_reader;
