@@ -234,20 +234,24 @@ $$;
 COMMENT ON FUNCTION nfpg.nf_summary_lines(text, boolean, bigint, bigint, bigint, bigint, bigint, timestamptz, timestamptz, timestamptz, timestamptz, timestamptz, timestamptz) IS
 'The summary lines nfdump prints after its output (Summary, Time window, Total flows processed; csv: the Summary block)';
 
--- nfdump -l / -L: "[+|-]N[k|m|g]" (more / less than N, decimal scale).
+-- nfdump -l / -L: "[+|-]N[b|k|m|g]" (more / less than N, decimal scale).
 CREATE FUNCTION nfpg.nf_limit(spec text, unit text, OUT more boolean, OUT lim bigint, OUT line text)
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	m	text[] := regexp_match(spec, '^([+-]?)([0-9]+)([kKmMgGtT]?)$');
+	m	text[] := regexp_match(spec, '^([+-]?)([0-9]+)([bBkKmMgG]?)$');
 BEGIN
 	IF m IS NULL THEN
+		IF spec ~ '^[+-]?[0-9]+[A-Za-z]$' THEN
+			RAISE EXCEPTION 'Can''t understand ''%'' in ''%''', right(spec, 1), spec
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
 		RAISE EXCEPTION 'Can''t understand ''%''', spec USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	more := m[1] <> '-';
 	lim := m[2]::bigint * CASE lower(m[3]) WHEN 'k' THEN 1000 WHEN 'm' THEN 1000000
-									WHEN 'g' THEN 1000000000 WHEN 't' THEN 1000000000000 ELSE 1 END;
+									WHEN 'g' THEN 1000000000 ELSE 1 END;
 	line := format('%s limit: %s %s %s', CASE unit WHEN 'bytes' THEN 'Byte' ELSE 'Packet' END,
 				   CASE WHEN more THEN '>' ELSE '<' END, lim, unit);
 END
