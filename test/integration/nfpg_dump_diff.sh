@@ -155,6 +155,14 @@ run_diff $R -I
 run_diff -r "cap/$FILE" -s proto -n 3
 run_diff -E "cap/$FILE"
 run_diff $R -Z 'proto tcp and port 80'
+# -M: NfSen's source directories of a profile are its channels
+q "SELECT nfpg.nf_profile_create('live'), nfpg.nf_channel_add('live', 'tcp', 'proto tcp'),
+	nfpg.nf_channel_add('live', 'udp', 'proto udp')" >/dev/null
+mkdir -p "$W/live/tcp" "$W/live/udp"
+nfdump -r "$W/cap/$FILE" -w "$W/live/tcp/$FILE" 'proto tcp'
+nfdump -r "$W/cap/$FILE" -w "$W/live/udp/$FILE" 'proto udp'
+run_diff -M live/tcp:udp -r "$FILE" -s proto -s dstport -n 5
+run_diff -M live/udp -R "$FILE" -o line -c 20 'port 53'
 
 # a bad filter exits 254 as nfdump's does; a bad option 255
 nfpgdump -R "$W/cap" -Z 'proto tcp and port' >/dev/null 2>"$W/err"; rc=$?
