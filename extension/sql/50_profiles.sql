@@ -70,7 +70,7 @@ COMMENT ON COLUMN nfpg.profiles.description IS 'Free text for people';
 COMMENT ON COLUMN nfpg.profiles.created IS 'When the profile was created';
 
 CREATE TABLE nfpg.profile_channels (
-	profile				text NOT NULL REFERENCES nfpg.profiles ON DELETE CASCADE,
+	profile				text NOT NULL,
 	channel				text NOT NULL CHECK (channel ~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$'),
 	filter				text NOT NULL,
 	filter_sql			text NOT NULL,
@@ -87,7 +87,7 @@ COMMENT ON COLUMN nfpg.profile_channels.sign IS 'NfSen graph side: 1 above the a
 COMMENT ON COLUMN nfpg.profile_channels.colour IS 'NfSen graph colour (e.g. #1f77b4), for front ends';
 
 CREATE TABLE nfpg.profile_series (
-	profile				text NOT NULL REFERENCES nfpg.profiles ON DELETE CASCADE,
+	profile				text NOT NULL,
 	channel				text NOT NULL,
 	slot				timestamptz NOT NULL,
 	flows				bigint NOT NULL,
@@ -130,7 +130,7 @@ CREATE INDEX profile_series_slot ON nfpg.profile_series (slot);
 COMMENT ON INDEX nfpg.profile_series_slot IS 'Time-range queries over all profiles (dashboards, series aging)';
 
 CREATE TABLE nfpg.profile_slots (
-	profile				text NOT NULL REFERENCES nfpg.profiles ON DELETE CASCADE,
+	profile				text NOT NULL,
 	slot				timestamptz NOT NULL,
 	built				timestamptz NOT NULL DEFAULT clock_timestamp(),
 	PRIMARY KEY (profile, slot)
@@ -197,6 +197,9 @@ AS $$
 DECLARE
 	compiled	text := nfpg.nf_filter_sql(filter);
 BEGIN
+	IF NOT EXISTS (SELECT 1 FROM nfpg.profiles p WHERE p.profile = $1) THEN
+		RAISE EXCEPTION 'profile "%" does not exist', $1 USING ERRCODE = 'undefined_object';
+	END IF;
 	INSERT INTO nfpg.profile_channels (profile, channel, filter, filter_sql, sign, colour)
 	VALUES (profile, channel, filter, compiled, sign, colour);
 	RETURN channel;

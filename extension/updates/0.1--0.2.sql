@@ -232,10 +232,10 @@ BEGIN
 	FOR gone IN DELETE FROM nfpg.partitions p
 				 WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i
 									WHERE i.inhrelid = p.relid AND i.inhparent = 'nfpg.flows'::regclass)
-				RETURNING p.relid::oid, p.lower_bound, p.upper_bound
+				RETURNING p.lower_bound, p.upper_bound
 	LOOP
-		RAISE WARNING 'nfpg: partition for [%, %) (oid %) is no longer attached to nfpg.flows; it will be made again',
-			gone.lower_bound, gone.upper_bound, gone.relid;
+		RAISE WARNING 'nfpg: the partition for [%, %) is no longer attached to nfpg.flows; it will be made again',
+			gone.lower_bound, gone.upper_bound;
 	END LOOP;
 	WHILE slot <= to_ts LOOP
 		SELECT max(upper_bound) INTO taken_hi FROM nfpg.partitions
@@ -287,6 +287,193 @@ BEGIN ATOMIC
 	SELECT count(*) FROM gone;
 END;
 COMMENT ON FUNCTION nfpg.loader_batches_expire(interval) IS 'Forget loaded batch ids older than keep (at least one day); returns how many were removed';
+
+-- nf_schedule checks that its job can connect; schedule_status() reports.
+DROP FUNCTION nfpg.nf_schedule(text);
+-- pg_cron runs a job by connecting to the database as the job's owner.  By
+-- default it connects over TCP to localhost, which on a stock cluster asks
+-- for a password that pg_cron does not have: every run then fails before
+-- nf_run starts, visible only in cron.job_run_details.  Two settings avoid
+-- that without storing a password: cron.use_background_workers = on (jobs
+-- run in background workers, no connection at all; the choice the demo and
+-- docs/operations.md make) or cron.host set to the socket directory (peer or
+-- trust on the socket).  nf_schedule refuses a setup whose job cannot
+-- connect, naming the setting, unless check is false (a .pgpass file of the
+-- server's OS user, which nfpg cannot see, makes TCP work too).
+CREATE FUNCTION nfpg.nf_schedule(schedule text DEFAULT '*/5 * * * *', check_connection boolean DEFAULT true)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	job			bigint;
+	host		text := current_setting('cron.host', true);
+	trusted		boolean;
+BEGIN
+	IF to_regnamespace('cron') IS NULL THEN
+		RAISE EXCEPTION 'pg_cron is not installed in this database'
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'Preload pg_cron (shared_preload_libraries), set cron.database_name to this database, then CREATE EXTENSION pg_cron.';
+	END IF;
+	IF check_connection AND current_setting('cron.use_background_workers', true) IS DISTINCT FROM 'on'
+	   AND left(coalesce(host, 'localhost'), 1) <> '/' THEN
+		-- Would the first pg_hba.conf line for a TCP connection from the
+		-- server to itself let the job in without a password?
+		BEGIN
+			SELECT r.auth_method = 'trust' INTO trusted
+			  FROM pg_catalog.pg_hba_file_rules r
+			 WHERE r.type LIKE 'host%' AND r.error IS NULL
+			   AND ('all' = ANY (r.database) OR current_database() = ANY (r.database))
+			   AND ('all' = ANY (r.user_name) OR current_user = ANY (r.user_name))
+			   AND CASE WHEN r.address IN ('all', 'samehost', 'samenet', 'localhost') THEN true
+						WHEN r.address ~ '^[0-9.]+$'
+							THEN (inet '127.0.0.1' & r.netmask::inet) = (r.address::inet & r.netmask::inet)
+						WHEN r.address ~ '^[0-9a-fA-F:]+$'
+							THEN (inet '::1' & r.netmask::inet) = (r.address::inet & r.netmask::inet)
+						ELSE false END
+			 ORDER BY r.line_number LIMIT 1;
+		EXCEPTION WHEN insufficient_privilege THEN
+			trusted := NULL;		-- pg_hba.conf unreadable: cannot tell
+		END;
+		IF NOT coalesce(trusted, true) THEN
+			RAISE EXCEPTION 'pg_cron would connect to "%" over TCP, and pg_hba.conf asks that connection for a password pg_cron does not have: the job would never run',
+				coalesce(host, 'localhost')
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					  HINT = 'Set cron.use_background_workers = on (and max_worker_processes high enough) in postgresql.conf and restart, or set cron.host to the socket directory; or call nf_schedule(..., check_connection => false) if the server''s OS user has a .pgpass file.';
+		END IF;
+	END IF;
+	EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job USING 'nfpg', schedule, 'SELECT nfpg.nf_run()';
+	RETURN job;
+END
+$$;
+COMMENT ON FUNCTION nfpg.nf_schedule(text, boolean) IS 'Create (or change) the one pg_cron job "nfpg" that runs nf_run(); default every 5 minutes; refuses when the job could not connect (check_connection)';
+
+-- The scheduler's health in one row: a job that pg_cron cannot start never
+-- reaches nf_run, so nfpg.runs alone cannot show it.
+CREATE FUNCTION nfpg.schedule_status(OUT jobid bigint, OUT schedule text, OUT active boolean,
+									 OUT mode text, OUT last_attempt timestamptz, OUT last_status text,
+									 OUT last_message text, OUT last_run_finished timestamptz, OUT problem text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	mode := CASE WHEN current_setting('cron.use_background_workers', true) = 'on' THEN 'background worker'
+				 ELSE 'connection to ' || coalesce(current_setting('cron.host', true), 'localhost') END;
+	SELECT max(r.finished) INTO last_run_finished FROM nfpg.runs r;
+	IF to_regnamespace('cron') IS NULL THEN
+		problem := 'pg_cron is not installed in this database';
+		RETURN;
+	END IF;
+	EXECUTE 'SELECT jobid, schedule, active FROM cron.job WHERE jobname = $1 ORDER BY jobid LIMIT 1'
+		INTO jobid, schedule, active USING 'nfpg';
+	IF jobid IS NULL THEN
+		problem := 'no job: run SELECT nfpg.nf_schedule()';
+		RETURN;
+	END IF;
+	EXECUTE 'SELECT start_time, status, return_message FROM cron.job_run_details WHERE jobid = $1
+			 ORDER BY runid DESC LIMIT 1'
+		INTO last_attempt, last_status, last_message USING jobid;
+	problem := CASE
+		WHEN NOT active THEN 'the job is not active'
+		WHEN last_status = 'failed' THEN 'the last attempt failed: ' || coalesce(last_message, '')
+		WHEN last_attempt < now() - interval '15 minutes' OR (last_attempt IS NULL
+			 AND coalesce(last_run_finished, '-infinity') < now() - interval '15 minutes')
+			THEN 'no attempt in the last 15 minutes'
+		END;
+END
+$$;
+COMMENT ON FUNCTION nfpg.schedule_status() IS 'Health of the scheduled job: pg_cron''s job, its last attempt and message (a failed connection shows here), the last finished nf_run, and the problem if any';
+
+REVOKE ALL ON FUNCTION nfpg.nf_schedule(text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION nfpg.schedule_status() TO nfpg_reader, nfpg_admin;
+
+-- Foreign keys between the dumped tables become triggers (58_profile_links.sql):
+-- pg_restore -j loads those tables in parallel.  The functions that make
+-- rows check the profile instead.
+ALTER TABLE nfpg.profile_channels DROP CONSTRAINT profile_channels_profile_fkey;
+ALTER TABLE nfpg.profile_series DROP CONSTRAINT profile_series_profile_fkey;
+ALTER TABLE nfpg.profile_slots DROP CONSTRAINT profile_slots_profile_fkey;
+ALTER TABLE nfpg.plugin_profiles DROP CONSTRAINT plugin_profiles_plugin_fkey;
+ALTER TABLE nfpg.plugin_profiles DROP CONSTRAINT plugin_profiles_profile_fkey;
+ALTER TABLE nfpg.plugin_runs DROP CONSTRAINT plugin_runs_plugin_fkey;
+ALTER TABLE nfpg.plugin_runs DROP CONSTRAINT plugin_runs_profile_fkey;
+ALTER TABLE nfpg.alerts DROP CONSTRAINT alerts_profile_fkey;
+ALTER TABLE nfpg.alert_log DROP CONSTRAINT alert_log_alert_fkey;
+ALTER TABLE nfpg.hostclass_series DROP CONSTRAINT hostclass_series_profile_fkey;
+CREATE OR REPLACE FUNCTION nfpg.nf_channel_add(profile text, channel text, filter text,
+									sign smallint DEFAULT 1, colour text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	compiled	text := nfpg.nf_filter_sql(filter);
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM nfpg.profiles p WHERE p.profile = $1) THEN
+		RAISE EXCEPTION 'profile "%" does not exist', $1 USING ERRCODE = 'undefined_object';
+	END IF;
+	INSERT INTO nfpg.profile_channels (profile, channel, filter, filter_sql, sign, colour)
+	VALUES (profile, channel, filter, compiled, sign, colour);
+	RETURN channel;
+END
+$$;
+COMMENT ON FUNCTION nfpg.nf_channel_add(text, text, text, smallint, text) IS 'Add a channel (sub-filter within the profile filter) to a profile; slots built before it have no rows for it until rebuilt';
+
+CREATE OR REPLACE FUNCTION nfpg.nf_alert_create(alert text, profile text, metric text, op text,
+									 threshold numeric, channel text DEFAULT '*',
+									 average_slots integer DEFAULT NULL,
+									 filter text DEFAULT NULL,
+									 notify_channel text DEFAULT 'nfpg_alert',
+									 description text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM nfpg.profiles p WHERE p.profile = $2) THEN
+		RAISE EXCEPTION 'profile "%" does not exist', $2 USING ERRCODE = 'undefined_object';
+	END IF;
+	IF filter IS NULL AND channel <> '*' AND NOT EXISTS (
+		SELECT 1 FROM nfpg.profile_channels c WHERE c.profile = $2 AND c.channel = $6) THEN
+		RAISE EXCEPTION 'profile "%" has no channel "%"', $2, $6 USING ERRCODE = 'undefined_object';
+	END IF;
+	INSERT INTO nfpg.alerts (alert, profile, channel, filter, filter_sql, metric, op, threshold,
+							 average_slots, notify_channel, description)
+	VALUES (alert, profile, channel, filter, nfpg.nf_filter_sql(filter), metric, op, threshold,
+			average_slots, notify_channel, description);
+	RETURN alert;
+END
+$$;
+COMMENT ON FUNCTION nfpg.nf_alert_create(text, text, text, text, numeric, text, integer, text, text, text) IS 'Define an alert on a profile: metric op threshold (absolute, or percent change against the average of average_slots previous slots), over a channel''s series or over flows matching filter';
+
+CREATE OR REPLACE FUNCTION nfpg.nf_plugin_register(plugin text, function regprocedure,
+										profiles text[], description text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_proc WHERE oid = function AND pronargs = 2
+					  AND proargtypes[0] = 'text'::regtype AND proargtypes[1] = 'timestamptz'::regtype) THEN
+		RAISE EXCEPTION 'plugin function % must take (text, timestamp with time zone)', function
+			USING ERRCODE = 'invalid_function_definition';
+	END IF;
+	IF EXISTS (SELECT 1 FROM unnest(profiles) x WHERE x NOT IN (SELECT p.profile FROM nfpg.profiles p)) THEN
+		RAISE EXCEPTION 'profile "%" does not exist',
+			(SELECT x FROM unnest(profiles) x WHERE x NOT IN (SELECT p.profile FROM nfpg.profiles p) LIMIT 1)
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	INSERT INTO nfpg.plugins AS p (plugin, function, description)
+	VALUES (plugin, function, description)
+	ON CONFLICT ON CONSTRAINT plugins_pkey
+	DO UPDATE SET function = excluded.function, description = excluded.description;
+	INSERT INTO nfpg.plugin_profiles (plugin, profile)
+	SELECT plugin, unnest(profiles)
+	ON CONFLICT DO NOTHING;
+	RETURN plugin;
+END
+$$;
+COMMENT ON FUNCTION nfpg.nf_plugin_register(text, regprocedure, text[], text) IS 'Register (or update) a plugin function f(profile text, slot timestamptz) for the given profiles';
 
 -- nf_stat accepts nfdump's spelling 'ip/bytes' (the order after the slash wins)
 CREATE OR REPLACE FUNCTION nfpg.nf_stat(stat_type text, order_by text DEFAULT 'flows', top integer DEFAULT 10,
