@@ -314,10 +314,14 @@ main(int argc, char **argv)
 			case '6':
 				o.long_v6 = 1;
 				break;
+			case '?':
+				/* an unknown option: nfdump prints its usage and exits 0 */
+				usage(argv[0]);
+				exit(EXIT_SUCCESS);
 			default:
 				/* -w, -J, -i, -x, -v, -X, -C, -D, -G, -g, -j, -y, -z, -T change or inspect files */
 				fprintf(stderr, "%s: option -%c works on nfcapd files and has no meaning over a database\n",
-						argv[0], optopt ? optopt : c);
+						argv[0], c);
 				exit(EXIT_USAGE);
 		}
 	}

@@ -22,6 +22,9 @@ pg_start || { t_fail "cluster start"; t_done; exit 1; }
 q "SELECT nfpg.setup()" >/dev/null 2>&1	# the 0.2 data model; 0.1 creates the table itself
 pg_loader_role
 q "CREATE ROLE analyst LOGIN PASSWORD 'analyst-pw' IN ROLE nfpg_reader" >/dev/null
+# the analyst logs in with a password (scram) over TCP; the rest of the test stays on trust
+{ echo "host nfpg analyst 127.0.0.1/32 scram-sha-256"; cat "$T_DIR/data/pg_hba.conf"; } >"$T_DIR/hba" &&
+	mv "$T_DIR/hba" "$T_DIR/data/pg_hba.conf" && q "SELECT pg_reload_conf()" >/dev/null
 W=$T_DIR/dump; mkdir -p "$W/cap"
 loader_start "$W/nfpgd.log" -o flush_interval=200 || { t_fail "nfpgd start"; t_done; exit 1; }
 cport=$(free_port)
@@ -164,7 +167,16 @@ nfdump -r "$W/cap/$FILE" -w "$W/live/udp/$FILE" 'proto udp'
 run_diff -M live/tcp:udp -r "$FILE" -s proto -s dstport -n 5
 run_diff -M live/udp -R "$FILE" -o line -c 20 'port 53'
 
-# a bad filter exits 254 as nfdump's does; a bad option 255
+# the password is checked; a wrong one is the database's refusal, exit 250
+env PGHOST=127.0.0.1 PGUSER=analyst PGPASSWORD=wrong PGDATABASE=nfpg "$DUMP" -R "$W/cap" -s proto \
+	>/dev/null 2>"$W/err"; rc=$?
+[ "$rc" = 250 ] && grep -q 'password authentication failed' "$W/err" && t_ok "wrong password: refused, exit 250" ||
+	t_fail "wrong password: exit $rc $(cat "$W/err")"
+# an option that works on files only is refused by name
+nfpgdump -R "$W/cap" -w "$W/out" >/dev/null 2>"$W/err"; rc=$?
+[ "$rc" = 255 ] && grep -q 'option -w works on nfcapd files' "$W/err" && t_ok "-w: refused, exit 255" ||
+	t_fail "-w: exit $rc $(cat "$W/err")"
+# a bad filter exits 254 as nfdump's does
 nfpgdump -R "$W/cap" -Z 'proto tcp and port' >/dev/null 2>"$W/err"; rc=$?
 t_eq "bad filter: exit 254" 254 "$rc"
 grep -q 'syntax error' "$W/err" && t_ok "bad filter: the message names the error" || t_fail "bad filter message: $(cat "$W/err")"
