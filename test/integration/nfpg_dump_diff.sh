@@ -159,13 +159,13 @@ run_diff -r "cap/$FILE" -s proto -n 3
 run_diff -E "cap/$FILE"
 run_diff $R -Z 'proto tcp and port 80'
 # -M: NfSen's source directories of a profile are its channels
-q "SELECT nfpg.nf_profile_create('live'), nfpg.nf_channel_add('live', 'tcp', 'proto tcp'),
-	nfpg.nf_channel_add('live', 'udp', 'proto udp')" >/dev/null
-mkdir -p "$W/live/tcp" "$W/live/udp"
-nfdump -r "$W/cap/$FILE" -w "$W/live/tcp/$FILE" 'proto tcp'
-nfdump -r "$W/cap/$FILE" -w "$W/live/udp/$FILE" 'proto udp'
-run_diff -M live/tcp:udp -r "$FILE" -s proto -s dstport -n 5
-run_diff -M live/udp -R "$FILE" -o line -c 20 'port 53'
+q "SELECT nfpg.nf_profile_create('site'), nfpg.nf_channel_add('site', 'tcp', 'proto tcp'),
+	nfpg.nf_channel_add('site', 'udp', 'proto udp')" >/dev/null
+mkdir -p "$W/site/tcp" "$W/site/udp"
+nfdump -r "$W/cap/$FILE" -w "$W/site/tcp/$FILE" 'proto tcp'
+nfdump -r "$W/cap/$FILE" -w "$W/site/udp/$FILE" 'proto udp'
+run_diff -M site/tcp:udp -r "$FILE" -s proto -s dstport -n 5
+run_diff -M site/udp -R "$FILE" -o line -c 20 'port 53'
 
 # the password is checked; a wrong one is the database's refusal, exit 250
 env PGHOST=127.0.0.1 PGUSER=analyst PGPASSWORD=wrong PGDATABASE=nfpg "$DUMP" -R "$W/cap" -s proto \
