@@ -171,6 +171,8 @@ fmt_parse_format(const char *format, FmtSpec *spec)
 		spec->kind = FMT_CSV;
 	else if (strcmp(format, "pipe") == 0)
 		spec->kind = FMT_PIPE;
+	else if (strcmp(format, "json") == 0)
+		spec->kind = FMT_JSON;
 	if (spec->kind != FMT_TOKENS)
 		return;
 
@@ -247,6 +249,9 @@ nf_format(PG_FUNCTION_ARGS)
 			break;
 		case FMT_PIPE:
 			fmt_render_pipe(&out, &r);
+			break;
+		case FMT_JSON:
+			fmt_render_json(&out, &r);
 			break;
 		case FMT_TOKENS:
 			for (int i = 0; i < c->spec.nitems; i++)

@@ -116,7 +116,8 @@ fmt_render_header(StringInfo out, const FmtSpec *spec)
 
 /*
  * nfpg.nf_format_header(format, long_v6): the header nfdump prints before
- * records in this format; csv has its own column list, pipe none (NULL).
+ * records in this format; csv has its own column list, pipe and json none
+ * (NULL; json's "[" is nfdump()'s).
  */
 Datum
 nf_format_header_full(PG_FUNCTION_ARGS)
@@ -127,7 +128,7 @@ nf_format_header_full(PG_FUNCTION_ARGS)
 
 	fmt_parse_format(format, &spec);
 	spec.long_v6 |= PG_GETARG_BOOL(1);
-	if (spec.kind == FMT_PIPE)
+	if (spec.kind == FMT_PIPE || spec.kind == FMT_JSON)
 		PG_RETURN_NULL();
 	if (spec.kind == FMT_CSV)
 		PG_RETURN_TEXT_P(cstring_to_text("ts,te,td,sa,da,sp,dp,pr,flg,fwd,stos,ipkt,ibyt,opkt,obyt,in,out,sas,das,smk,dmk,dtos,dir,nh,nhb,svln,dvln,ismc,odmc,idmc,osmc,mpls1,mpls2,mpls3,mpls4,mpls5,mpls6,mpls7,mpls8,mpls9,mpls10,cl,sl,al,ra,eng,exid,tr"));

@@ -178,8 +178,8 @@ port_text(const FlowRec *r, bool dst, char *buf, size_t len)
 		snprintf(buf, len, "%lld", (long long) (dst ? r->dst_port : r->src_port));
 }
 
-static void
-flags_text(int64 flags, char *buf)
+void
+fmt_flags_text(int64 flags, char *buf)
 {
 	static const char letters[] = "CEUAPRSF";
 
@@ -374,7 +374,7 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 			appendStringInfo(out, "%5lld", (long long) r->flows);
 			break;
 		case FT_FLG:
-			flags_text(r->proto == 6 ? r->tcp_flags : 0, buf);
+			fmt_flags_text(r->proto == 6 ? r->tcp_flags : 0, buf);
 			appendStringInfoString(out, buf);
 			break;
 		case FT_TOS:
@@ -558,7 +558,7 @@ fmt_render_csv(StringInfo out, const FlowRec *r)
 	addr_text(&r->bgp_next_hop, nhb, sizeof(nhb));
 	addr_text(&r->exporter, ra, sizeof(ra));
 	fmt_proto_name(r->proto, pr, sizeof(pr));
-	flags_text(r->tcp_flags, flg);
+	fmt_flags_text(r->tcp_flags, flg);
 
 	fmt_put_time(out, r->first, false);
 	appendStringInfoChar(out, ',');

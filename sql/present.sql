@@ -64,7 +64,7 @@ SELECT * FROM nfpg.nfdump(format => 'line', filter => 'proto 200');
 SELECT * FROM nfpg.nfdump(stats => '{ip/bits}');
 SELECT * FROM nfpg.nfdump(stats => '{foo}');
 SELECT * FROM nfpg.nfdump(format => 'line', packet_limit => '+1');
-SELECT * FROM nfpg.nfdump(format => 'json');
+SELECT * FROM nfpg.nfdump(format => 'json', record_limit => 2);
 -- typed Top-N
 SELECT rank, value, addr, num, proto, flows, flows_pct, bytes_pct FROM nfpg.nf_top('ip/bytes', 3);
 SELECT rank, value, num, proto FROM nfpg.nf_top('dstport:p/flows', 2, 'proto tcp or proto udp', '2024/02/20.09:00-2024/02/20.11:00');

@@ -379,6 +379,7 @@ DECLARE
 	res			jsonb;
 	pl			record;
 	bl			record;
+	json_end	text;
 	p_lim		bigint;
 	p_more		boolean;
 	b_lim		bigint;
@@ -431,9 +432,9 @@ BEGIN
 					WHEN aggregate IN ('b', 'B') THEN 'biline' ELSE 'nsel' END;
 	END IF;
 	mode := CASE WHEN fmt IN ('csv', 'pipe', 'json') THEN fmt ELSE 'line' END;
-	IF fmt = 'json' THEN
-		RAISE EXCEPTION 'Unknown output mode ''json''' USING ERRCODE = 'feature_not_supported',
-			HINT = 'nfpg-dump prints line, long, extended, biline, bilong, gline, glong, nsel, nel, csv, pipe and fmt: formats.';
+	-- json: "[", the objects joined by ",", "]" after the last (none with -q)
+	IF mode = 'json' THEN
+		json_end := CASE WHEN quiet THEN '' ELSE ']' END;
 	END IF;
 	PERFORM nfpg.nf_format_header(fmt, long_v6);	-- a bad format fails before any output
 
@@ -513,10 +514,15 @@ BEGIN
 	IF cardinality(elements) = 0 AND NOT flow_stat AND NOT quiet AND mode IN ('line', 'csv') THEN
 		RETURN NEXT nfpg.nf_format_header(fmt, long_v6);
 	END IF;
+	IF NOT quiet AND mode = 'json' AND cardinality(elements) = 0 AND NOT flow_stat THEN
+		RETURN NEXT '[';
+	END IF;
 	IF cardinality(elements) = 0 AND NOT flow_stat AND aggregate IS NULL AND fields IS NULL THEN
 		-- the records in the order nfcapd wrote them, or sorted by -O
-		RETURN QUERY EXECUTE format('SELECT nfpg.nf_format(f, %L, %L, %L) FROM %s ORDER BY %s received, rid %s',
+		RETURN QUERY EXECUTE format('SELECT nfpg.nf_format(f, %L, %L, %L)%s FROM %s ORDER BY %s received, rid %s',
 			fmt, plain, long_v6,
+			CASE WHEN json_end IS NOT NULL THEN format(' || CASE WHEN lead(true) OVER (ORDER BY %s received, rid) IS NULL'
+				' THEN %L ELSE '','' END', nfpg.nf_record_order(print_order), json_end) ELSE '' END,
 			CASE WHEN record_limit > 0 THEN src ELSE '(SELECT *, ctid AS rid FROM nfpg.flows WHERE ' || scope_w || ' AND ' || pass || ') f' END,
 			nfpg.nf_record_order(print_order),
 			CASE WHEN print_order IS NOT NULL AND top > 0 THEN 'LIMIT ' || top ELSE '' END)
@@ -524,6 +530,9 @@ BEGIN
 	END IF;
 	IF (res->>'passed')::bigint = 0 THEN
 		RETURN NEXT 'No matching flows';
+		IF json_end = ']' THEN
+			RETURN NEXT ']';
+		END IF;
 	END IF;
 
 	-- aggregated records: -a, -A, -b, -B, -O, -s record
@@ -551,11 +560,14 @@ BEGIN
 			IF flow_stat AND NOT quiet AND mode IN ('line', 'csv') THEN
 				RETURN NEXT nfpg.nf_format_header(fmt, long_v6);
 			END IF;
+			IF flow_stat AND NOT quiet AND mode = 'json' THEN
+				RETURN NEXT '[';
+			END IF;
 			RETURN QUERY EXECUTE format(
 				'WITH a AS (SELECT * FROM unnest((SELECT nfpg.nf_topn_records(%L, flows, packets, bytes,'
 				' out_packets, out_bytes, first_seen, last_seen, tcp_flags, src_tos, %s) FROM %s AND %s))'
 				' WITH ORDINALITY AS r)%s'
-				' SELECT nfpg.nf_format(m, %L, %L, %L) FROM (SELECT %s, a.ordinality FROM a %s) m ORDER BY ordinality',
+				' SELECT nfpg.nf_format(m, %L, %L, %L)%s FROM (SELECT %s, a.ordinality FROM a %s) m ORDER BY ordinality',
 				format('%s %s%s %s %s', agg_mode, ord, CASE WHEN flow_stat AND rec_asc THEN ':a' ELSE '' END, top, names),
 				keys, CASE WHEN record_limit > 0 THEN src || ' WHERE true' ELSE src END, pass,
 				CASE WHEN agg_mode = 'A' THEN '' ELSE format(
@@ -565,7 +577,10 @@ BEGIN
 					' ORDER BY src_addr, dst_addr, src_port, dst_port, proto, received, rid)',
 					CASE WHEN record_limit > 0 THEN src
 						 ELSE '(SELECT *, ctid AS rid FROM nfpg.flows WHERE ' || scope_w || ' AND ' || pass || ') f' END) END,
-				fmt, plain, long_v6, nfpg.nf_record_columns(agg_mode),
+				fmt, plain, long_v6,
+				CASE WHEN json_end IS NOT NULL THEN format(' || CASE WHEN lead(true) OVER (ORDER BY ordinality) IS NULL'
+					' THEN %L ELSE '','' END', json_end) ELSE '' END,
+				nfpg.nf_record_columns(agg_mode),
 				CASE WHEN agg_mode = 'A' THEN '' ELSE
 					'LEFT JOIN s ON (s.src_addr, s.dst_addr, s.src_port, s.dst_port, s.proto)'
 					' = (a.src_addr, a.dst_addr, a.src_port, a.dst_port, a.proto)' END)
@@ -599,6 +614,10 @@ BEGIN
 			END IF;
 			n := n + 1;
 			EXIT WHEN top > 0 AND n > top;
+			IF mode = 'json' THEN
+				RETURN NEXT 'Not yet implemented output format';
+				CONTINUE;
+			END IF;
 			RETURN NEXT nfpg.nf_stat_line(mode, ti.kind, r.value, r.proto, r.first_seen, r.last_seen,
 				r.flows, r.flows_pct, r.packets, r.packets_pct, r.bytes, r.bytes_pct, r.pps, r.bps, r.bpp,
 				plain, long_v6);
@@ -606,6 +625,10 @@ BEGIN
 		RETURN NEXT '';
 		i := i + 1;
 	END LOOP;
+
+	IF mode = 'json' AND NOT quiet AND cardinality(elements) > 0 THEN
+		RETURN NEXT ']';		-- nfdump's json epilog, even without its prolog
+	END IF;
 
 	IF NOT quiet THEN
 		RETURN QUERY SELECT * FROM nfpg.nf_summary_lines(mode, plain, (res->>'processed')::bigint,

@@ -45,10 +45,12 @@ nfpgdump() {
 	env PGHOST=127.0.0.1 PGUSER=analyst PGPASSWORD=analyst-pw PGDATABASE=nfpg \
 		NFPG_DUMP_INTERVAL=3600 "$DUMP" "$@"
 }
-# csv's last two columns are nfdump's own exporter number (SysID; nfpg
-# prints the exporter's source id) and the collector's receive time (each
-# collector stamps its own): blanked on both sides, as documented
+# csv's last two columns and json's export_sysid and received are nfdump's
+# own exporter number (SysID; nfpg prints the exporter's source id) and the
+# collector's receive time (each collector stamps its own): blanked on both
+# sides, as documented
 norm() { sed -e '/^Sys: /d' -e 's/, Bytes read: [0-9]*$/, Bytes read: 0/' \
+	-e 's/^\t"export_sysid" : [0-9]*,/\t"export_sysid" : -,/' -e 's/^\t"received" : ".*",/\t"received" : -,/' \
 	-e 's/^\(20[0-9-]* [0-9:]*,.*\),[0-9]*,[0-9-]* [0-9:.]*$/\1,-,-/' "$1"; }
 
 # run_diff ARGS...: identical output (but for the two documented lines) and exit code
@@ -121,6 +123,9 @@ run_diff $R -o csv -c 25
 run_diff $R -o pipe -c 25
 run_diff $R -o line6 -c 20 ipv6
 run_diff $R -o bilong -c 10
+run_diff $R -o json -c 40 'ipv6 or proto icmp'
+run_diff $R -o json 'proto 200'
+run_diff $R -s ip -n 3 -o json
 run_diff $R -o 'fmt:%ts %td %pr %sap -> %dap %flg %tos %pkt %byt %bps %pps %bpp %fl' -c 30
 run_diff $R -o 'fmt:%ts %sa %da %sp %dp %in %out %sas %das %smk %dmk %nh %ra' -c 30 'proto tcp'
 run_unordered $R -o line -q -t 2024/03/11.09:10-2024/03/11.09:11 'proto udp'
