@@ -71,6 +71,7 @@ usage(const char *name)
 		   "\t\t extended Even more information.\n"
 		   "\t\t csv      ',' separated, machine parseable output format.\n"
 		   "\t\t pipe     '|' separated legacy machine parseable output format.\n"
+		   "\t\t json     json output format.\n"
 		   "\t\t fmt:...  your own format with %%tokens.\n"
 		   "\t\t\tmode may be extended by '6' for full IPv6 listing. e.g.long6, extended6.\n"
 		   "-6\t\tprint full IPv6 addresses.\n"
