@@ -76,7 +76,9 @@ static const struct
 typedef struct FormatCache
 {
 	int32		typmod;			/* with cols.typid: the row type */
-	char	   *format;
+	char	   *format;			/* with plain and long_v6: the format */
+	bool		plain;
+	bool		long_v6;
 	FmtSpec		spec;
 	FlowCols	cols;
 	TupleDesc	desc;
@@ -154,8 +156,8 @@ parse_tokens(const char *fmt, List **items, int base, int depth)
 	}
 }
 
-static void
-parse_format(const char *format, FmtSpec *spec)
+void
+fmt_parse_format(const char *format, FmtSpec *spec)
 {
 	List	   *items = NIL;
 	int			n = strlen(format);
@@ -169,6 +171,8 @@ parse_format(const char *format, FmtSpec *spec)
 		spec->kind = FMT_CSV;
 	else if (strcmp(format, "pipe") == 0)
 		spec->kind = FMT_PIPE;
+	else if (strcmp(format, "json") == 0)
+		spec->kind = FMT_JSON;
 	if (spec->kind != FMT_TOKENS)
 		return;
 
@@ -197,19 +201,24 @@ parse_format(const char *format, FmtSpec *spec)
 }
 
 static FormatCache *
-get_cache(FunctionCallInfo fcinfo, HeapTupleHeader row, const char *format)
+get_cache(FunctionCallInfo fcinfo, HeapTupleHeader row, const char *format, bool plain,
+		  bool long_v6)
 {
 	FormatCache *c = fcinfo->flinfo->fn_extra;
 	Oid			typid = HeapTupleHeaderGetTypeId(row);
 	int32		typmod = HeapTupleHeaderGetTypMod(row);
 	MemoryContext old;
 
-	if (c && c->cols.typid == typid && c->typmod == typmod && strcmp(c->format, format) == 0)
+	if (c && c->cols.typid == typid && c->typmod == typmod && strcmp(c->format, format) == 0 &&
+		c->plain == plain && c->long_v6 == long_v6)
 		return c;
 	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 	c = palloc0(sizeof(FormatCache));
 	c->format = pstrdup(format);
-	parse_format(format, &c->spec);
+	fmt_parse_format(format, &c->spec);
+	c->plain = c->spec.plain = plain;
+	c->long_v6 = long_v6;
+	c->spec.long_v6 |= long_v6;
 	c->desc = lookup_rowtype_tupdesc_copy(typid, typmod);
 	flow_cols_init(&c->cols, c->desc);
 	c->cols.typid = typid;
@@ -224,7 +233,10 @@ nf_format(PG_FUNCTION_ARGS)
 {
 	HeapTupleHeader row = PG_GETARG_HEAPTUPLEHEADER(0);
 	char	   *format = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	FormatCache *c = get_cache(fcinfo, row, format);
+	/* nf_format(flow, format, plain, long_v6): nfdump's -N and -6 */
+	bool		plain = PG_NARGS() > 2 && PG_GETARG_BOOL(2);
+	bool		long_v6 = PG_NARGS() > 3 && PG_GETARG_BOOL(3);
+	FormatCache *c = get_cache(fcinfo, row, format, plain, long_v6);
 	FlowRec		r;
 	StringInfoData out;
 
@@ -238,9 +250,13 @@ nf_format(PG_FUNCTION_ARGS)
 		case FMT_PIPE:
 			fmt_render_pipe(&out, &r);
 			break;
+		case FMT_JSON:
+			fmt_render_json(&out, &r);
+			break;
 		case FMT_TOKENS:
 			for (int i = 0; i < c->spec.nitems; i++)
-				fmt_render_token(&out, &c->spec.items[i], &r, c->spec.long_v6);
+				fmt_render_token(&out, &c->spec.items[i], &r, c->spec.long_v6,
+								 c->spec.plain);
 			break;
 	}
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(out.data, out.len));

@@ -40,6 +40,7 @@ typedef struct FlowRec
 	FlowAddr	src, dst, next_hop, bgp_next_hop, exporter;
 	uint8		mac[4][6];		/* in_src, out_dst, in_dst, out_src */
 	int64		mpls[10];
+	uint64		present;		/* bit FLOW_HAS(column index of format_row.c): not NULL */
 } FlowRec;
 
 /* Tokens of fmt: (reference 5.2); FT_TEXT is literal text. */
@@ -70,13 +71,14 @@ typedef struct FmtItem
 
 typedef enum FmtKind
 {
-	FMT_TOKENS, FMT_CSV, FMT_PIPE
+	FMT_TOKENS, FMT_CSV, FMT_PIPE, FMT_JSON
 } FmtKind;
 
 typedef struct FmtSpec
 {
 	FmtKind		kind;
 	bool		long_v6;		/* -6 / line6...: IPv6 addresses in full */
+	bool		plain;			/* -N: counters unscaled, protocol numbers */
 	int			nitems;
 	FmtItem    *items;
 } FmtSpec;
@@ -90,10 +92,45 @@ typedef struct FlowCols
 extern void flow_cols_init(FlowCols *cols, TupleDesc desc);
 extern void flow_rec_read(const FlowCols *cols, TupleDesc desc, HeapTupleHeader row, FlowRec *r);
 
+/* format.c */
+extern void fmt_parse_format(const char *format, FmtSpec *spec);
+
+/* format_header.c */
+extern void fmt_render_header(StringInfo out, const FmtSpec *spec);
+
 /* format_token.c */
 extern void fmt_proto_name(int64 proto, char *buf, size_t len);
-extern void fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool long_v6);
+extern void fmt_put_time(StringInfo out, TimestampTz ts, bool ms);
+extern void fmt_number(char *buf, size_t len, int64 v, bool plain, bool fixed);
+extern void fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool long_v6,
+							 bool plain);
 extern void fmt_render_csv(StringInfo out, const FlowRec *r);
 extern void fmt_render_pipe(StringInfo out, const FlowRec *r);
+extern void fmt_flags_text(int64 flags, char *buf);
+
+/* format_json.c */
+extern void fmt_render_json(StringInfo out, const FlowRec *r);
+
+/* columns of format_row.c whose presence -o json asks about */
+#define FLOW_COL_IN_IF		15
+#define FLOW_COL_OUT_IF		16
+#define FLOW_COL_SRC_VLAN	17
+#define FLOW_COL_DST_VLAN	18
+#define FLOW_COL_SRC_AS		8
+#define FLOW_COL_DST_AS		9
+#define FLOW_COL_NEXT_AS	10
+#define FLOW_COL_PREV_AS	11
+#define FLOW_COL_OPKTS		5
+#define FLOW_COL_OBYTES		6
+#define FLOW_COL_DST_TOS	22
+#define FLOW_COL_SRC_MASK	23
+#define FLOW_COL_DST_MASK	24
+#define FLOW_COL_FWD		27
+#define FLOW_COL_DIRECTION	28
+#define FLOW_COL_NEXT_HOP	32
+#define FLOW_COL_BGP_NEXT_HOP 33
+#define FLOW_COL_MAC0		35
+#define FLOW_COL_MPLS		39
+#define FLOW_HAS(r, c)	(((r)->present >> (c)) & 1)
 
 #endif							/* NFPG_FORMAT_H */

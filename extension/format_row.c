@@ -42,6 +42,13 @@ enum
 };
 
 StaticAssertDecl(lengthof(col_names) == C_NCOLS, "column table out of step");
+StaticAssertDecl(C_IN_IF == FLOW_COL_IN_IF && C_DST_VLAN == FLOW_COL_DST_VLAN &&
+				 C_SRC_AS == FLOW_COL_SRC_AS && C_PREV_AS == FLOW_COL_PREV_AS &&
+				 C_OPKTS == FLOW_COL_OPKTS && C_DST_TOS == FLOW_COL_DST_TOS &&
+				 C_DST_MASK == FLOW_COL_DST_MASK && C_FWD == FLOW_COL_FWD &&
+				 C_DIRECTION == FLOW_COL_DIRECTION && C_NEXT_HOP == FLOW_COL_NEXT_HOP &&
+				 C_BGP_NEXT_HOP == FLOW_COL_BGP_NEXT_HOP && C_MAC0 == FLOW_COL_MAC0 &&
+				 C_MPLS == FLOW_COL_MPLS, "format.h's column numbers out of step");
 
 void
 flow_cols_init(FlowCols *cols, TupleDesc desc)
@@ -125,12 +132,15 @@ flow_rec_read(const FlowCols *cols, TupleDesc desc, HeapTupleHeader row, FlowRec
 	heap_deform_tuple(&tuple, desc, v, nulls);
 
 	memset(r, 0, sizeof(*r));
+	/* an absent receive time is nfdump's 0: the Unix epoch, not PostgreSQL's */
+	r->received = INT64CONST(-946684800000000);
 	for (int c = 0; c < C_NCOLS; c++)
 	{
 		int			i = cols->att[c];
 
 		if (i < 0 || nulls[i])
 			continue;
+		r->present |= UINT64CONST(1) << c;
 		if (c <= C_VERSION)
 			*ints[c] = as_int(v[i], TupleDescAttr(desc, i)->atttypid);
 		else if (c <= C_EXPORTER)

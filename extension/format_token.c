@@ -44,8 +44,8 @@ is_icmp(const FlowRec *r)
 }
 
 /* "YYYY-MM-DD hh:mm:ss[.mmm]" in the session time zone. */
-static void
-put_time(StringInfo out, TimestampTz ts, bool ms)
+void
+fmt_put_time(StringInfo out, TimestampTz ts, bool ms)
 {
 	struct pg_tm tm;
 	fsec_t		fsec;
@@ -88,22 +88,36 @@ put_duration(StringInfo out, const FlowRec *r)
 	appendStringInfo(out, "%16s", buf);
 }
 
-/* nfdump's format_number: decimal M/G/T above a million, fixed width. */
+/* A counter in a fixed-width column. */
 static void
-put_number(StringInfo out, int64 v, int width)
+put_number(StringInfo out, int64 v, int width, bool plain)
 {
 	char		buf[32];
+
+	fmt_number(buf, sizeof(buf), v, plain, true);
+	appendStringInfo(out, "%*s", width, buf);
+}
+
+/*
+ * format_number of nfdump: -N (plain) prints the integer; otherwise values
+ * from a million up are scaled by decimal M/G/T with one decimal, "%5.1f M"
+ * in fixed-width columns and "%.1f M" in the summary line.
+ */
+void
+fmt_number(char *buf, size_t len, int64 v, bool plain, bool fixed)
+{
 	double		f = (double) v;
 
-	if (f >= 1e12)
-		snprintf(buf, sizeof(buf), "%5.1f T", f / 1e12);
+	if (plain)
+		snprintf(buf, len, "%lld", (long long) v);
+	else if (f >= 1e12)
+		snprintf(buf, len, fixed ? "%5.1f T" : "%.1f T", f / 1e12);
 	else if (f >= 1e9)
-		snprintf(buf, sizeof(buf), "%5.1f G", f / 1e9);
+		snprintf(buf, len, fixed ? "%5.1f G" : "%.1f G", f / 1e9);
 	else if (f >= 1e6)
-		snprintf(buf, sizeof(buf), "%5.1f M", f / 1e6);
+		snprintf(buf, len, fixed ? "%5.1f M" : "%.1f M", f / 1e6);
 	else
-		snprintf(buf, sizeof(buf), "%lld", (long long) v);
-	appendStringInfo(out, "%*s", width, buf);
+		snprintf(buf, len, fixed ? "%4.0f" : "%.0f", f);
 }
 
 static void
@@ -164,8 +178,8 @@ port_text(const FlowRec *r, bool dst, char *buf, size_t len)
 		snprintf(buf, len, "%lld", (long long) (dst ? r->dst_port : r->src_port));
 }
 
-static void
-flags_text(int64 flags, char *buf)
+void
+fmt_flags_text(int64 flags, char *buf)
 {
 	static const char letters[] = "CEUAPRSF";
 
@@ -209,7 +223,8 @@ put_epoch(StringInfo out, TimestampTz ts, bool buggy_fraction)
 }
 
 void
-fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool long_v6)
+fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool long_v6,
+				 bool plain)
 {
 	char		buf[64];
 	int64		pps,
@@ -223,13 +238,13 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 			appendStringInfoString(out, item->text);
 			break;
 		case FT_TS:
-			put_time(out, r->first, true);
+			fmt_put_time(out, r->first, true);
 			break;
 		case FT_TE:
-			put_time(out, r->last, true);
+			fmt_put_time(out, r->last, true);
 			break;
 		case FT_TR:
-			put_time(out, r->received, true);
+			fmt_put_time(out, r->received, true);
 			break;
 		case FT_TSR:
 			put_epoch(out, r->first, false);
@@ -241,13 +256,19 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 			put_epoch(out, r->received, false);
 			break;
 		case FT_TD:
-			put_duration(out, r);
+			if (plain)
+				appendStringInfo(out, "%16.3f", ((r->last - r->first) / 1000) / 1000.0);
+			else
+				put_duration(out, r);
 			break;
 		case FT_TDS:
 			appendStringInfo(out, "%16.3f", ((r->last - r->first) / 1000) / 1000.0);
 			break;
 		case FT_PR:
-			fmt_proto_name(r->proto, buf, sizeof(buf));
+			if (plain)
+				snprintf(buf, sizeof(buf), "%lld", (long long) r->proto);
+			else
+				fmt_proto_name(r->proto, buf, sizeof(buf));
 			appendStringInfo(out, "%-5s", buf);
 			break;
 		case FT_SA:
@@ -337,23 +358,23 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 			break;
 		case FT_PKT:
 		case FT_IPKT:
-			put_number(out, r->pkts, 8);
+			put_number(out, r->pkts, 8, plain);
 			break;
 		case FT_OPKT:
-			put_number(out, r->opkts, 8);
+			put_number(out, r->opkts, 8, plain);
 			break;
 		case FT_BYT:
 		case FT_IBYT:
-			put_number(out, r->bytes, 8);
+			put_number(out, r->bytes, 8, plain);
 			break;
 		case FT_OBYT:
-			put_number(out, r->obytes, 8);
+			put_number(out, r->obytes, 8, plain);
 			break;
 		case FT_FL:
 			appendStringInfo(out, "%5lld", (long long) r->flows);
 			break;
 		case FT_FLG:
-			flags_text(r->proto == 6 ? r->tcp_flags : 0, buf);
+			fmt_flags_text(r->proto == 6 ? r->tcp_flags : 0, buf);
 			appendStringInfoString(out, buf);
 			break;
 		case FT_TOS:
@@ -410,7 +431,7 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 			if (item->token == FT_BPP)
 				appendStringInfo(out, "%6lld", (long long) bpp);
 			else
-				put_number(out, item->token == FT_BPS ? bps : pps, 8);
+				put_number(out, item->token == FT_BPS ? bps : pps, 8, plain);
 			break;
 		case FT_ENG:
 			appendStringInfo(out, "%3lld/%-3lld", (long long) r->engine_type,
@@ -467,7 +488,7 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 			appendStringInfo(out, "%10d", 0);
 			break;
 		case FT_TEVT:
-			put_time(out, -EPOCH_MS_2000 * 1000, true);
+			fmt_put_time(out, -EPOCH_MS_2000 * 1000, true);
 			break;
 		case FT_EVT:
 		case FT_NEVT:
@@ -537,11 +558,11 @@ fmt_render_csv(StringInfo out, const FlowRec *r)
 	addr_text(&r->bgp_next_hop, nhb, sizeof(nhb));
 	addr_text(&r->exporter, ra, sizeof(ra));
 	fmt_proto_name(r->proto, pr, sizeof(pr));
-	flags_text(r->tcp_flags, flg);
+	fmt_flags_text(r->tcp_flags, flg);
 
-	put_time(out, r->first, false);
+	fmt_put_time(out, r->first, false);
 	appendStringInfoChar(out, ',');
-	put_time(out, r->last, false);
+	fmt_put_time(out, r->last, false);
 	appendStringInfo(out, ",%.3f,%s,%s,%lld,%lld,%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,"
 					 "%lld,%lld,%lld,%lld,%lld,%lld,%s,%s,%lld,%lld,",
 					 ((r->last - r->first) / 1000) / 1000.0, sa, da,
@@ -564,7 +585,7 @@ fmt_render_csv(StringInfo out, const FlowRec *r)
 	appendStringInfo(out, "%9.3f,%9.3f,%9.3f,%s,%lld/%lld,%lld,", 0.0, 0.0, 0.0, ra,
 					 (long long) r->engine_type, (long long) r->engine_id,
 					 (long long) r->source_id);
-	put_time(out, r->received, true);
+	fmt_put_time(out, r->received, true);
 }
 
 static void

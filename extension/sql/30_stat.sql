@@ -196,9 +196,15 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	k		record := nfpg.nf_stat_keys(stat_type);
+	k		record;
 	spec	text;
 BEGIN
+	-- nfdump's spelling 'ip/bytes': the order after the slash wins
+	IF position('/' IN stat_type) > 0 THEN
+		order_by := split_part(stat_type, '/', 2);
+		stat_type := split_part(stat_type, '/', 1);
+	END IF;
+	k := nfpg.nf_stat_keys(stat_type);
 	IF top IS NULL OR top < 0 THEN
 		RAISE EXCEPTION 'nf_stat: top must be 0 (all) or more' USING ERRCODE = 'invalid_parameter_value';
 	END IF;

@@ -525,3 +525,45 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION nfpg.nf_plugin_call(text, regprocedure, text, timestamptz) IS 'Call one plugin for one slot in a subtransaction and log the outcome; false when it failed';
+
+-- nf_stat accepts nfdump's spelling 'ip/bytes' (the order after the slash wins)
+CREATE OR REPLACE FUNCTION nfpg.nf_stat(stat_type text, order_by text DEFAULT 'flows', top integer DEFAULT 10,
+	filter text DEFAULT NULL, t_from timestamptz DEFAULT NULL, t_to timestamptz DEFAULT NULL)
+RETURNS TABLE (rank bigint, value text, proto smallint, first_seen timestamptz, last_seen timestamptz,
+	duration interval, flows bigint, flows_pct double precision, packets bigint,
+	packets_pct double precision, bytes bigint, bytes_pct double precision,
+	pps bigint, bps bigint, bpp bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	k		record;
+	spec	text;
+BEGIN
+	-- nfdump's spelling 'ip/bytes': the order after the slash wins
+	IF position('/' IN stat_type) > 0 THEN
+		order_by := split_part(stat_type, '/', 2);
+		stat_type := split_part(stat_type, '/', 1);
+	END IF;
+	k := nfpg.nf_stat_keys(stat_type);
+	IF top IS NULL OR top < 0 THEN
+		RAISE EXCEPTION 'nf_stat: top must be 0 (all) or more' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF order_by IS NULL OR order_by !~ '^[a-z]+(:[ad])?$' THEN
+		RAISE EXCEPTION 'nf_stat: bad order key "%"', order_by USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	spec := format('%s %s %s %s', CASE WHEN k.two_sided THEN 'stat2' ELSE 'stat' END,
+				   lower(order_by), top, k.fields);
+	RETURN QUERY EXECUTE format(
+		'SELECT s.ord, s.value, s.proto, s.first_seen, s.last_seen, s.duration, s.flows,'
+		' s.flows_pct, s.packets, s.packets_pct, s.bytes, s.bytes_pct, s.pps, s.bps, s.bpp'
+		' FROM unnest((SELECT nfpg.nf_topn($1, flows, packets, bytes, out_packets, out_bytes,'
+		' first_seen, last_seen, tcp_flags, src_tos, %s) FROM nfpg.flows WHERE %s))'
+		' WITH ORDINALITY AS s(value, proto, first_seen, last_seen, duration, flows, flows_pct,'
+		' packets, packets_pct, bytes, bytes_pct, pps, bps, bpp, ord)',
+		k.keys, nfpg.nf_stat_where(filter, t_from, t_to))
+		USING spec, t_from, t_to;
+END
+$$;
+COMMENT ON FUNCTION nfpg.nf_stat(text, text, integer, text, timestamptz, timestamptz) IS
+'nfdump -s stat_type/order_by -n top [filter] [-t t_from-t_to]: the Top-N table with nfdump''s counting rules, percentages and rates (order_by may end in :a or :d; top 0 = all)';
