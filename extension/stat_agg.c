@@ -18,7 +18,9 @@
  * share one machine):
  *		uint8 version, int32 spec length, spec text, int32 key count,
  *		Oid key types[key count], int64 totals x4, TimestampTz first, last,
- *		uint64 group count, then the groups as stored (entsize bytes each).
+ *		uint64 group count n; from an 8-aligned offset uint32 hashes[n], and
+ *		from the next 8-aligned offset the groups as stored (entsize bytes
+ *		each), both in ascending (hash, key) order: a run (stat_merge.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -100,7 +102,7 @@ canonical_bidir(const StatSpec *spec, char *key)
 	char		swapped[STAT_MAX_KEYS * 32];
 	int64		proto;
 
-	memcpy(&proto, key + k[4].offset + 1, 8);
+	memcpy(&proto, key + k[4].offset, 8);
 	if (proto != 6 && proto != 17)
 		return false;
 	memcpy(swapped, key, spec->keylen);
@@ -114,13 +116,31 @@ canonical_bidir(const StatSpec *spec, char *key)
 	return true;
 }
 
+/* Encode the key at first_arg and add the record (batched when large). */
+static void
+add_record(StatState *st, FunctionCallInfo fcinfo, int first_arg, const StatRecord *r)
+{
+	char		local[STAT_MAX_KEYS * 32];
+	char	   *key = stat_pending_key(st);
+	bool		rev = false;
+
+	if (key == NULL)
+		key = local;
+	stat_encode_key(&st->spec, key, fcinfo, first_arg);
+	if (st->spec.mode == STAT_BIDIR || st->spec.mode == STAT_BIDIR_GUESS)
+		rev = canonical_bidir(&st->spec, key);
+	if (key == local)
+		stat_add(st, key, r, rev);
+	else
+		stat_add_pending(st, r, rev);
+}
+
 Datum
 nf_topn_trans(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = agg_context(fcinfo, "nf_topn_trans");
 	StatState  *st;
 	StatRecord	r;
-	char		key[STAT_MAX_KEYS * 32];
 
 	st = PG_ARGISNULL(0) ? init_state(fcinfo, cxt) : (StatState *) PG_GETARG_POINTER(0);
 	read_record(fcinfo, &r);
@@ -132,39 +152,21 @@ nf_topn_trans(PG_FUNCTION_ARGS)
 	st->t_first = Min(st->t_first, r.first);
 	st->t_last = Max(st->t_last, r.last);
 
-	stat_encode_key(&st->spec, key, fcinfo, FIRST_KEY_ARG);
-	switch (st->spec.mode)
-	{
-		case STAT_TWO:
-			stat_add(st, key, &r, false);
-			stat_encode_key(&st->spec, key, fcinfo, FIRST_KEY_ARG + st->spec.nkeys);
-			stat_add(st, key, &r, false);
-			break;
-		case STAT_BIDIR:
-		case STAT_BIDIR_GUESS:
-			{
-				bool		rev = canonical_bidir(&st->spec, key);
-
-				stat_add(st, key, &r, rev);
-				break;
-			}
-		default:
-			stat_add(st, key, &r, false);
-			break;
-	}
+	add_record(st, fcinfo, FIRST_KEY_ARG, &r);
+	if (st->spec.mode == STAT_TWO)
+		add_record(st, fcinfo, FIRST_KEY_ARG + st->spec.nkeys, &r);
 	PG_RETURN_POINTER(st);
 }
 
 /*
- * Merge the smaller state into the larger: a deserialized partial state is
- * already in the aggregate context, so it can become the result as it is.
+ * Combine: the partial states become runs of one state, merged by the
+ * final function in one pass (stat_merge.c).
  */
 Datum
 nf_topn_combine(PG_FUNCTION_ARGS)
 {
 	StatState  *a = PG_ARGISNULL(0) ? NULL : (StatState *) PG_GETARG_POINTER(0);
 	StatState  *b = PG_ARGISNULL(1) ? NULL : (StatState *) PG_GETARG_POINTER(1);
-	StatState  *t;
 
 	agg_context(fcinfo, "nf_topn_combine");
 	if (a == NULL || b == NULL)
@@ -173,13 +175,7 @@ nf_topn_combine(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(a ? a : b);
 	}
-	if (b->nentries > a->nentries)
-	{
-		t = a;
-		a = b;
-		b = t;
-	}
-	stat_merge(a, b);
+	stat_combine(a, b);
 	PG_RETURN_POINTER(a);
 }
 
@@ -196,31 +192,53 @@ put(Writer *w, const void *src, Size len)
 	w->p += len;
 }
 
+/* Where the hashes start: after the header, 8-aligned (so are the groups). */
+static Size
+hashes_offset(int speclen, int nkeys)
+{
+	return MAXALIGN(1 + 4 + speclen + 4 + nkeys * sizeof(Oid) + 4 * sizeof(int64) +
+					2 * sizeof(TimestampTz) + 8);
+}
+
+/*
+ * The partial state as one run: the table's groups ordered by (hash, key)
+ * here, in the worker, or a combined state's runs merged.
+ */
 Datum
 nf_topn_serial(PG_FUNCTION_ARGS)
 {
 	StatState  *st;
 	int32		speclen;
 	int32		nkeys;
-	Size		size;
+	uint64		n;
+	Size		hashes_at,
+				groups_at,
+				size;
 	bytea	   *out;
 	Writer		w;
 	uint8		version = STAT_STATE_VERSION;
 
 	agg_context(fcinfo, "nf_topn_serial");
 	st = (StatState *) PG_GETARG_POINTER(0);
+	stat_flush(st);
+	if (st->nruns > 0)
+		stat_merge_runs(st);
+	n = st->nruns ? st->runs[0].n : st->nentries;
 	speclen = strlen(st->spec.text);
 	nkeys = st->spec.nkeys;
-	size = VARHDRSZ + 1 + 4 + speclen + 4 + nkeys * sizeof(Oid) +
-		4 * sizeof(int64) + 2 * sizeof(TimestampTz) + 8 + st->nentries * st->entsize;
+	hashes_at = hashes_offset(speclen, nkeys);
+	groups_at = MAXALIGN(hashes_at + n * sizeof(uint32));
+	size = VARHDRSZ + groups_at + n * st->entsize;
 	if (size > MaxAllocSize)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("nf_topn: a partial state of " UINT64_FORMAT " groups is too large to pass between parallel workers",
-						st->nentries),
+						n),
 				 errhint("SET max_parallel_workers_per_gather = 0 for this query, or group more coarsely.")));
 	out = palloc(size);
 	SET_VARSIZE(out, size);
+	memset(VARDATA(out), 0, hashes_at);
+	memset(VARDATA(out) + groups_at - 4, 0, 4);		/* the padding */
 	w.p = VARDATA(out);
 	put(&w, &version, 1);
 	put(&w, &speclen, 4);
@@ -234,10 +252,14 @@ nf_topn_serial(PG_FUNCTION_ARGS)
 	put(&w, &st->t_bytes, 8);
 	put(&w, &st->t_first, sizeof(TimestampTz));
 	put(&w, &st->t_last, sizeof(TimestampTz));
-	put(&w, &st->nentries, 8);
-	for (uint64 i = 0; i < st->nslots; i++)
-		if (STAT_SLOT_USED(STAT_SLOT(st, i)))
-			put(&w, STAT_SLOT(st, i), st->entsize);
+	put(&w, &n, 8);
+	if (st->nruns)
+	{
+		memcpy(VARDATA(out) + hashes_at, st->runs[0].hashes, n * sizeof(uint32));
+		memcpy(VARDATA(out) + groups_at, st->runs[0].groups, n * st->entsize);
+	}
+	else
+		stat_sorted_run(st, (uint32 *) (VARDATA(out) + hashes_at), VARDATA(out) + groups_at);
 	PG_RETURN_BYTEA_P(out);
 }
 
@@ -248,12 +270,18 @@ get(const char **p, void *dst, Size len)
 	*p += len;
 }
 
+/*
+ * A partial state from a worker: its run is copied once into the state's
+ * memory (the tuple that brought it is gone with the next one) and kept as
+ * it is, for the final merge.
+ */
 Datum
 nf_topn_deserial(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = agg_context(fcinfo, "nf_topn_deserial");
 	bytea	   *in = PG_GETARG_BYTEA_PP(0);
 	const char *p = VARDATA_ANY(in);
+	Size		len = VARSIZE_ANY_EXHDR(in);
 	uint8		version;
 	int32		speclen;
 	int32		nkeys;
@@ -262,12 +290,17 @@ nf_topn_deserial(PG_FUNCTION_ARGS)
 	StatSpec	spec;
 	StatState  *st;
 	uint64		n;
+	Size		hashes_at,
+				groups_at;
+	char	   *copy;
 
 	get(&p, &version, 1);
 	if (version != STAT_STATE_VERSION)
 		elog(ERROR, "nf_topn: serialized state version %d, expected %d",
 			 version, STAT_STATE_VERSION);
 	get(&p, &speclen, 4);
+	if (speclen < 0 || (Size) speclen > len)
+		elog(ERROR, "nf_topn: corrupt serialized state");
 	spectext = pnstrdup(p, speclen);
 	p += speclen;
 	get(&p, &nkeys, 4);
@@ -287,14 +320,15 @@ nf_topn_deserial(PG_FUNCTION_ARGS)
 	get(&p, &st->t_first, sizeof(TimestampTz));
 	get(&p, &st->t_last, sizeof(TimestampTz));
 	get(&p, &n, 8);
-
-	/* the groups are distinct: size the table once and place them */
-	while (st->nslots < 2 * n)
-		st->nslots *= 2;
-	pfree(st->slots);
-	st->slots = MemoryContextAllocExtended(cxt, st->nslots * st->entsize,
-										   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	for (uint64 i = 0; i < n; i++)
-		stat_place(st, (const StatEntry *) (p + i * st->entsize));
+	hashes_at = hashes_offset(speclen, nkeys);
+	groups_at = MAXALIGN(hashes_at + n * sizeof(uint32));
+	if (n > (len / st->entsize) || groups_at + n * st->entsize != len)
+		elog(ERROR, "nf_topn: corrupt serialized state");
+	if (n > 0)
+	{
+		copy = stat_alloc(st, len, false);
+		memcpy(copy, VARDATA_ANY(in), len);
+		stat_add_run(st, n, (const uint32 *) (copy + hashes_at), copy + groups_at);
+	}
 	PG_RETURN_POINTER(st);
 }

@@ -1,0 +1,280 @@
+/*-------------------------------------------------------------------------
+ *
+ * stat_merge.c
+ *		Partial states as sorted runs, and the one-pass merge of runs that
+ *		replaces re-inserting every partial group into one hash table.
+ *
+ * In a parallel plan each worker (and the leader) aggregates its share of
+ * the flows into a table of its own, and PostgreSQL hands the partial
+ * states to the leader, which combines them one by one.  For -s ip each
+ * partial table holds nearly every address, so combining by lookup meant a
+ * serial re-insertion of millions of groups into a table far larger than
+ * the caches: half the run time of the parallel plan, which came out slower
+ * than the serial one.
+ *
+ * Instead each partial state leaves its worker as a run: its groups ordered
+ * by (hash, key).  The ordering is nearly free, because the index places a
+ * group at the top bits of its hash: reading the index in slot order gives
+ * the groups by hash up to the short displacements of linear probing, which
+ * an insertion sort removes (stat_sorted_run).  Combining states in the
+ * leader only appends runs (stat_combine); the final function merges all
+ * runs in one sequential pass, adding up equal keys as they meet
+ * (stat_merge_runs), and ranks the merged groups.  The leader's serial work
+ * is then a streaming pass over the partial groups, with no hash table,
+ * while the ordering is done by the workers, in parallel.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "stat.h"
+
+#include "utils/memutils.h"
+
+/* (hash, key) order of two groups of st. */
+static inline int
+group_cmp(const StatState *st, uint32 ha, const StatEntry *a, uint32 hb, const StatEntry *b)
+{
+	if (ha != hb)
+		return ha < hb ? -1 : 1;
+	return memcmp(STAT_KEY(st, a), STAT_KEY(st, b), st->spec.keylen);
+}
+
+/*
+ * Write the table's groups into hashes[] and groups[] (nentries each) in
+ * ascending (hash, key) order.
+ */
+void
+stat_sorted_run(StatState *st, uint32 *hashes, char *groups)
+{
+	uint64		n = 0;
+	uint64		first_empty = 0;
+	StatSlot   *order;
+
+	if (st->nentries == 0)
+		return;
+	order = stat_alloc(st, st->nentries * sizeof(StatSlot), false);
+
+	/*
+	 * Slot order is home order, except that a cluster running past the end
+	 * of the index wraps round to its start: those slots, before the first
+	 * empty one, whose home lies after them, go last.
+	 */
+	while (st->index[first_empty].ref)
+		first_empty++;
+	for (uint64 j = 0; j < first_empty; j++)
+		if ((st->index[j].hash >> st->shift) <= j)
+			order[n++] = st->index[j];
+	for (uint64 j = first_empty; j < st->nslots; j++)
+		if (st->index[j].ref)
+			order[n++] = st->index[j];
+	for (uint64 j = 0; j < first_empty; j++)
+		if ((st->index[j].hash >> st->shift) > j)
+			order[n++] = st->index[j];
+	Assert(n == st->nentries);
+
+	/* insertion sort: groups are out of place only within a cluster */
+	for (uint64 i = 1; i < n; i++)
+	{
+		StatSlot	s = order[i];
+		uint64		j = i;
+
+		while (j > 0 &&
+			   group_cmp(st, order[j - 1].hash, stat_entry(st, order[j - 1].ref - 1),
+						 s.hash, stat_entry(st, s.ref - 1)) > 0)
+		{
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = s;
+	}
+
+	/* gather the groups, prefetching a few ahead */
+	for (uint64 i = 0; i < n; i++)
+	{
+		if (i + 8 < n)
+			__builtin_prefetch(stat_entry(st, order[i + 8].ref - 1));
+		hashes[i] = order[i].hash;
+		memcpy(groups + i * st->entsize, stat_entry(st, order[i].ref - 1), st->entsize);
+	}
+	stat_free(st, order);
+}
+
+/* Add a run of n groups (kept by reference: the caller keeps it alive). */
+void
+stat_add_run(StatState *st, uint64 n, const uint32 *hashes, const char *groups)
+{
+	if (n == 0)
+		return;
+	if (st->nruns == st->maxruns)
+	{
+		st->maxruns = Max(4, 2 * st->maxruns);
+		st->runs = st->runs ?
+			repalloc(st->runs, st->maxruns * sizeof(StatRun)) :
+			MemoryContextAlloc(st->cxt, st->maxruns * sizeof(StatRun));
+	}
+	st->runs[st->nruns].n = n;
+	st->runs[st->nruns].hashes = hashes;
+	st->runs[st->nruns].groups = groups;
+	st->nruns++;
+}
+
+/* A state's table becomes a run of its own. */
+static void
+table_to_run(StatState *st)
+{
+	uint32	   *hashes;
+	char	   *groups;
+
+	stat_flush(st);
+	if (st->nentries == 0)
+		return;
+	hashes = stat_alloc(st, st->nentries * sizeof(uint32), false);
+	groups = stat_alloc(st, st->nentries * st->entsize, false);
+	stat_sorted_run(st, hashes, groups);
+	stat_add_run(st, st->nentries, hashes, groups);
+	stat_table_reset(st);
+}
+
+/*
+ * Combine: from's groups and totals join into's, as runs (no group is
+ * looked up here).  from's memory must live as long as into's: both are in
+ * the aggregate's context.
+ */
+void
+stat_combine(StatState *into, StatState *from)
+{
+	table_to_run(into);
+	table_to_run(from);
+	for (int i = 0; i < from->nruns; i++)
+		stat_add_run(into, from->runs[i].n, from->runs[i].hashes, from->runs[i].groups);
+	into->t_records += from->t_records;
+	into->t_flows += from->t_flows;
+	into->t_pkts += from->t_pkts;
+	into->t_bytes += from->t_bytes;
+	into->t_first = Min(into->t_first, from->t_first);
+	into->t_last = Max(into->t_last, from->t_last);
+}
+
+/* Add group f into e, both of st (combine's counting rules). */
+static void
+merge_group(const StatState *st, StatEntry *e, const StatEntry *f)
+{
+	e->flows += f->flows;
+	e->pkts += f->pkts;
+	e->bytes += f->bytes;
+	e->first = Min(e->first, f->first);
+	e->last = Max(e->last, f->last);
+	if (st->spec.mode <= STAT_TWO)
+		return;
+	e->opkts += f->opkts;
+	e->obytes += f->obytes;
+	e->fwd_flags |= f->fwd_flags;
+	e->rev_flags |= f->rev_flags;
+	if (f->decider < e->decider)
+	{
+		e->tos = f->tos;
+		e->reversed = f->reversed;
+		e->decider = f->decider;
+	}
+}
+
+/*
+ * Merge the runs into one: st->dense/ndense get the groups in (hash, key)
+ * order, and st->runs holds that one run.  Each run is read once, in
+ * order; the current head of each run is kept in a small binary heap.
+ */
+void
+stat_merge_runs(StatState *st)
+{
+	int			k = st->nruns;
+	uint64		total = 0;
+	uint64		out = 0;
+	uint64	   *pos;
+	int		   *heap;
+	int			nheap = 0;
+	uint32	   *hashes;
+	char	   *groups;
+	uint32		last_hash = 0;
+	StatEntry  *last = NULL;
+
+	if (st->nentries > 0)
+		table_to_run(st);
+	if (st->nruns <= 1)
+	{
+		st->dense = st->nruns ? st->runs[0].groups : NULL;
+		st->ndense = st->nruns ? st->runs[0].n : 0;
+		if (st->dense == NULL)
+			st->dense = "";		/* no groups, and not the (empty) table */
+		return;
+	}
+	for (int r = 0; r < k; r++)
+		total += st->runs[r].n;
+	hashes = stat_alloc(st, total * sizeof(uint32), false);
+	groups = stat_alloc(st, total * st->entsize, false);
+	pos = palloc0(k * sizeof(uint64));
+	heap = palloc(k * sizeof(int));
+
+#define HEAD(r) ((const StatEntry *) (st->runs[r].groups + pos[r] * st->entsize))
+#define HLESS(a, b) (group_cmp(st, st->runs[a].hashes[pos[a]], HEAD(a), \
+								  st->runs[b].hashes[pos[b]], HEAD(b)) < 0)
+	/* a min-heap of run numbers by their head group */
+	for (int r = 0; r < k; r++)
+	{
+		int			i = nheap++;
+
+		heap[i] = r;
+		while (i > 0 && HLESS(heap[i], heap[(i - 1) / 2]))
+		{
+			int			t = heap[i];
+
+			heap[i] = heap[(i - 1) / 2];
+			heap[(i - 1) / 2] = t;
+			i = (i - 1) / 2;
+		}
+	}
+	while (nheap > 0)
+	{
+		int			r = heap[0];
+		uint32		h = st->runs[r].hashes[pos[r]];
+		const StatEntry *g = HEAD(r);
+		int			i = 0;
+
+		if (last && h == last_hash &&
+			memcmp(STAT_KEY(st, last), STAT_KEY(st, g), st->spec.keylen) == 0)
+			merge_group(st, last, g);
+		else
+		{
+			last = (StatEntry *) (groups + out * st->entsize);
+			memcpy(last, g, st->entsize);
+			hashes[out++] = last_hash = h;
+		}
+		if (++pos[r] == st->runs[r].n)
+			heap[0] = heap[--nheap];
+		else
+			__builtin_prefetch((const char *) HEAD(r) + 4 * st->entsize);
+		/* sift the new head down */
+		for (;;)
+		{
+			int			l = 2 * i + 1,
+						m = i;
+
+			if (l < nheap && HLESS(heap[l], heap[m]))
+				m = l;
+			if (l + 1 < nheap && HLESS(heap[l + 1], heap[m]))
+				m = l + 1;
+			if (m == i)
+				break;
+			r = heap[i];
+			heap[i] = heap[m];
+			heap[m] = r;
+			i = m;
+		}
+	}
+#undef HEAD
+#undef HLESS
+	pfree(pos);
+	pfree(heap);
+	st->nruns = 0;
+	stat_add_run(st, out, hashes, groups);
+	st->dense = groups;
+	st->ndense = out;
+}
