@@ -133,14 +133,16 @@ typedef struct StatSlot
 } StatSlot;
 
 /*
- * A run: groups in ascending (hash, key) order, as a partial state arrives
- * from a parallel worker, ready to be merged with other runs in one pass.
+ * A run: groups in ascending (hash, key) order, encoded (stat_run.c), as a
+ * partial state arrives from a parallel worker, ready to be merged with
+ * other runs in one pass.
  */
 typedef struct StatRun
 {
 	uint64		n;
-	const uint32 *hashes;
-	const char *groups;			/* n groups of entsize bytes */
+	TimestampTz base;			/* first seen is encoded from here */
+	const char *data;
+	const char *end;
 } StatRun;
 
 /* A large block of the state's memory (stat_mem.c). */
@@ -182,8 +184,9 @@ typedef struct StatState
 	int			nruns;
 	int			maxruns;
 	StatRun    *runs;
-	/* groups to rank when not the table's: one run, or the runs merged */
+	/* the runs merged: groups to rank instead of the table's, and hashes */
 	const char *dense;
+	const uint32 *dense_hashes;
 	uint64		ndense;
 	/* large blocks, returned to the backend's cache when cxt goes */
 	int			nblocks;
@@ -220,6 +223,22 @@ stat_group(const StatState *st, uint64 i)
 	return stat_entry(st, i);
 }
 
+/*
+ * Whether a record that ended at last (direction rev, ToS tos) comes before
+ * the one that set e's ToS and direction: the earlier end, and on a tie the
+ * canonical direction and then the lower ToS, so that the choice does not
+ * depend on the order in which records or partial states arrive.
+ */
+static inline bool
+stat_decides(TimestampTz last, bool rev, uint8 tos, const StatEntry *e)
+{
+	if (last != e->decider)
+		return last < e->decider;
+	if (rev != (e->reversed != 0))
+		return !rev;
+	return tos < e->tos;
+}
+
 static inline uint64
 stat_ngroups(const StatState *st)
 {
@@ -230,6 +249,7 @@ stat_ngroups(const StatState *st)
 extern void stat_mem_init(void);
 extern void *stat_alloc(StatState *st, Size size, bool zero);
 extern void stat_free(StatState *st, void *ptr);
+extern void stat_adopt_blocks(StatState *into, StatState *from);
 extern void stat_release(StatState *st);
 
 /* stat_spec.c */
@@ -250,9 +270,17 @@ extern void stat_flush(StatState *st);
 extern Datum stat_decode_key(const StatKeyDef *def, const char *slot);
 extern char *stat_render_key(const StatKeyDef *def, const char *slot);
 
+/* stat_run.c */
+extern Size stat_run_bound(const StatState *st, uint64 n);
+extern char *stat_run_encode(const StatState *st, char *p, uint32 prev, uint32 h,
+							 const StatEntry *e, TimestampTz base);
+extern const char *stat_run_decode(const StatState *st, const char *p, const char *end,
+								   uint32 *h, StatEntry *e, TimestampTz base);
+
 /* stat_merge.c */
-extern void stat_sorted_run(StatState *st, uint32 *hashes, char *groups);
-extern void stat_add_run(StatState *st, uint64 n, const uint32 *hashes, const char *groups);
+extern Size stat_encode_groups(StatState *st, char *out, TimestampTz base);
+extern void stat_add_run(StatState *st, uint64 n, TimestampTz base, const char *data,
+						 const char *end);
 extern void stat_combine(StatState *into, StatState *from);
 extern void stat_merge_runs(StatState *st);
 

@@ -18,9 +18,8 @@
  * share one machine):
  *		uint8 version, int32 spec length, spec text, int32 key count,
  *		Oid key types[key count], int64 totals x4, TimestampTz first, last,
- *		uint64 group count n; from an 8-aligned offset uint32 hashes[n], and
- *		from the next 8-aligned offset the groups as stored (entsize bytes
- *		each), both in ascending (hash, key) order: a run (stat_merge.c).
+ *		uint64 group count n, then the n groups encoded in ascending (hash,
+ *		key) order: a run (stat_run.c, stat_merge.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -192,17 +191,18 @@ put(Writer *w, const void *src, Size len)
 	w->p += len;
 }
 
-/* Where the hashes start: after the header, 8-aligned (so are the groups). */
+/* Bytes of the header: the encoded groups follow. */
 static Size
-hashes_offset(int speclen, int nkeys)
+header_size(int speclen, int nkeys)
 {
-	return MAXALIGN(1 + 4 + speclen + 4 + nkeys * sizeof(Oid) + 4 * sizeof(int64) +
-					2 * sizeof(TimestampTz) + 8);
+	return 1 + 4 + speclen + 4 + nkeys * sizeof(Oid) + 4 * sizeof(int64) +
+		2 * sizeof(TimestampTz) + 8;
 }
 
 /*
- * The partial state as one run: the table's groups ordered by (hash, key)
- * here, in the worker, or a combined state's runs merged.
+ * The partial state as one encoded run (stat_run.c): the table's groups
+ * ordered by (hash, key) here, in the worker, or a combined state's runs
+ * merged.  First seen is encoded from the state's earliest.
  */
 Datum
 nf_topn_serial(PG_FUNCTION_ARGS)
@@ -211,8 +211,8 @@ nf_topn_serial(PG_FUNCTION_ARGS)
 	int32		speclen;
 	int32		nkeys;
 	uint64		n;
-	Size		hashes_at,
-				groups_at,
+	Size		hdr,
+				bound,
 				size;
 	bytea	   *out;
 	Writer		w;
@@ -223,22 +223,14 @@ nf_topn_serial(PG_FUNCTION_ARGS)
 	stat_flush(st);
 	if (st->nruns > 0)
 		stat_merge_runs(st);
-	n = st->nruns ? st->runs[0].n : st->nentries;
+	n = stat_ngroups(st);
 	speclen = strlen(st->spec.text);
 	nkeys = st->spec.nkeys;
-	hashes_at = hashes_offset(speclen, nkeys);
-	groups_at = MAXALIGN(hashes_at + n * sizeof(uint32));
-	size = VARHDRSZ + groups_at + n * st->entsize;
-	if (size > MaxAllocSize)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("nf_topn: a partial state of " UINT64_FORMAT " groups is too large to pass between parallel workers",
-						n),
-				 errhint("SET max_parallel_workers_per_gather = 0 for this query, or group more coarsely.")));
-	out = palloc(size);
-	SET_VARSIZE(out, size);
-	memset(VARDATA(out), 0, hashes_at);
-	memset(VARDATA(out) + groups_at - 4, 0, 4);		/* the padding */
+	hdr = header_size(speclen, nkeys);
+	bound = VARHDRSZ + hdr + stat_run_bound(st, n);
+	if (bound > MaxAllocHugeSize)
+		bound = MaxAllocHugeSize;
+	out = palloc_extended(bound, MCXT_ALLOC_HUGE);
 	w.p = VARDATA(out);
 	put(&w, &version, 1);
 	put(&w, &speclen, 4);
@@ -253,13 +245,14 @@ nf_topn_serial(PG_FUNCTION_ARGS)
 	put(&w, &st->t_first, sizeof(TimestampTz));
 	put(&w, &st->t_last, sizeof(TimestampTz));
 	put(&w, &n, 8);
-	if (st->nruns)
-	{
-		memcpy(VARDATA(out) + hashes_at, st->runs[0].hashes, n * sizeof(uint32));
-		memcpy(VARDATA(out) + groups_at, st->runs[0].groups, n * st->entsize);
-	}
-	else
-		stat_sorted_run(st, (uint32 *) (VARDATA(out) + hashes_at), VARDATA(out) + groups_at);
+	size = VARHDRSZ + hdr + stat_encode_groups(st, w.p, st->t_first);
+	if (size > MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("nf_topn: a partial state of " UINT64_FORMAT " groups is too large to pass between parallel workers",
+						n),
+				 errhint("SET max_parallel_workers_per_gather = 0 for this query, or group more coarsely.")));
+	SET_VARSIZE(out, size);
 	PG_RETURN_BYTEA_P(out);
 }
 
@@ -272,8 +265,8 @@ get(const char **p, void *dst, Size len)
 
 /*
  * A partial state from a worker: its run is copied once into the state's
- * memory (the tuple that brought it is gone with the next one) and kept as
- * it is, for the final merge.
+ * memory (the tuple that brought it is gone with the next one) and kept
+ * encoded, for the final merge.
  */
 Datum
 nf_topn_deserial(PG_FUNCTION_ARGS)
@@ -281,7 +274,7 @@ nf_topn_deserial(PG_FUNCTION_ARGS)
 	MemoryContext cxt = agg_context(fcinfo, "nf_topn_deserial");
 	bytea	   *in = PG_GETARG_BYTEA_PP(0);
 	const char *p = VARDATA_ANY(in);
-	Size		len = VARSIZE_ANY_EXHDR(in);
+	const char *end = p + VARSIZE_ANY_EXHDR(in);
 	uint8		version;
 	int32		speclen;
 	int32		nkeys;
@@ -290,21 +283,21 @@ nf_topn_deserial(PG_FUNCTION_ARGS)
 	StatSpec	spec;
 	StatState  *st;
 	uint64		n;
-	Size		hashes_at,
-				groups_at;
-	char	   *copy;
 
+	if (end - p < 9)
+		elog(ERROR, "nf_topn: corrupt serialized state");
 	get(&p, &version, 1);
 	if (version != STAT_STATE_VERSION)
 		elog(ERROR, "nf_topn: serialized state version %d, expected %d",
 			 version, STAT_STATE_VERSION);
 	get(&p, &speclen, 4);
-	if (speclen < 0 || (Size) speclen > len)
+	if (speclen < 0 || (Size) (end - p) < header_size(speclen, 0) - 5)
 		elog(ERROR, "nf_topn: corrupt serialized state");
 	spectext = pnstrdup(p, speclen);
 	p += speclen;
 	get(&p, &nkeys, 4);
-	if (nkeys < 1 || nkeys > STAT_MAX_KEYS)
+	if (nkeys < 1 || nkeys > STAT_MAX_KEYS ||
+		(Size) (end - p) < nkeys * sizeof(Oid) + 4 * sizeof(int64) + 2 * sizeof(TimestampTz) + 8)
 		elog(ERROR, "nf_topn: corrupt serialized state");
 	for (int i = 0; i < nkeys; i++)
 		get(&p, &types[i], sizeof(Oid));
@@ -320,15 +313,12 @@ nf_topn_deserial(PG_FUNCTION_ARGS)
 	get(&p, &st->t_first, sizeof(TimestampTz));
 	get(&p, &st->t_last, sizeof(TimestampTz));
 	get(&p, &n, 8);
-	hashes_at = hashes_offset(speclen, nkeys);
-	groups_at = MAXALIGN(hashes_at + n * sizeof(uint32));
-	if (n > (len / st->entsize) || groups_at + n * st->entsize != len)
-		elog(ERROR, "nf_topn: corrupt serialized state");
 	if (n > 0)
 	{
-		copy = stat_alloc(st, len, false);
-		memcpy(copy, VARDATA_ANY(in), len);
-		stat_add_run(st, n, (const uint32 *) (copy + hashes_at), copy + groups_at);
+		char	   *copy = stat_alloc(st, end - p, false);
+
+		memcpy(copy, p, end - p);
+		stat_add_run(st, n, st->t_first, copy, copy + (end - p));
 	}
 	PG_RETURN_POINTER(st);
 }

@@ -97,6 +97,29 @@ release_callback(void *arg)
 	stat_release((StatState *) arg);
 }
 
+/* Room in st->blocks for one more block. */
+static void
+stat_alloc_slot(StatState *st)
+{
+	int			n;
+
+	if (st->nblocks < st->maxblocks)
+		return;
+	n = Max(8, 2 * st->maxblocks);
+	if (st->blocks == NULL)
+	{
+		MemoryContextCallback *cb = MemoryContextAlloc(st->cxt, sizeof(*cb));
+
+		cb->func = release_callback;
+		cb->arg = st;
+		MemoryContextRegisterResetCallback(st->cxt, cb);
+		st->blocks = MemoryContextAlloc(st->cxt, n * sizeof(StatBlock));
+	}
+	else
+		st->blocks = repalloc(st->blocks, n * sizeof(StatBlock));
+	st->maxblocks = n;
+}
+
 /*
  * size bytes for st, zeroed if asked.  Blocks of STAT_BIG bytes or more come
  * from the cache (the smallest that fits) or a fresh mapping; both go back
@@ -114,23 +137,7 @@ stat_alloc(StatState *st, Size size, bool zero)
 	for (int i = 0; i < ncached; i++)
 		if (cache[i].size >= size && (best < 0 || cache[i].size < cache[best].size))
 			best = i;
-	if (st->nblocks == st->maxblocks)
-	{
-		int			n = Max(8, 2 * st->maxblocks);
-
-		if (st->blocks == NULL)
-		{
-			MemoryContextCallback *cb = MemoryContextAlloc(st->cxt, sizeof(*cb));
-
-			cb->func = release_callback;
-			cb->arg = st;
-			MemoryContextRegisterResetCallback(st->cxt, cb);
-			st->blocks = MemoryContextAlloc(st->cxt, n * sizeof(StatBlock));
-		}
-		else
-			st->blocks = repalloc(st->blocks, n * sizeof(StatBlock));
-		st->maxblocks = n;
-	}
+	stat_alloc_slot(st);
 	if (best >= 0)
 	{
 		p = cache[best].ptr;
@@ -146,6 +153,18 @@ stat_alloc(StatState *st, Size size, bool zero)
 	st->blocks[st->nblocks].size = size;
 	st->nblocks++;
 	return p;
+}
+
+/* into takes over from's large blocks (their groups became into's runs). */
+void
+stat_adopt_blocks(StatState *into, StatState *from)
+{
+	for (int i = 0; i < from->nblocks; i++)
+	{
+		stat_alloc_slot(into);
+		into->blocks[into->nblocks++] = from->blocks[i];
+	}
+	from->nblocks = 0;
 }
 
 /* Return ptr (from stat_alloc) before the context goes. */

@@ -39,19 +39,15 @@ group_cmp(const StatState *st, uint32 ha, const StatEntry *a, uint32 hb, const S
 }
 
 /*
- * Write the table's groups into hashes[] and groups[] (nentries each) in
- * ascending (hash, key) order.
+ * The table's groups as slots in ascending (hash, key) order; *n gets their
+ * number.  The caller frees the array (stat_free).
  */
-void
-stat_sorted_run(StatState *st, uint32 *hashes, char *groups)
+static StatSlot *
+sorted_slots(StatState *st, uint64 *count)
 {
 	uint64		n = 0;
 	uint64		first_empty = 0;
-	StatSlot   *order;
-
-	if (st->nentries == 0)
-		return;
-	order = stat_alloc(st, st->nentries * sizeof(StatSlot), false);
+	StatSlot   *order = stat_alloc(st, Max(st->nentries, 1) * sizeof(StatSlot), false);
 
 	/*
 	 * Slot order is home order, except that a cluster running past the end
@@ -86,21 +82,49 @@ stat_sorted_run(StatState *st, uint32 *hashes, char *groups)
 		}
 		order[j] = s;
 	}
+	*count = n;
+	return order;
+}
 
-	/* gather the groups, prefetching a few ahead */
-	for (uint64 i = 0; i < n; i++)
+/*
+ * Encode the groups (the merged ones if the runs were merged, else the
+ * table's) as a run at out, which has room for stat_run_bound bytes; first
+ * seen is encoded from base, at most the earliest.  Returns the bytes used.
+ */
+Size
+stat_encode_groups(StatState *st, char *out, TimestampTz base)
+{
+	char	   *p = out;
+	uint32		prev = 0;
+
+	if (st->dense)
 	{
-		if (i + 8 < n)
-			__builtin_prefetch(stat_entry(st, order[i + 8].ref - 1));
-		hashes[i] = order[i].hash;
-		memcpy(groups + i * st->entsize, stat_entry(st, order[i].ref - 1), st->entsize);
+		for (uint64 i = 0; i < st->ndense; i++)
+		{
+			p = stat_run_encode(st, p, prev, st->dense_hashes[i], stat_group(st, i), base);
+			prev = st->dense_hashes[i];
+		}
 	}
-	stat_free(st, order);
+	else if (st->nentries > 0)
+	{
+		uint64		n;
+		StatSlot   *order = sorted_slots(st, &n);
+
+		for (uint64 i = 0; i < n; i++)
+		{
+			if (i + 8 < n)
+				__builtin_prefetch(stat_entry(st, order[i + 8].ref - 1));
+			p = stat_run_encode(st, p, prev, order[i].hash, stat_entry(st, order[i].ref - 1), base);
+			prev = order[i].hash;
+		}
+		stat_free(st, order);
+	}
+	return p - out;
 }
 
 /* Add a run of n groups (kept by reference: the caller keeps it alive). */
 void
-stat_add_run(StatState *st, uint64 n, const uint32 *hashes, const char *groups)
+stat_add_run(StatState *st, uint64 n, TimestampTz base, const char *data, const char *end)
 {
 	if (n == 0)
 		return;
@@ -112,8 +136,9 @@ stat_add_run(StatState *st, uint64 n, const uint32 *hashes, const char *groups)
 			MemoryContextAlloc(st->cxt, st->maxruns * sizeof(StatRun));
 	}
 	st->runs[st->nruns].n = n;
-	st->runs[st->nruns].hashes = hashes;
-	st->runs[st->nruns].groups = groups;
+	st->runs[st->nruns].base = base;
+	st->runs[st->nruns].data = data;
+	st->runs[st->nruns].end = end;
 	st->nruns++;
 }
 
@@ -121,16 +146,15 @@ stat_add_run(StatState *st, uint64 n, const uint32 *hashes, const char *groups)
 static void
 table_to_run(StatState *st)
 {
-	uint32	   *hashes;
-	char	   *groups;
+	char	   *buf;
+	Size		len;
 
 	stat_flush(st);
 	if (st->nentries == 0)
 		return;
-	hashes = stat_alloc(st, st->nentries * sizeof(uint32), false);
-	groups = stat_alloc(st, st->nentries * st->entsize, false);
-	stat_sorted_run(st, hashes, groups);
-	stat_add_run(st, st->nentries, hashes, groups);
+	buf = stat_alloc(st, stat_run_bound(st, st->nentries), false);
+	len = stat_encode_groups(st, buf, st->t_first);
+	stat_add_run(st, st->nentries, st->t_first, buf, buf + len);
 	stat_table_reset(st);
 }
 
@@ -145,7 +169,9 @@ stat_combine(StatState *into, StatState *from)
 	table_to_run(into);
 	table_to_run(from);
 	for (int i = 0; i < from->nruns; i++)
-		stat_add_run(into, from->runs[i].n, from->runs[i].hashes, from->runs[i].groups);
+		stat_add_run(into, from->runs[i].n, from->runs[i].base, from->runs[i].data,
+					 from->runs[i].end);
+	stat_adopt_blocks(into, from);
 	into->t_records += from->t_records;
 	into->t_flows += from->t_flows;
 	into->t_pkts += from->t_pkts;
@@ -169,7 +195,7 @@ merge_group(const StatState *st, StatEntry *e, const StatEntry *f)
 	e->obytes += f->obytes;
 	e->fwd_flags |= f->fwd_flags;
 	e->rev_flags |= f->rev_flags;
-	if (f->decider < e->decider)
+	if (stat_decides(f->decider, f->reversed, f->tos, e))
 	{
 		e->tos = f->tos;
 		e->reversed = f->reversed;
@@ -177,50 +203,55 @@ merge_group(const StatState *st, StatEntry *e, const StatEntry *f)
 	}
 }
 
+/* The decoding position of one run in the merge. */
+typedef struct Head
+{
+	const char *p;
+	uint64		left;			/* groups after the current one */
+	uint32		hash;
+	StatEntry  *group;			/* the current group, decoded */
+} Head;
+
 /*
- * Merge the runs into one: st->dense/ndense get the groups in (hash, key)
- * order, and st->runs holds that one run.  Each run is read once, in
- * order; the current head of each run is kept in a small binary heap.
+ * Merge the runs into the groups to rank: st->dense, dense_hashes and
+ * ndense get them in (hash, key) order, and the runs are gone.  Each run is
+ * decoded once, in order; the run with the least current group is found
+ * with a small binary heap; equal keys are added up as they meet.
  */
 void
 stat_merge_runs(StatState *st)
 {
-	int			k = st->nruns;
+	int			k;
 	uint64		total = 0;
 	uint64		out = 0;
-	uint64	   *pos;
+	Head	   *heads;
 	int		   *heap;
 	int			nheap = 0;
 	uint32	   *hashes;
 	char	   *groups;
-	uint32		last_hash = 0;
 	StatEntry  *last = NULL;
 
 	if (st->nentries > 0)
 		table_to_run(st);
-	if (st->nruns <= 1)
-	{
-		st->dense = st->nruns ? st->runs[0].groups : NULL;
-		st->ndense = st->nruns ? st->runs[0].n : 0;
-		if (st->dense == NULL)
-			st->dense = "";		/* no groups, and not the (empty) table */
+	k = st->nruns;
+	if (k == 0)
 		return;
-	}
 	for (int r = 0; r < k; r++)
 		total += st->runs[r].n;
 	hashes = stat_alloc(st, total * sizeof(uint32), false);
 	groups = stat_alloc(st, total * st->entsize, false);
-	pos = palloc0(k * sizeof(uint64));
+	heads = palloc0(k * sizeof(Head));
 	heap = palloc(k * sizeof(int));
 
-#define HEAD(r) ((const StatEntry *) (st->runs[r].groups + pos[r] * st->entsize))
-#define HLESS(a, b) (group_cmp(st, st->runs[a].hashes[pos[a]], HEAD(a), \
-								  st->runs[b].hashes[pos[b]], HEAD(b)) < 0)
-	/* a min-heap of run numbers by their head group */
+#define HLESS(a, b) (group_cmp(st, heads[a].hash, heads[a].group, heads[b].hash, heads[b].group) < 0)
 	for (int r = 0; r < k; r++)
 	{
 		int			i = nheap++;
 
+		heads[r].group = palloc(st->entsize);
+		heads[r].left = st->runs[r].n - 1;
+		heads[r].p = stat_run_decode(st, st->runs[r].data, st->runs[r].end, &heads[r].hash,
+									 heads[r].group, st->runs[r].base);
 		heap[i] = r;
 		while (i > 0 && HLESS(heap[i], heap[(i - 1) / 2]))
 		{
@@ -234,23 +265,26 @@ stat_merge_runs(StatState *st)
 	while (nheap > 0)
 	{
 		int			r = heap[0];
-		uint32		h = st->runs[r].hashes[pos[r]];
-		const StatEntry *g = HEAD(r);
+		Head	   *h = &heads[r];
 		int			i = 0;
 
-		if (last && h == last_hash &&
-			memcmp(STAT_KEY(st, last), STAT_KEY(st, g), st->spec.keylen) == 0)
-			merge_group(st, last, g);
+		if (last && h->hash == hashes[out - 1] &&
+			memcmp(STAT_KEY(st, last), STAT_KEY(st, h->group), st->spec.keylen) == 0)
+			merge_group(st, last, h->group);
 		else
 		{
 			last = (StatEntry *) (groups + out * st->entsize);
-			memcpy(last, g, st->entsize);
-			hashes[out++] = last_hash = h;
+			memcpy(last, h->group, st->entsize);
+			hashes[out++] = h->hash;
 		}
-		if (++pos[r] == st->runs[r].n)
+		if (h->left == 0)
 			heap[0] = heap[--nheap];
 		else
-			__builtin_prefetch((const char *) HEAD(r) + 4 * st->entsize);
+		{
+			h->left--;
+			h->p = stat_run_decode(st, h->p, st->runs[r].end, &h->hash, h->group,
+								   st->runs[r].base);
+		}
 		/* sift the new head down */
 		for (;;)
 		{
@@ -269,12 +303,16 @@ stat_merge_runs(StatState *st)
 			i = m;
 		}
 	}
-#undef HEAD
 #undef HLESS
-	pfree(pos);
+	for (int r = 0; r < k; r++)
+	{
+		pfree(heads[r].group);
+		stat_free(st, (void *) st->runs[r].data);
+	}
+	pfree(heads);
 	pfree(heap);
 	st->nruns = 0;
-	stat_add_run(st, out, hashes, groups);
 	st->dense = groups;
+	st->dense_hashes = hashes;
 	st->ndense = out;
 }

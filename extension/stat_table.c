@@ -326,9 +326,9 @@ apply(const StatState *st, StatEntry *e, const StatRecord *r, bool reversed, boo
 	/*
 	 * nfdump keeps the ToS (-a) and direction (-b) of the first record it
 	 * reads; nfcapd writes records as exporters expire them, so that is the
-	 * record that ended first.
+	 * record that ended first (stat_decides breaks ties).
 	 */
-	if (!found || r->last < e->decider)
+	if (!found || stat_decides(r->last, reversed, r->tos, e))
 	{
 		e->tos = r->tos;
 		e->reversed = reversed;
