@@ -5,11 +5,14 @@
 #
 #   sh test/bench/stat_bench.sh [1M|2M|10M|FLOWS]    as an unprivileged user
 #                                  (postgres) with the extension installed;
-#                                  default 2M.  10M takes about 12 minutes on
-#                                  2 quiet cores (4 of them making the flows).
+#                                  default 2M.  10M should take 11 to 14
+#                                  minutes on 2 quiet cores (scaled from 2M;
+#                                  5 of them make the flows, once: they are
+#                                  kept, see NFPG_BENCH_DATA).
 #   NFPG_BENCH_RUNS=5              timed rounds (default 5; 3 from 5M flows)
-#   NFPG_BENCH_PLAIN=0             leave out the plain-SQL GROUP BY (the
-#                                  slowest column: a third of the time)
+#   NFPG_BENCH_PLAIN=0|1           time the plain-SQL GROUP BY too (default 1
+#                                  below 5M flows, 0 from 5M: it is the
+#                                  slowest column, a third of the time)
 #   NFPG_BENCH_PARTS="process open"  which parts to run and print (default
 #                                  both): whole processes (A), and one open
 #                                  connection with the fixed costs (B, C)
@@ -20,7 +23,8 @@
 # f -A srcip4/24,dstip4/24 -s record/bytes -n 15; g the port-scan query
 # -A srcip,dstport -s record/packets with its filter.  Each runs four ways, as
 # a whole process per run (psql's start, the connection and a new backend
-# included, as a CLI or cron call pays them): nfdump; nf_stat / nf_aggregate
+# included, as a CLI or cron call pays them; psql is the server's own binary,
+# not Debian's wrapper, whose cost part C shows): nfdump; nf_stat / nf_aggregate
 # with the default parallel plan; the same serial
 # (max_parallel_workers_per_gather = 0); the plain PostgreSQL GROUP BY of
 # baselines.md.  Rounds are interleaved (interleave.py): each round runs every
@@ -37,9 +41,9 @@ case ${1:-2M} in
 	*M) N=$((${1%M} * 1000000)) ;;
 	*) N=${1:-2000000} ;;
 esac
-[ "$N" -ge 5000000 ] && runs=3 || runs=5
+[ "$N" -ge 5000000 ] && runs=3 plain=0 || runs=5 plain=1
 RUNS=${NFPG_BENCH_RUNS:-$runs}
-PLAIN=${NFPG_BENCH_PLAIN:-1}
+PLAIN=${NFPG_BENCH_PLAIN:-$plain}
 PARTS=${NFPG_BENCH_PARTS:-process open}
 D=${NFPG_BENCH_DATA:-/tmp/nfpg-bench-$N}
 . "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
@@ -83,7 +87,7 @@ echo "loaded $(date -u +%H:%M:%SZ): shared_buffers $(q 'SHOW shared_buffers'), h
 G_FILTER='not proto icmp and bytes < 100 and bpp < 100 and packets < 5 and not port 80 and not port 53'
 G_WHERE='proto <> 1 AND bytes < 100 AND bytes / packets < 100 AND packets < 5 AND src_port <> 80 AND dst_port <> 80 AND src_port <> 53 AND dst_port <> 53'
 NF="nfdump -R $D/nfcapd"
-PSQL="psql -X -q -A -t -o /dev/null -c"
+PSQL="$PGBIN/psql -X -q -A -t -o /dev/null -c"
 SERIAL="PGOPTIONS='-c max_parallel_workers_per_gather=0'"
 d_sql="SELECT * FROM nfpg.nf_stat('ip', 'bytes', 10)"
 e_sql="SELECT * FROM nfpg.nf_stat('dstport', 'flows', 10)"
@@ -115,7 +119,7 @@ done
 session() {	# OUT [PGOPTIONS] SQL
 	_o=$1 _opt=$2 _sql=$3
 	{ printf '%s\n' '\timing on'; for _ in $(seq $((RUNS + 1))); do printf '%s;\n' "$_sql"; done; } |
-		PGOPTIONS="$_opt" psql -X -q -A -t | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n "$RUNS" >"$_o"
+		PGOPTIONS="$_opt" "$PGBIN/psql" -X -q -A -t | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n "$RUNS" >"$_o"
 }
 for x in d e f g; do
 	case $PARTS in *open*) ;; *) break ;; esac
@@ -128,7 +132,7 @@ done
 empty="SELECT * FROM nfpg.nf_stat('dstport', 'flows', 10, NULL, '2000-01-01', '2000-01-02')"
 case $PARTS in *open*)
 	python3 "$NFPG_TOP/test/bench/interleave.py" "$PM" "$RUNS" "$D/results/fixed.json" \
-		"select1=$PSQL 'SELECT 1'" "empty=$PSQL \"$empty\""
+		"select1=$PSQL 'SELECT 1'" "empty=$PSQL \"$empty\"" "wrapper=psql -X -q -A -t -o /dev/null -c 'SELECT 1'"
 	session "$D/results/fixed.open.empty" "" "$empty" ;;
 esac
 
@@ -182,6 +186,7 @@ def open_connection():
     print('\nC. fixed cost of a fresh connection: median ms, wall / CPU (backend included)')
     r = json.load(open('%s/fixed.json' % d))
     print('   psql -c \'SELECT 1\'                           %6.0f / %4.0f' % (1000 * med(r['select1']['wall']), 1000 * med(r['select1']['cpu'])))
+    print('   the same through psql on the PATH (wrapper?)  %6.0f / %4.0f' % (1000 * med(r['wrapper']['wall']), 1000 * med(r['wrapper']['cpu'])))
     print('   nf_stat over an empty window, psql -c         %6.0f / %4.0f' % (1000 * med(r['empty']['wall']), 1000 * med(r['empty']['cpu'])))
     print('   the same on an open connection                %6.0f' % med(ms('%s/fixed.open.empty' % d)))
     if 'process' in parts:
