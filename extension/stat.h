@@ -116,6 +116,7 @@ typedef struct StatEntry
 	int64		opkts;
 	int64		obytes;
 	TimestampTz decider;		/* last seen of the record that set tos/reversed */
+	TimestampTz decider_first;	/* and its first seen */
 	uint8		fwd_flags;		/* TCP flags ORed (canonical direction) */
 	uint8		rev_flags;		/* -b: flags of records merged reversed */
 	uint8		tos;			/* -a: ToS of the first record */
@@ -224,16 +225,19 @@ stat_group(const StatState *st, uint64 i)
 }
 
 /*
- * Whether a record that ended at last (direction rev, ToS tos) comes before
- * the one that set e's ToS and direction: the earlier end, and on a tie the
- * canonical direction and then the lower ToS, so that the choice does not
- * depend on the order in which records or partial states arrive.
+ * Whether a record (last and first seen, direction rev, ToS tos) comes
+ * before the one that set e's ToS and direction: the earlier end, as nfcapd
+ * writes records; on a tie the earlier start (a request before its reply),
+ * then the canonical direction and the lower ToS, so that the choice does
+ * not depend on the order in which records or partial states arrive.
  */
 static inline bool
-stat_decides(TimestampTz last, bool rev, uint8 tos, const StatEntry *e)
+stat_decides(TimestampTz last, TimestampTz first, bool rev, uint8 tos, const StatEntry *e)
 {
 	if (last != e->decider)
 		return last < e->decider;
+	if (first != e->decider_first)
+		return first < e->decider_first;
 	if (rev != (e->reversed != 0))
 		return !rev;
 	return tos < e->tos;

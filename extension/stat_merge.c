@@ -195,11 +195,12 @@ merge_group(const StatState *st, StatEntry *e, const StatEntry *f)
 	e->obytes += f->obytes;
 	e->fwd_flags |= f->fwd_flags;
 	e->rev_flags |= f->rev_flags;
-	if (stat_decides(f->decider, f->reversed, f->tos, e))
+	if (stat_decides(f->decider, f->decider_first, f->reversed, f->tos, e))
 	{
 		e->tos = f->tos;
 		e->reversed = f->reversed;
 		e->decider = f->decider;
+		e->decider_first = f->decider_first;
 	}
 }
 

@@ -18,8 +18,8 @@
  * Per group: varint hash difference; each key (inet: family, bits, 4 or
  * 16 address bytes; integers: zigzag varint; macaddr: 6 bytes; boolean: 1
  * byte); varints of flows, packets, bytes, first - base, last - first; the
- * record modes add out packets, out bytes, decider - last and the four flag
- * bytes.
+ * record modes add out packets, out bytes, decider - last, its first seen -
+ * decider and the four flag bytes.
  *
  *-------------------------------------------------------------------------
  */
@@ -98,7 +98,7 @@ sum(int64 a, int64 d)
 Size
 stat_run_bound(const StatState *st, uint64 n)
 {
-	Size		per = 5 + 10 * 8 + 4;
+	Size		per = 5 + 10 * 9 + 4;
 
 	for (int i = 0; i < st->spec.nkeys; i++)
 		per += st->spec.keys[i].width + 2;
@@ -154,6 +154,7 @@ stat_run_encode(const StatState *st, char *p, uint32 prev, uint32 h,
 	p = put_signed(p, e->opkts);
 	p = put_signed(p, e->obytes);
 	p = put_signed(p, diff(e->decider, e->last));
+	p = put_signed(p, diff(e->decider_first, e->decider));
 	*p++ = (char) e->fwd_flags;
 	*p++ = (char) e->rev_flags;
 	*p++ = (char) e->tos;
@@ -224,6 +225,8 @@ stat_run_decode(const StatState *st, const char *p, const char *end, uint32 *h,
 	p = get_signed(p, end, &e->obytes);
 	p = get_signed(p, end, &x);
 	e->decider = sum(e->last, x);
+	p = get_signed(p, end, &x);
+	e->decider_first = sum(e->decider, x);
 	if (end - p < 4)
 		elog(ERROR, "nf_topn: corrupt serialized state");
 	e->fwd_flags = (uint8) p[0];

@@ -328,11 +328,12 @@ apply(const StatState *st, StatEntry *e, const StatRecord *r, bool reversed, boo
 	 * reads; nfcapd writes records as exporters expire them, so that is the
 	 * record that ended first (stat_decides breaks ties).
 	 */
-	if (!found || stat_decides(r->last, reversed, r->tos, e))
+	if (!found || stat_decides(r->last, r->first, reversed, r->tos, e))
 	{
 		e->tos = r->tos;
 		e->reversed = reversed;
 		e->decider = r->last;
+		e->decider_first = r->first;
 	}
 }
 
