@@ -21,7 +21,7 @@
 #     and a fmt: with every token, byte for byte on every flow (csv without
 #     its last column, the collector's receive time);
 #   the summary line's totals and averages;
-#   -s ip, dstport, record, -a, -A, -b and the port scan again from forced
+#   -s ip, dstport, -a, -A, -b and the port scan again from forced
 #     parallel plans with four workers, with and without the leader.
 set -u
 . "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
@@ -185,7 +185,7 @@ for leader in on off; do
 		bytes, out_packets, out_bytes, first_seen, last_seen, tcp_flags, src_tos, src_addr, dst_addr) FROM nfpg.flows" |
 		sed -n 's/.*"Workers Launched": \([0-9]*\).*/\1/p')
 	t_eq "parallel, leader $leader: workers launched" 4 "$launched"
-	for t in ip dstport record; do
+	for t in ip dstport; do
 		stat_check "$t" bytes
 	done
 	agg_check "parallel, leader $leader: -A srcip4/24,dstip4/24" "-A srcip4/24,dstip4/24" "'srcip4/24,dstip4/24'" extended
