@@ -6,13 +6,15 @@
  *		of fixed-width binary keys with nfdump's per-key counters, and the
  *		top-N selection.
  *
- * One aggregate state holds one hash table.  Keys are encoded into fixed
- * slots (see stat_table.c) so that hashing and equality are a hash and a
- * memcmp over a few dozen bytes, with no detoasting, no per-group palloc
- * and no tuple handling: that is what made plain GROUP BY 1.3x to 2.9x
- * slower than nfdump.  Two-sided statistics (-s ip, port, as, ...) insert a
- * row once per side from the same transition call, so no UNION ALL doubles
- * the input.
+ * A transition state is a hash table (stat_table.c); keys are encoded into
+ * fixed slots so that hashing and equality are a hash and a memcmp over a
+ * few dozen bytes, with no detoasting, no per-group palloc and no tuple
+ * handling: that is what made plain GROUP BY 1.3x to 2.9x slower than
+ * nfdump.  Two-sided statistics (-s ip, port, as, ...) insert a row once per
+ * side from the same transition call, so no UNION ALL doubles the input.
+ * Partial states of parallel plans travel as sorted, encoded runs
+ * (stat_run.c) that the leader merges in one pass (stat_merge.c); large
+ * memory is mapped and kept by the session (stat_mem.c).
  *
  *-------------------------------------------------------------------------
  */
