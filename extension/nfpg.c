@@ -14,6 +14,8 @@
 #include "filter_plan.h"
 #include "fmgr.h"
 
+#include "stat.h"
+
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
@@ -23,4 +25,5 @@ _PG_init(void)
 {
 	nf_filter_limit_init();
 	nf_filter_jit_init();
+	stat_mem_init();
 }

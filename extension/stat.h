@@ -6,13 +6,15 @@
  *		of fixed-width binary keys with nfdump's per-key counters, and the
  *		top-N selection.
  *
- * One aggregate state holds one hash table.  Keys are encoded into fixed
- * slots (see stat_table.c) so that hashing and equality are a hash and a
- * memcmp over a few dozen bytes, with no detoasting, no per-group palloc
- * and no tuple handling: that is what made plain GROUP BY 1.3x to 2.9x
- * slower than nfdump.  Two-sided statistics (-s ip, port, as, ...) insert a
- * row once per side from the same transition call, so no UNION ALL doubles
- * the input.
+ * A transition state is a hash table (stat_table.c); keys are encoded into
+ * fixed slots so that hashing and equality are a hash and a memcmp over a
+ * few dozen bytes, with no detoasting, no per-group palloc and no tuple
+ * handling: that is what made plain GROUP BY 1.3x to 2.9x slower than
+ * nfdump.  Two-sided statistics (-s ip, port, as, ...) insert a row once per
+ * side from the same transition call, so no UNION ALL doubles the input.
+ * Partial states of parallel plans travel as sorted, encoded runs
+ * (stat_run.c) that the leader merges in one pass (stat_merge.c); large
+ * memory is mapped and kept by the session (stat_mem.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -25,7 +27,7 @@
 #include "fmgr.h"
 
 #define STAT_MAX_KEYS		16
-#define STAT_STATE_VERSION	1
+#define STAT_STATE_VERSION	2
 
 /* What the aggregate computes; the first token of the specification. */
 typedef enum StatMode
@@ -63,7 +65,7 @@ typedef struct StatKeyDef
 {
 	Oid			type;
 	int			offset;
-	int			width;			/* slot width including the null byte */
+	int			width;			/* bytes of the encoded value */
 	int			mask4;			/* -A ...ip4/L: L, else 0 */
 	int			mask6;			/* -A ...ip6/L: L, else 0 */
 	StatRender	render;
@@ -82,46 +84,6 @@ typedef struct StatSpec
 	char	   *text;			/* the specification as given */
 } StatSpec;
 
-/*
- * One group.  The encoded key follows the fixed part.  Groups live in the
- * slots of an open-addressing table, entsize bytes each; a slot whose flow
- * count is 0 is empty (every group has at least one flow).
- */
-typedef struct StatEntry
-{
-	uint32		hash;
-	uint8		fwd_flags;		/* TCP flags ORed (canonical direction) */
-	uint8		rev_flags;		/* -b: flags of records merged reversed */
-	uint8		tos;			/* -a: ToS of the first record */
-	uint8		reversed;		/* -b: the first record ran reversed */
-	int64		flows;
-	int64		pkts;
-	int64		bytes;
-	int64		opkts;
-	int64		obytes;
-	TimestampTz first;
-	TimestampTz last;
-	TimestampTz decider;		/* last seen of the record that set tos/reversed */
-	char		key[FLEXIBLE_ARRAY_MEMBER];
-} StatEntry;
-
-typedef struct StatState
-{
-	StatSpec	spec;
-	MemoryContext cxt;
-	Size		entsize;
-	uint64		nentries;		/* groups */
-	uint64		nslots;			/* power of two, at least 2 * nentries */
-	char	   *slots;			/* nslots entries of entsize bytes */
-	/* totals over the records, not the keys (percentages, summary) */
-	int64		t_records;
-	int64		t_flows;
-	int64		t_pkts;			/* in + out */
-	int64		t_bytes;		/* in + out */
-	TimestampTz t_first;
-	TimestampTz t_last;
-} StatState;
-
 /* One input record, as the transition function hands it over. */
 typedef struct StatRecord
 {
@@ -136,8 +98,165 @@ typedef struct StatRecord
 	uint8		tos;
 } StatRecord;
 
-#define STAT_SLOT(st, i)	((StatEntry *) ((st)->slots + (Size) (i) * (st)->entsize))
-#define STAT_SLOT_USED(e)	((e)->flows != 0)
+/*
+ * One group: counters, then (record modes) the fields nfdump keeps per
+ * aggregated record, then the encoded key at StatState.keyoff.  The -s
+ * statistics (stat, stat2) show one side of the packet and byte counters,
+ * chosen by the order key (stat_order_side), so they add up that side only
+ * and their key follows the first five fields: a group keyed on an address
+ * is 40 + 18 bytes, one cache line.  The record modes keep both sides, the
+ * flags and the ToS.
+ */
+typedef struct StatEntry
+{
+	int64		flows;
+	int64		pkts;			/* stat modes: the order's side; records: in */
+	int64		bytes;
+	TimestampTz first;
+	TimestampTz last;
+	/* record modes (a, A, b, B) only: stat modes keep their key here */
+	int64		opkts;
+	int64		obytes;
+	TimestampTz decider;		/* last seen of the record that set tos/reversed */
+	TimestampTz decider_first;	/* and its first seen */
+	uint8		fwd_flags;		/* TCP flags ORed (canonical direction) */
+	uint8		rev_flags;		/* -b: flags of records merged reversed */
+	uint8		tos;			/* -a: ToS of the first record */
+	uint8		reversed;		/* -b: the first record ran reversed */
+} StatEntry;
+
+#define STAT_STAT_FIELDS	offsetof(StatEntry, opkts)
+#define STAT_RECORD_FIELDS	(offsetof(StatEntry, reversed) + 1)
+
+/* One slot of the hash index: a group's hash and its number + 1 (0: empty). */
+typedef struct StatSlot
+{
+	uint32		hash;
+	uint32		ref;
+} StatSlot;
+
+/*
+ * A run: groups in ascending (hash, key) order, encoded (stat_run.c), as a
+ * partial state arrives from a parallel worker, ready to be merged with
+ * other runs in one pass.
+ */
+typedef struct StatRun
+{
+	uint64		n;
+	TimestampTz base;			/* first seen is encoded from here */
+	const char *data;
+	const char *end;
+} StatRun;
+
+/* A large block of the state's memory (stat_mem.c). */
+typedef struct StatBlock
+{
+	void	   *ptr;
+	Size		size;
+} StatBlock;
+
+#define STAT_CHUNK0_BITS	4	/* chunk c holds 16 << c groups */
+#define STAT_MAX_CHUNKS		28	/* 16 * (2^28 - 1) groups: above the 2^31 limit */
+#define STAT_BATCH			64	/* records buffered for one prefetched pass */
+
+/*
+ * The aggregate state.  As a transition state it is a hash table: groups
+ * stored densely in chunks that never move (chunk c holds 16 << c groups),
+ * found through an open-addressing index of 8-byte slots whose home is the
+ * top bits of the hash.  Combined states are a list of sorted runs, merged
+ * in one pass by the final function (stat_merge.c).
+ */
+typedef struct StatState
+{
+	StatSpec	spec;
+	MemoryContext cxt;
+	Size		keyoff;			/* where the key starts in a group */
+	Size		entsize;		/* bytes of one group */
+	/* the hash table */
+	uint64		nentries;		/* groups */
+	uint64		nslots;			/* index slots: a power of two, >= 2 * groups */
+	int			shift;			/* home slot = hash >> shift */
+	StatSlot   *index;
+	char	   *chunks[STAT_MAX_CHUNKS];
+	/* records waiting for a batched insert (large tables only) */
+	int			npending;
+	char	   *pend_keys;		/* STAT_BATCH keys */
+	StatRecord *pend_recs;
+	bool	   *pend_rev;
+	/* the runs of a combined state */
+	int			nruns;
+	int			maxruns;
+	StatRun    *runs;
+	/* the runs merged: groups to rank instead of the table's, and hashes */
+	const char *dense;
+	const uint32 *dense_hashes;
+	uint64		ndense;
+	/* large blocks, returned to the backend's cache when cxt goes */
+	int			nblocks;
+	int			maxblocks;
+	StatBlock  *blocks;
+	/* totals over the records, not the keys (percentages, summary) */
+	int64		t_records;
+	int64		t_flows;
+	int64		t_pkts;			/* in + out */
+	int64		t_bytes;		/* in + out */
+	TimestampTz t_first;
+	TimestampTz t_last;
+} StatState;
+
+#define STAT_KEY(st, e)		((char *) (e) + (st)->keyoff)
+
+/* Group number i of the table: chunk c holds numbers 16 * (2^c - 1) on. */
+static inline StatEntry *
+stat_entry(const StatState *st, uint64 i)
+{
+	uint64		q = (i >> STAT_CHUNK0_BITS) + 1;
+	int			c = 63 - __builtin_clzll(q);
+	uint64		off = i - ((((uint64) 1 << c) - 1) << STAT_CHUNK0_BITS);
+
+	return (StatEntry *) (st->chunks[c] + off * st->entsize);
+}
+
+/* Group number i of what is ranked: the dense groups, else the table's. */
+static inline StatEntry *
+stat_group(const StatState *st, uint64 i)
+{
+	if (st->dense)
+		return (StatEntry *) (st->dense + i * st->entsize);
+	return stat_entry(st, i);
+}
+
+/*
+ * Whether a record (last and first seen, direction rev, ToS tos) comes
+ * before the one that set e's ToS and direction: the earlier end, as nfcapd
+ * writes records; on a tie the earlier start (a request before its reply),
+ * then the canonical direction and the lower ToS, so that the choice does
+ * not depend on the order in which records or partial states arrive.
+ */
+static inline bool
+stat_decides(TimestampTz last, TimestampTz first, bool rev, uint8 tos, const StatEntry *e)
+{
+	if (last != e->decider)
+		return last < e->decider;
+	if (first != e->decider_first)
+		return first < e->decider_first;
+	if (rev != (e->reversed != 0))
+		return !rev;
+	return tos < e->tos;
+}
+
+static inline uint64
+stat_ngroups(const StatState *st)
+{
+	return st->dense ? st->ndense : st->nentries;
+}
+
+/* stat_mem.c */
+extern void stat_mem_init(void);
+extern void *stat_alloc(StatState *st, Size size, bool zero);
+extern void stat_free(StatState *st, void *ptr);
+extern void stat_adopt_blocks(StatState *into, StatState *from);
+extern void stat_release(StatState *st);
 
 /* stat_spec.c */
 extern void stat_spec_parse(StatSpec *spec, const char *text, int nargs, const Oid *types);
@@ -148,17 +267,34 @@ extern StatSide stat_order_side(StatOrder order);
 extern StatState *stat_state_create(MemoryContext cxt, const StatSpec *spec);
 extern void stat_encode_key(const StatSpec *spec, char *buf, FunctionCallInfo fcinfo,
 							int first_arg);
+extern void stat_table_reset(StatState *st);
+extern uint32 stat_hash(const StatState *st, const char *key);
 extern void stat_add(StatState *st, const char *key, const StatRecord *rec, bool reversed);
-extern void stat_merge(StatState *into, const StatState *from);
-extern void stat_place(StatState *st, const StatEntry *e);
-extern Datum stat_decode_key(const StatKeyDef *def, const char *slot, bool *isnull);
+extern char *stat_pending_key(StatState *st);
+extern void stat_add_pending(StatState *st, const StatRecord *rec, bool reversed);
+extern void stat_flush(StatState *st);
+extern Datum stat_decode_key(const StatKeyDef *def, const char *slot);
 extern char *stat_render_key(const StatKeyDef *def, const char *slot);
+
+/* stat_run.c */
+extern Size stat_run_bound(const StatState *st, uint64 n);
+extern char *stat_run_encode(const StatState *st, char *p, uint32 prev, uint32 h,
+							 const StatEntry *e, TimestampTz base);
+extern const char *stat_run_decode(const StatState *st, const char *p, const char *end,
+								   uint32 *h, StatEntry *e, TimestampTz base);
+
+/* stat_merge.c */
+extern Size stat_encode_groups(StatState *st, char *out, TimestampTz base);
+extern void stat_add_run(StatState *st, uint64 n, TimestampTz base, const char *data,
+						 const char *end);
+extern void stat_combine(StatState *into, StatState *from);
+extern void stat_merge_runs(StatState *st);
 
 /* stat_rank.c */
 extern bool stat_output_reversed(const StatState *st, const StatEntry *e);
 extern void stat_oriented(const StatState *st, const StatEntry *e, StatEntry *out);
 extern uint32 *stat_rank(StatState *st, uint64 *count);
-extern void stat_rates(const StatEntry *e, StatSide side, int64 *pkts, int64 *bytes,
+extern void stat_rates(const StatState *st, const StatEntry *e, int64 *pkts, int64 *bytes,
 					   int64 *pps, int64 *bps, int64 *bpp);
 
 #endif							/* NFPG_STAT_H */

@@ -18,7 +18,8 @@
  * share one machine):
  *		uint8 version, int32 spec length, spec text, int32 key count,
  *		Oid key types[key count], int64 totals x4, TimestampTz first, last,
- *		uint64 group count, then the groups as stored (entsize bytes each).
+ *		uint64 group count n, then the n groups encoded in ascending (hash,
+ *		key) order: a run (stat_run.c, stat_merge.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -100,7 +101,7 @@ canonical_bidir(const StatSpec *spec, char *key)
 	char		swapped[STAT_MAX_KEYS * 32];
 	int64		proto;
 
-	memcpy(&proto, key + k[4].offset + 1, 8);
+	memcpy(&proto, key + k[4].offset, 8);
 	if (proto != 6 && proto != 17)
 		return false;
 	memcpy(swapped, key, spec->keylen);
@@ -114,13 +115,31 @@ canonical_bidir(const StatSpec *spec, char *key)
 	return true;
 }
 
+/* Encode the key at first_arg and add the record (batched when large). */
+static void
+add_record(StatState *st, FunctionCallInfo fcinfo, int first_arg, const StatRecord *r)
+{
+	char		local[STAT_MAX_KEYS * 32];
+	char	   *key = stat_pending_key(st);
+	bool		rev = false;
+
+	if (key == NULL)
+		key = local;
+	stat_encode_key(&st->spec, key, fcinfo, first_arg);
+	if (st->spec.mode == STAT_BIDIR || st->spec.mode == STAT_BIDIR_GUESS)
+		rev = canonical_bidir(&st->spec, key);
+	if (key == local)
+		stat_add(st, key, r, rev);
+	else
+		stat_add_pending(st, r, rev);
+}
+
 Datum
 nf_topn_trans(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = agg_context(fcinfo, "nf_topn_trans");
 	StatState  *st;
 	StatRecord	r;
-	char		key[STAT_MAX_KEYS * 32];
 
 	st = PG_ARGISNULL(0) ? init_state(fcinfo, cxt) : (StatState *) PG_GETARG_POINTER(0);
 	read_record(fcinfo, &r);
@@ -132,39 +151,21 @@ nf_topn_trans(PG_FUNCTION_ARGS)
 	st->t_first = Min(st->t_first, r.first);
 	st->t_last = Max(st->t_last, r.last);
 
-	stat_encode_key(&st->spec, key, fcinfo, FIRST_KEY_ARG);
-	switch (st->spec.mode)
-	{
-		case STAT_TWO:
-			stat_add(st, key, &r, false);
-			stat_encode_key(&st->spec, key, fcinfo, FIRST_KEY_ARG + st->spec.nkeys);
-			stat_add(st, key, &r, false);
-			break;
-		case STAT_BIDIR:
-		case STAT_BIDIR_GUESS:
-			{
-				bool		rev = canonical_bidir(&st->spec, key);
-
-				stat_add(st, key, &r, rev);
-				break;
-			}
-		default:
-			stat_add(st, key, &r, false);
-			break;
-	}
+	add_record(st, fcinfo, FIRST_KEY_ARG, &r);
+	if (st->spec.mode == STAT_TWO)
+		add_record(st, fcinfo, FIRST_KEY_ARG + st->spec.nkeys, &r);
 	PG_RETURN_POINTER(st);
 }
 
 /*
- * Merge the smaller state into the larger: a deserialized partial state is
- * already in the aggregate context, so it can become the result as it is.
+ * Combine: the partial states become runs of one state, merged by the
+ * final function in one pass (stat_merge.c).
  */
 Datum
 nf_topn_combine(PG_FUNCTION_ARGS)
 {
 	StatState  *a = PG_ARGISNULL(0) ? NULL : (StatState *) PG_GETARG_POINTER(0);
 	StatState  *b = PG_ARGISNULL(1) ? NULL : (StatState *) PG_GETARG_POINTER(1);
-	StatState  *t;
 
 	agg_context(fcinfo, "nf_topn_combine");
 	if (a == NULL || b == NULL)
@@ -173,13 +174,7 @@ nf_topn_combine(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(a ? a : b);
 	}
-	if (b->nentries > a->nentries)
-	{
-		t = a;
-		a = b;
-		b = t;
-	}
-	stat_merge(a, b);
+	stat_combine(a, b);
 	PG_RETURN_POINTER(a);
 }
 
@@ -196,31 +191,46 @@ put(Writer *w, const void *src, Size len)
 	w->p += len;
 }
 
+/* Bytes of the header: the encoded groups follow. */
+static Size
+header_size(int speclen, int nkeys)
+{
+	return 1 + 4 + speclen + 4 + nkeys * sizeof(Oid) + 4 * sizeof(int64) +
+		2 * sizeof(TimestampTz) + 8;
+}
+
+/*
+ * The partial state as one encoded run (stat_run.c): the table's groups
+ * ordered by (hash, key) here, in the worker, or a combined state's runs
+ * merged.  First seen is encoded from the state's earliest.
+ */
 Datum
 nf_topn_serial(PG_FUNCTION_ARGS)
 {
 	StatState  *st;
 	int32		speclen;
 	int32		nkeys;
-	Size		size;
+	uint64		n;
+	Size		hdr,
+				bound,
+				size;
 	bytea	   *out;
 	Writer		w;
 	uint8		version = STAT_STATE_VERSION;
 
 	agg_context(fcinfo, "nf_topn_serial");
 	st = (StatState *) PG_GETARG_POINTER(0);
+	stat_flush(st);
+	if (st->nruns > 0)
+		stat_merge_runs(st);
+	n = stat_ngroups(st);
 	speclen = strlen(st->spec.text);
 	nkeys = st->spec.nkeys;
-	size = VARHDRSZ + 1 + 4 + speclen + 4 + nkeys * sizeof(Oid) +
-		4 * sizeof(int64) + 2 * sizeof(TimestampTz) + 8 + st->nentries * st->entsize;
-	if (size > MaxAllocSize)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("nf_topn: a partial state of " UINT64_FORMAT " groups is too large to pass between parallel workers",
-						st->nentries),
-				 errhint("SET max_parallel_workers_per_gather = 0 for this query, or group more coarsely.")));
-	out = palloc(size);
-	SET_VARSIZE(out, size);
+	hdr = header_size(speclen, nkeys);
+	bound = VARHDRSZ + hdr + stat_run_bound(st, n);
+	if (bound > MaxAllocHugeSize)
+		bound = MaxAllocHugeSize;
+	out = palloc_extended(bound, MCXT_ALLOC_HUGE);
 	w.p = VARDATA(out);
 	put(&w, &version, 1);
 	put(&w, &speclen, 4);
@@ -234,10 +244,15 @@ nf_topn_serial(PG_FUNCTION_ARGS)
 	put(&w, &st->t_bytes, 8);
 	put(&w, &st->t_first, sizeof(TimestampTz));
 	put(&w, &st->t_last, sizeof(TimestampTz));
-	put(&w, &st->nentries, 8);
-	for (uint64 i = 0; i < st->nslots; i++)
-		if (STAT_SLOT_USED(STAT_SLOT(st, i)))
-			put(&w, STAT_SLOT(st, i), st->entsize);
+	put(&w, &n, 8);
+	size = VARHDRSZ + hdr + stat_encode_groups(st, w.p, st->t_first);
+	if (size > MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("nf_topn: a partial state of " UINT64_FORMAT " groups is too large to pass between parallel workers",
+						n),
+				 errhint("SET max_parallel_workers_per_gather = 0 for this query, or group more coarsely.")));
+	SET_VARSIZE(out, size);
 	PG_RETURN_BYTEA_P(out);
 }
 
@@ -248,12 +263,18 @@ get(const char **p, void *dst, Size len)
 	*p += len;
 }
 
+/*
+ * A partial state from a worker: its run is copied once into the state's
+ * memory (the tuple that brought it is gone with the next one) and kept
+ * encoded, for the final merge.
+ */
 Datum
 nf_topn_deserial(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = agg_context(fcinfo, "nf_topn_deserial");
 	bytea	   *in = PG_GETARG_BYTEA_PP(0);
 	const char *p = VARDATA_ANY(in);
+	const char *end = p + VARSIZE_ANY_EXHDR(in);
 	uint8		version;
 	int32		speclen;
 	int32		nkeys;
@@ -263,15 +284,20 @@ nf_topn_deserial(PG_FUNCTION_ARGS)
 	StatState  *st;
 	uint64		n;
 
+	if (end - p < 9)
+		elog(ERROR, "nf_topn: corrupt serialized state");
 	get(&p, &version, 1);
 	if (version != STAT_STATE_VERSION)
 		elog(ERROR, "nf_topn: serialized state version %d, expected %d",
 			 version, STAT_STATE_VERSION);
 	get(&p, &speclen, 4);
+	if (speclen < 0 || (Size) (end - p) < header_size(speclen, 0) - 5)
+		elog(ERROR, "nf_topn: corrupt serialized state");
 	spectext = pnstrdup(p, speclen);
 	p += speclen;
 	get(&p, &nkeys, 4);
-	if (nkeys < 1 || nkeys > STAT_MAX_KEYS)
+	if (nkeys < 1 || nkeys > STAT_MAX_KEYS ||
+		(Size) (end - p) < nkeys * sizeof(Oid) + 4 * sizeof(int64) + 2 * sizeof(TimestampTz) + 8)
 		elog(ERROR, "nf_topn: corrupt serialized state");
 	for (int i = 0; i < nkeys; i++)
 		get(&p, &types[i], sizeof(Oid));
@@ -287,14 +313,12 @@ nf_topn_deserial(PG_FUNCTION_ARGS)
 	get(&p, &st->t_first, sizeof(TimestampTz));
 	get(&p, &st->t_last, sizeof(TimestampTz));
 	get(&p, &n, 8);
+	if (n > 0)
+	{
+		char	   *copy = stat_alloc(st, end - p, false);
 
-	/* the groups are distinct: size the table once and place them */
-	while (st->nslots < 2 * n)
-		st->nslots *= 2;
-	pfree(st->slots);
-	st->slots = MemoryContextAllocExtended(cxt, st->nslots * st->entsize,
-										   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	for (uint64 i = 0; i < n; i++)
-		stat_place(st, (const StatEntry *) (p + i * st->entsize));
+		memcpy(copy, p, end - p);
+		stat_add_run(st, n, st->t_first, copy, copy + (end - p));
+	}
 	PG_RETURN_POINTER(st);
 }

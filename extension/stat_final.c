@@ -87,7 +87,7 @@ render_value(const StatState *st, const StatEntry *e, int *proto_key)
 		}
 		if (buf.len)
 			appendStringInfoChar(&buf, ' ');
-		appendStringInfoString(&buf, stat_render_key(def, e->key + def->offset));
+		appendStringInfoString(&buf, stat_render_key(def, STAT_KEY(st, e) + def->offset));
 	}
 	return cstring_to_text_with_len(buf.data, buf.len);
 }
@@ -105,13 +105,13 @@ stat_row(const StatState *st, const StatEntry *e, TupleDesc desc)
 	int			proto_key;
 	Interval   *dur = palloc0(sizeof(Interval));
 
-	stat_rates(e, stat_order_side(st->spec.order), &pkts, &bytes, &pps, &bps, &bpp);
+	stat_rates(st, e, &pkts, &bytes, &pps, &bps, &bpp);
 	v[SR_VALUE] = PointerGetDatum(render_value(st, e, &proto_key));
 	if (proto_key >= 0)
 	{
 		int64		p;
 
-		memcpy(&p, e->key + st->spec.keys[proto_key].offset + 1, 8);
+		memcpy(&p, STAT_KEY(st, e) + st->spec.keys[proto_key].offset, 8);
 		v[SR_PROTO] = Int16GetDatum((int16) p);
 	}
 	else
@@ -153,7 +153,7 @@ nf_topn_final(PG_FUNCTION_ARGS)
 	ranks = stat_rank(st, &n);
 	elems = palloc_extended(Max(n, 1) * sizeof(Datum), MCXT_ALLOC_HUGE);
 	for (uint64 i = 0; i < n; i++)
-		elems[i] = HeapTupleGetDatum(stat_row(st, STAT_SLOT(st, ranks[i]), desc));
+		elems[i] = HeapTupleGetDatum(stat_row(st, stat_group(st, ranks[i]), desc));
 	PG_RETURN_DATUM(make_array(elems, n, elemtype));
 }
 
@@ -176,18 +176,15 @@ put_column(TupleDesc desc, Datum *v, bool *nulls, int col, const StatKeyDef *def
 		   const char *slot)
 {
 	Oid			coltype = TupleDescAttr(desc, col)->atttypid;
-	bool		isnull;
-	Datum		d = stat_decode_key(def, slot, &isnull);
+	Datum		d = stat_decode_key(def, slot);
 
-	nulls[col] = isnull;
-	if (isnull)
-		return;
+	nulls[col] = false;
 	if (coltype != def->type &&
 		(def->type == INT2OID || def->type == INT4OID || def->type == INT8OID))
 	{
 		int64		x;
 
-		memcpy(&x, slot + 1, 8);
+		memcpy(&x, slot, 8);
 		d = coltype == INT2OID ? Int16GetDatum((int16) x) :
 			coltype == INT4OID ? Int32GetDatum((int32) x) : Int64GetDatum(x);
 	}
@@ -229,7 +226,7 @@ zero_addresses(const StatState *st, const StatEntry *e, TupleDesc desc, Datum *v
 	for (int i = st->spec.nkeys - 1; i >= 0; i--)
 	{
 		const StatKeyDef *def = &st->spec.keys[i];
-		const char *slot = e->key + def->offset + 1;
+		const char *slot = STAT_KEY(st, e) + def->offset;
 		int64		proto;
 
 		if (def->type == INETOID || def->type == CIDROID)
@@ -278,7 +275,7 @@ record_row(const StatState *st, const StatEntry *e, TupleDesc desc, Datum *v, bo
 		if (rev && i < 4)
 			src = i ^ 1;
 		put_column(desc, v, nulls, column_of(desc, st->spec.keys[i].name),
-				   &st->spec.keys[src], e->key + st->spec.keys[src].offset);
+				   &st->spec.keys[src], STAT_KEY(st, e) + st->spec.keys[src].offset);
 	}
 #define SET(name, datum) \
 	do { int c_ = column_of(desc, name); v[c_] = (datum); nulls[c_] = false; } while (0)
@@ -321,6 +318,6 @@ nf_topn_records_final(PG_FUNCTION_ARGS)
 	ranks = stat_rank(st, &n);
 	elems = palloc_extended(Max(n, 1) * sizeof(Datum), MCXT_ALLOC_HUGE);
 	for (uint64 i = 0; i < n; i++)
-		elems[i] = HeapTupleGetDatum(record_row(st, STAT_SLOT(st, ranks[i]), desc, v, nulls));
+		elems[i] = HeapTupleGetDatum(record_row(st, stat_group(st, ranks[i]), desc, v, nulls));
 	PG_RETURN_DATUM(make_array(elems, n, elemtype));
 }

@@ -24,7 +24,7 @@ int64_key(const StatState *st, const StatEntry *e, int k)
 {
 	int64		v;
 
-	memcpy(&v, e->key + st->spec.keys[k].offset + 1, 8);
+	memcpy(&v, STAT_KEY(st, e) + st->spec.keys[k].offset, 8);
 	return v;
 }
 
@@ -56,7 +56,7 @@ stat_output_reversed(const StatState *st, const StatEntry *e)
 void
 stat_oriented(const StatState *st, const StatEntry *e, StatEntry *out)
 {
-	memcpy(out, e, offsetof(StatEntry, key));
+	memcpy(out, e, st->keyoff);
 	if (stat_output_reversed(st, e))
 	{
 		out->pkts = e->opkts;
@@ -68,9 +68,17 @@ stat_oriented(const StatState *st, const StatEntry *e, StatEntry *out)
 	}
 }
 
+/*
+ * The packets and bytes the order key's side shows: the -s statistics add
+ * up only that side; the record modes keep both.
+ */
 static void
-side_counters(const StatEntry *e, StatSide side, int64 *pkts, int64 *bytes)
+side_counters(const StatState *st, const StatEntry *e, int64 *pkts, int64 *bytes)
 {
+	StatSide	side = stat_order_side(st->spec.order);
+
+	if (st->spec.mode <= STAT_TWO)
+		side = SIDE_IN;
 	*pkts = side == SIDE_IN ? e->pkts : side == SIDE_OUT ? e->opkts : e->pkts + e->opkts;
 	*bytes = side == SIDE_IN ? e->bytes : side == SIDE_OUT ? e->obytes : e->bytes + e->obytes;
 }
@@ -80,12 +88,12 @@ side_counters(const StatEntry *e, StatSide side, int64 *pkts, int64 *bytes)
  * min(first)..max(last), 0 for a zero span, truncated to integers.
  */
 void
-stat_rates(const StatEntry *e, StatSide side, int64 *pkts, int64 *bytes,
+stat_rates(const StatState *st, const StatEntry *e, int64 *pkts, int64 *bytes,
 		   int64 *pps, int64 *bps, int64 *bpp)
 {
 	double		duration = ((e->last - e->first) / 1000) / 1000.0;
 
-	side_counters(e, side, pkts, bytes);
+	side_counters(st, e, pkts, bytes);
 	*pps = duration > 0 ? (int64) (*pkts / duration) : 0;
 	*bps = duration > 0 ? (int64) (8.0 * *bytes / duration) : 0;
 	*bpp = *pkts ? *bytes / *pkts : 0;
@@ -93,14 +101,14 @@ stat_rates(const StatEntry *e, StatSide side, int64 *pkts, int64 *bytes,
 
 /* nfdump's sort value: rates in their integer forms per millisecond span. */
 static double
-order_value(StatOrder order, const StatEntry *e)
+order_value(const StatState *st, const StatEntry *e)
 {
 	int64		span = (e->last - e->first) / 1000;
 	int64		pkts,
 				bytes;
 
-	side_counters(e, stat_order_side(order), &pkts, &bytes);
-	switch (order)
+	side_counters(st, e, &pkts, &bytes);
+	switch (st->spec.order)
 	{
 		case ORD_FLOWS:
 			return e->flows;
@@ -142,7 +150,7 @@ rank_cmp(const Ranked *a, const Ranked *b, const StatState *st)
 {
 	if (a->value != b->value)
 		return (a->value > b->value) == st->spec.ascending ? 1 : -1;
-	return memcmp(STAT_SLOT(st, a->index)->key, STAT_SLOT(st, b->index)->key,
+	return memcmp(STAT_KEY(st, stat_group(st, a->index)), STAT_KEY(st, stat_group(st, b->index)),
 				  st->spec.keylen);
 }
 
@@ -177,27 +185,38 @@ sift_down(Ranked *heap, uint64 n, uint64 i, const StatState *st)
 }
 
 /*
- * The slot numbers of the top spec.top groups (all if 0), best first.
- * Returns a palloc'd array; *count gets its length.
+ * The group numbers (stat_group) of the top spec.top groups (all if 0),
+ * best first.  Returns a palloc'd array; *count gets its length.
  */
 uint32 *
 stat_rank(StatState *st, uint64 *count)
 {
-	uint64		n = st->nentries;
-	uint64		k = (st->spec.top > 0 && (uint64) st->spec.top < n) ? (uint64) st->spec.top : n;
-	Ranked	   *heap = palloc_extended(Max(k, 1) * sizeof(Ranked), MCXT_ALLOC_HUGE);
+	uint64		n;
+	uint64		k;
+	Ranked	   *heap;
 	uint64		used = 0;
 	uint32	   *result;
 
-	for (uint64 i = 0; i < st->nslots; i++)
+	/* the records still queued, the runs of a combined state merged */
+	stat_flush(st);
+	if (st->nruns > 0)
+		stat_merge_runs(st);
+	n = stat_ngroups(st);
+	k = (st->spec.top > 0 && (uint64) st->spec.top < n) ? (uint64) st->spec.top : n;
+	heap = palloc_extended(Max(k, 1) * sizeof(Ranked), MCXT_ALLOC_HUGE);
+
+	for (uint64 i = 0; i < n; i++)
 	{
 		StatEntry	o;
 		Ranked		c;
 
-		if (!STAT_SLOT_USED(STAT_SLOT(st, i)))
-			continue;
-		stat_oriented(st, STAT_SLOT(st, i), &o);
-		c.value = order_value(st->spec.order, &o);
+		if (st->spec.mode > STAT_TWO)
+		{
+			stat_oriented(st, stat_group(st, i), &o);
+			c.value = order_value(st, &o);
+		}
+		else
+			c.value = order_value(st, stat_group(st, i));
 		c.index = (uint32) i;
 		if (used < k)
 		{

@@ -75,15 +75,15 @@ slot_width(Oid type)
 	{
 		case INETOID:
 		case CIDROID:
-			return 1 + 2 + 16;	/* null, family, bits, address */
+			return 2 + 16;		/* family, bits, address */
 		case INT2OID:
 		case INT4OID:
 		case INT8OID:
-			return 1 + 8;
+			return 8;
 		case MACADDROID:
-			return 1 + 6;
+			return 6;
 		case BOOLOID:
-			return 1 + 1;
+			return 1;
 		default:
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),

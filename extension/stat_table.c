@@ -28,11 +28,14 @@
 
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
+#include "port/pg_bitutils.h"
 #include "utils/builtins.h"
 #include "utils/inet.h"
 
 /* small: nf_topn in a GROUP BY has one state per group */
-#define INITIAL_SLOTS	16
+#define INITIAL_SLOTS	32
+/* from this many groups on the table outgrows the caches: batch, prefetch */
+#define BATCH_FROM		8192
 
 StatState *
 stat_state_create(MemoryContext cxt, const StatSpec *spec)
@@ -43,21 +46,38 @@ stat_state_create(MemoryContext cxt, const StatSpec *spec)
 	st->spec = *spec;
 	st->spec.text = pstrdup(spec->text);
 	st->cxt = cxt;
-	st->entsize = MAXALIGN(offsetof(StatEntry, key) + spec->keylen);
+	st->keyoff = spec->mode <= STAT_TWO ? STAT_STAT_FIELDS : STAT_RECORD_FIELDS;
+	st->entsize = MAXALIGN(st->keyoff + spec->keylen);
 	st->nslots = INITIAL_SLOTS;
-	st->slots = MemoryContextAllocExtended(cxt, st->nslots * st->entsize,
-										   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	st->shift = 32 - pg_leftmost_one_pos64(INITIAL_SLOTS);
+	st->index = palloc0(INITIAL_SLOTS * sizeof(StatSlot));
 	st->t_first = DT_NOEND;
 	st->t_last = DT_NOBEGIN;
 	MemoryContextSwitchTo(old);
 	return st;
 }
 
-/* Keys are short and fixed-size; PostgreSQL's hash_bytes mixes them well. */
-static inline uint32
-hash_key(const char *key, int len)
+/* Empty the table, giving its memory back for what follows. */
+void
+stat_table_reset(StatState *st)
 {
-	return hash_bytes((const unsigned char *) key, len);
+	for (int c = 0; c < STAT_MAX_CHUNKS && st->chunks[c]; c++)
+	{
+		stat_free(st, st->chunks[c]);
+		st->chunks[c] = NULL;
+	}
+	stat_free(st, st->index);
+	st->nentries = 0;
+	st->nslots = INITIAL_SLOTS;
+	st->shift = 32 - pg_leftmost_one_pos64(INITIAL_SLOTS);
+	st->index = MemoryContextAllocZero(st->cxt, INITIAL_SLOTS * sizeof(StatSlot));
+}
+
+/* Keys are short and fixed-size; PostgreSQL's hash_bytes mixes them well. */
+uint32
+stat_hash(const StatState *st, const char *key)
+{
+	return hash_bytes((const unsigned char *) key, st->spec.keylen);
 }
 
 /* Keep the top `keep` bits of an address of `len` bytes. */
@@ -108,12 +128,11 @@ encode_one(const StatKeyDef *def, char *slot, Datum d, bool isnull)
 		/* nfdump reads an absent field as 0 (0.0.0.0 for addresses) */
 		if (def->type == INETOID || def->type == CIDROID)
 		{
-			slot[1] = PGSQL_AF_INET;
-			slot[2] = 32;
+			slot[0] = PGSQL_AF_INET;
+			slot[1] = 32;
 		}
 		return;
 	}
-	slot++;
 	switch (def->type)
 	{
 		case INETOID:
@@ -153,7 +172,7 @@ encode_one(const StatKeyDef *def, char *slot, Datum d, bool isnull)
 /*
  * Encode spec->nkeys arguments starting at argument first_arg into buf.
  * NULL is read as zero, so an absent field and 0 are one group, as in
- * nfdump.  (The null byte of a slot is therefore always 0 today.)
+ * nfdump.
  */
 void
 stat_encode_key(const StatSpec *spec, char *buf, FunctionCallInfo fcinfo,
@@ -168,90 +187,125 @@ stat_encode_key(const StatSpec *spec, char *buf, FunctionCallInfo fcinfo,
 	}
 }
 
-/* Put a group known to be absent into its slot (no growth check). */
-void
-stat_place(StatState *st, const StatEntry *e)
-{
-	uint64		mask = st->nslots - 1;
-	uint64		j;
-
-	for (j = e->hash & mask; STAT_SLOT_USED(STAT_SLOT(st, j)); j = (j + 1) & mask)
-		;
-	memcpy(STAT_SLOT(st, j), e, st->entsize);
-	st->nentries++;
-}
-
+/* Double the index, placing each slot again by its hash (no group moves). */
 static void
-grow_slots(StatState *st)
+grow_index(StatState *st)
 {
-	char	   *old = st->slots;
+	StatSlot   *old = st->index;
 	uint64		oldn = st->nslots;
+	uint64		mask;
 
-	/* slot numbers are ranked as uint32 */
-	if (oldn >= ((uint64) 1 << 31))
+	/* group numbers are ranked as uint32 */
+	if (oldn >= ((uint64) 1 << 32))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("nf_topn: more than 2 billion groups")));
 	st->nslots *= 2;
-	st->slots = MemoryContextAllocExtended(st->cxt, st->nslots * st->entsize,
-										   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	st->nentries = 0;
+	st->shift--;
+	mask = st->nslots - 1;
+	st->index = stat_alloc(st, st->nslots * sizeof(StatSlot), true);
 	for (uint64 i = 0; i < oldn; i++)
 	{
-		StatEntry  *e = (StatEntry *) (old + i * st->entsize);
+		uint64		j;
 
-		if (STAT_SLOT_USED(e))
-			stat_place(st, e);
+		if (old[i].ref == 0)
+			continue;
+		for (j = old[i].hash >> st->shift; st->index[j].ref; j = (j + 1) & mask)
+			;
+		st->index[j] = old[i];
 	}
-	pfree(old);
+	stat_free(st, old);
 }
 
-/*
- * Find the group of key, creating an empty one (flow count 0, which the
- * caller makes at least 1 at once) if absent.
- */
+/* A new, empty group of key (flow count 0: the caller adds a record). */
+static StatEntry *
+new_group(StatState *st, StatSlot *slot, const char *key, uint32 hash)
+{
+	uint64		i = st->nentries++;
+	uint64		q = (i >> STAT_CHUNK0_BITS) + 1;
+	StatEntry  *e;
+
+	if (q == ((uint64) 1 << pg_leftmost_one_pos64(q)) && (i & ((1 << STAT_CHUNK0_BITS) - 1)) == 0)
+	{
+		/* i is the first group of chunk c */
+		int			c = pg_leftmost_one_pos64(q);
+
+		if (c >= STAT_MAX_CHUNKS)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("nf_topn: more than 2 billion groups")));
+		st->chunks[c] = stat_alloc(st, ((Size) 1 << (c + STAT_CHUNK0_BITS)) * st->entsize, false);
+	}
+	e = stat_entry(st, i);
+	memset(e, 0, st->keyoff);
+	e->first = DT_NOEND;
+	e->last = DT_NOBEGIN;
+	memcpy(STAT_KEY(st, e), key, st->spec.keylen);
+	slot->hash = hash;
+	slot->ref = (uint32) (i + 1);
+	return e;
+}
+
+/* Find the group of key, creating an empty one if absent. */
 static StatEntry *
 lookup(StatState *st, const char *key, uint32 hash, bool *found)
 {
 	uint64		mask;
 	uint64		j;
-	StatEntry  *e;
 
 	/* keep the load factor at or below one half */
 	if ((st->nentries + 1) * 2 > st->nslots)
-		grow_slots(st);
+		grow_index(st);
 	mask = st->nslots - 1;
-	for (j = hash & mask;; j = (j + 1) & mask)
+	for (j = hash >> st->shift; st->index[j].ref; j = (j + 1) & mask)
 	{
-		e = STAT_SLOT(st, j);
-		if (!STAT_SLOT_USED(e))
-			break;
-		if (e->hash == hash && memcmp(e->key, key, st->spec.keylen) == 0)
+		if (st->index[j].hash == hash)
 		{
-			*found = true;
-			return e;
+			StatEntry  *e = stat_entry(st, st->index[j].ref - 1);
+
+			if (memcmp(STAT_KEY(st, e), key, st->spec.keylen) == 0)
+			{
+				*found = true;
+				return e;
+			}
 		}
 	}
-	st->nentries++;
-	e->hash = hash;
-	memcpy(e->key, key, st->spec.keylen);
-	e->first = DT_NOEND;
-	e->last = DT_NOBEGIN;
 	*found = false;
-	return e;
+	return new_group(st, &st->index[j], key, hash);
 }
 
 /*
- * Add one record under key.  reversed (-b): the record runs against the
+ * Add one record to its group.  reversed (-b): the record runs against the
  * key's canonical direction, so its in counters are the bucket's out.
+ * Counting rules are nfdump's (reference 3.3).
  */
-void
-stat_add(StatState *st, const char *key, const StatRecord *r, bool reversed)
+static inline void
+apply(const StatState *st, StatEntry *e, const StatRecord *r, bool reversed, bool found)
 {
-	bool		found;
-	StatEntry  *e = lookup(st, key, hash_key(key, st->spec.keylen), &found);
-
 	e->flows += r->flows;
+	if (r->first < e->first)
+		e->first = r->first;
+	if (r->last > e->last)
+		e->last = r->last;
+	if (st->spec.mode <= STAT_TWO)
+	{
+		switch (stat_order_side(st->spec.order))
+		{
+			case SIDE_IN:
+				e->pkts += r->pkts;
+				e->bytes += r->bytes;
+				break;
+			case SIDE_OUT:
+				e->pkts += r->opkts;
+				e->bytes += r->obytes;
+				break;
+			case SIDE_BOTH:
+				e->pkts += r->pkts + r->opkts;
+				e->bytes += r->bytes + r->obytes;
+				break;
+		}
+		return;
+	}
 	if (!reversed)
 	{
 		e->pkts += r->pkts;
@@ -268,69 +322,121 @@ stat_add(StatState *st, const char *key, const StatRecord *r, bool reversed)
 		e->obytes += r->bytes;
 		e->rev_flags |= r->flags;
 	}
+
 	/*
 	 * nfdump keeps the ToS (-a) and direction (-b) of the first record it
-	 * reads; nfcapd writes records as exporters expire them, so that is
-	 * the record that ended first.
+	 * reads; nfcapd writes records as exporters expire them, so that is the
+	 * record that ended first (stat_decides breaks ties).
 	 */
-	if (!found || r->last < e->decider)
+	if (!found || stat_decides(r->last, r->first, reversed, r->tos, e))
 	{
 		e->tos = r->tos;
 		e->reversed = reversed;
 		e->decider = r->last;
+		e->decider_first = r->first;
 	}
-	if (r->first < e->first)
-		e->first = r->first;
-	if (r->last > e->last)
-		e->last = r->last;
 }
 
-/* Merge every entry and the totals of `from` into `into` (combine). */
+/* Add one record under key, at once. */
 void
-stat_merge(StatState *into, const StatState *from)
+stat_add(StatState *st, const char *key, const StatRecord *r, bool reversed)
 {
-	for (uint64 i = 0; i < from->nslots; i++)
+	bool		found;
+	StatEntry  *e = lookup(st, key, stat_hash(st, key), &found);
+
+	apply(st, e, r, reversed, found);
+}
+
+/*
+ * Where the transition function encodes the next key: a batch slot once
+ * the table has outgrown the caches, else NULL (add it with stat_add).
+ */
+char *
+stat_pending_key(StatState *st)
+{
+	if (st->pend_keys == NULL)
 	{
-		const StatEntry *f = STAT_SLOT(from, i);
-		bool		found;
-		StatEntry  *e;
-
-		if (!STAT_SLOT_USED(f))
-			continue;
-		e = lookup(into, f->key, f->hash, &found);
-
-		if (!found || f->decider < e->decider)
-		{
-			e->tos = f->tos;
-			e->reversed = f->reversed;
-			e->decider = f->decider;
-		}
-		e->flows += f->flows;
-		e->pkts += f->pkts;
-		e->bytes += f->bytes;
-		e->opkts += f->opkts;
-		e->obytes += f->obytes;
-		e->fwd_flags |= f->fwd_flags;
-		e->rev_flags |= f->rev_flags;
-		e->first = Min(e->first, f->first);
-		e->last = Max(e->last, f->last);
+		if (st->nentries < BATCH_FROM)
+			return NULL;
+		st->pend_keys = MemoryContextAlloc(st->cxt, STAT_BATCH * st->spec.keylen);
+		st->pend_recs = MemoryContextAlloc(st->cxt, STAT_BATCH * sizeof(StatRecord));
+		st->pend_rev = MemoryContextAlloc(st->cxt, STAT_BATCH * sizeof(bool));
 	}
-	into->t_records += from->t_records;
-	into->t_flows += from->t_flows;
-	into->t_pkts += from->t_pkts;
-	into->t_bytes += from->t_bytes;
-	into->t_first = Min(into->t_first, from->t_first);
-	into->t_last = Max(into->t_last, from->t_last);
+	return st->pend_keys + st->npending * st->spec.keylen;
+}
+
+/* Queue the record whose key stat_pending_key placed; flush a full batch. */
+void
+stat_add_pending(StatState *st, const StatRecord *r, bool reversed)
+{
+	st->pend_recs[st->npending] = *r;
+	st->pend_rev[st->npending] = reversed;
+	if (++st->npending == STAT_BATCH)
+		stat_flush(st);
+}
+
+/*
+ * Insert the queued records in three passes, so that the cache misses of a
+ * large table overlap instead of following one another: hash every key and
+ * prefetch its home slot; find each key's slot by hash (new keys are
+ * inserted here, in order, so a key twice in a batch makes one group) and
+ * prefetch the group; then compare keys and add the records, in order.
+ */
+void
+stat_flush(StatState *st)
+{
+	int			n = st->npending;
+	int			keylen = st->spec.keylen;
+	uint32		hash[STAT_BATCH];
+	StatEntry  *cand[STAT_BATCH];
+	bool		isnew[STAT_BATCH];
+
+	if (n == 0)
+		return;
+	st->npending = 0;
+	for (int i = 0; i < n; i++)
+	{
+		hash[i] = stat_hash(st, st->pend_keys + i * keylen);
+		__builtin_prefetch(&st->index[hash[i] >> st->shift]);
+	}
+	for (int i = 0; i < n; i++)
+	{
+		uint64		mask,
+					j;
+
+		if ((st->nentries + 1) * 2 > st->nslots)
+			grow_index(st);
+		mask = st->nslots - 1;
+		for (j = hash[i] >> st->shift; st->index[j].ref && st->index[j].hash != hash[i];
+			 j = (j + 1) & mask)
+			;
+		isnew[i] = st->index[j].ref == 0;
+		if (isnew[i])
+			cand[i] = new_group(st, &st->index[j], st->pend_keys + i * keylen, hash[i]);
+		else
+		{
+			cand[i] = stat_entry(st, st->index[j].ref - 1);
+			__builtin_prefetch(cand[i]);
+			__builtin_prefetch((char *) cand[i] + st->entsize - 1);
+		}
+	}
+	for (int i = 0; i < n; i++)
+	{
+		const char *key = st->pend_keys + i * keylen;
+		StatEntry  *e = cand[i];
+		bool		found = !isnew[i];
+
+		/* a hash shared with another key: look it up in full */
+		if (found && memcmp(STAT_KEY(st, e), key, keylen) != 0)
+			e = lookup(st, key, hash[i], &found);
+		apply(st, e, &st->pend_recs[i], st->pend_rev[i], found);
+	}
 }
 
 /* The SQL value of one key slot. */
 Datum
-stat_decode_key(const StatKeyDef *def, const char *slot, bool *isnull)
+stat_decode_key(const StatKeyDef *def, const char *slot)
 {
-	*isnull = slot[0] != 0;
-	if (*isnull)
-		return (Datum) 0;
-	slot++;
 	switch (def->type)
 	{
 		case INETOID:
@@ -368,14 +474,13 @@ stat_decode_key(const StatKeyDef *def, const char *slot, bool *isnull)
 }
 
 /*
- * A key as nfdump prints it in -s tables: addresses without a mask, absent
- * values as zero, MPLS entries as label-exp-eos, ids in hex.
+ * A key as nfdump prints it in -s tables: addresses without a mask, MPLS
+ * entries as label-exp-eos, ids in hex.
  */
 char *
 stat_render_key(const StatKeyDef *def, const char *slot)
 {
-	const unsigned char *v = (const unsigned char *) slot + 1;
-	bool		null = slot[0] != 0;
+	const unsigned char *v = (const unsigned char *) slot;
 	int64		n = 0;
 
 	switch (def->type)
@@ -385,22 +490,17 @@ stat_render_key(const StatKeyDef *def, const char *slot)
 			{
 				char		buf[64];
 
-				if (null)
-					return pstrdup("0.0.0.0");
 				pg_inet_net_ntop(v[0], v + 2, v[0] == PGSQL_AF_INET ? 32 : 128,
 								 buf, sizeof(buf));
 				return pstrdup(buf);
 			}
 		case MACADDROID:
-			if (null)
-				return pstrdup("00:00:00:00:00:00");
 			return psprintf("%02x:%02x:%02x:%02x:%02x:%02x",
-							 v[0], v[1], v[2], v[3], v[4], v[5]);
+							v[0], v[1], v[2], v[3], v[4], v[5]);
 		case BOOLOID:
-			return pstrdup(!null && v[0] ? "1" : "0");
+			return pstrdup(v[0] ? "1" : "0");
 		default:
-			if (!null)
-				memcpy(&n, v, 8);
+			memcpy(&n, v, 8);
 			if (def->render == RENDER_MPLS)
 				return psprintf("%lld-%lld-%lld", (long long) (n >> 4),
 								(long long) ((n >> 1) & 7), (long long) (n & 1));

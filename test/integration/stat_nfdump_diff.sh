@@ -20,7 +20,9 @@
 #   -o line|long|extended|biline|bilong|line6|extended6|gline|nsel|nel|pipe|csv
 #     and a fmt: with every token, byte for byte on every flow (csv without
 #     its last column, the collector's receive time);
-#   the summary line's totals and averages.
+#   the summary line's totals and averages;
+#   -s ip, dstport, -a, -A, -b and the port scan again from forced
+#     parallel plans with four workers, with and without the leader.
 set -u
 . "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
 N=${NFPG_DIFF_FLOWS:-200000}
@@ -171,5 +173,36 @@ done
 want=$(nf -o csv -n 1 -s proto | tail -1)
 have=$(q "SELECT concat_ws(',', flows, bytes, packets, avg_bps, avg_pps, avg_bpp) FROM nfpg.nf_summary()")
 t_eq "summary flows,bytes,packets,avg_bps,avg_pps,avg_bpp" "$want" "$have"
+
+# 6. the same answers from forced parallel plans: four workers share the
+# scan, so each key's records reach several partial states that the leader
+# merges (with the leader scanning too, and without: then every group
+# crosses from a worker).  Each plan is checked to have launched workers.
+FORCE="-c parallel_setup_cost=0 -c parallel_tuple_cost=0 -c min_parallel_table_scan_size=0 -c max_parallel_workers_per_gather=4"
+for leader in on off; do
+	export PGOPTIONS="$FORCE -c parallel_leader_participation=$leader"
+	launched=$(psql -qXAt -c "EXPLAIN (ANALYZE, FORMAT JSON) SELECT nfpg.nf_topn('stat2 bytes 10 src_addr', flows, packets,
+		bytes, out_packets, out_bytes, first_seen, last_seen, tcp_flags, src_tos, src_addr, dst_addr) FROM nfpg.flows" |
+		sed -n 's/.*"Workers Launched": \([0-9]*\).*/\1/p')
+	t_eq "parallel, leader $leader: workers launched" 4 "$launched"
+	for t in ip dstport; do
+		stat_check "$t" bytes
+	done
+	agg_check "parallel, leader $leader: -A srcip4/24,dstip4/24" "-A srcip4/24,dstip4/24" "'srcip4/24,dstip4/24'" extended
+	agg_check "parallel, leader $leader: -a -o line" "-a" "" line
+	agg_check "parallel, leader $leader: port scan" \
+		"-A srcip,dstport -s record/packets -n 0 'not proto icmp and bytes < 100 and bpp < 100 and packets < 5 and not port 80 and not port 53'" \
+		"'srcip,dstport', 'packets', 0, 'not proto icmp and bytes < 100 and bpp < 100 and packets < 5 and not port 80 and not port 53'" \
+		"fmt:%ts %td %sa %dp %pkt %byt %bps %bpp %fl"
+	nf -q -b -o "$BIFMT" | grep -v '^$' >"$W/nf.txt"
+	echo "SELECT nfpg.nf_format(a, :'f') FROM nfpg.nf_aggregate(bidirectional => true) a" |
+		psql -qXAt -v f="$BIFMT" >"$W/pg.txt"
+	if [ "$(canon <"$W/nf.txt")" = "$(canon <"$W/pg.txt")" ]; then
+		t_ok "parallel, leader $leader: -b: $(wc -l <"$W/nf.txt") buckets identical"
+	else
+		t_fail "parallel, leader $leader: -b: buckets differ"
+	fi
+done
+unset PGOPTIONS
 
 t_done
