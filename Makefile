@@ -24,7 +24,7 @@ REGRESS_OPTS = --load-extension=$(EXT) --temp-config=test/regress.conf
 
 PG_CPPFLAGS = -Iextension -Iloader
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror=implicit-function-declaration
-SHLIB_LINK = -lcrypto
+SHLIB_LINK = -lcrypto -lzstd -lz
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
