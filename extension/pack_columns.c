@@ -213,8 +213,8 @@ pack_encode_column(const PackLayout *layout, const PackCol *col,
 					{
 						bytea	   *b = SendFunctionCall((FmgrInfo *) &col->send, values[i * natts + a]);
 
+						/* not freed: a send function may return its argument (byteasend) */
 						appendBinaryStringInfo(&buf, VARDATA(b), VARSIZE(b) - VARHDRSZ);
-						pfree(b);
 					}
 				}
 				cc.offsets[n] = buf.len;

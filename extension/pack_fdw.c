@@ -152,6 +152,7 @@ typedef struct PackScan
 	uint64		blocks_read;
 	uint64		blocks_skipped;
 	Snapshot	snapshot;
+	MemoryContext scancxt;		/* the query's: for what lives as long as the scan */
 	MemoryContext segcxt;
 	MemoryContext blockcxt;
 } PackScan;
@@ -281,7 +282,9 @@ packGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 
 	add_path(baserel, (Path *) create_foreignscan_path(root, baserel, NULL, baserel->rows,
 													   10, 10 + run, NIL, NULL, NULL, NIL));
-	if (baserel->consider_parallel && baserel->tuples >= 100000 && max_parallel_workers_per_gather > 0)
+	/* as for a heap: worth workers from min_parallel_table_scan_size on (~30 bytes a flow) */
+	if (baserel->consider_parallel && max_parallel_workers_per_gather > 0 &&
+		baserel->tuples * 30 / BLCKSZ >= min_parallel_table_scan_size)
 	{
 		/* one worker per segment at most; a segment is ~131k flows */
 		int			workers = Min(max_parallel_workers_per_gather,
@@ -436,6 +439,7 @@ packBeginForeignScan(ForeignScanState *node, int eflags)
 	s->colval = palloc0(sizeof(bytea *) * s->natts);
 	s->vals = palloc0(sizeof(Datum *) * s->natts);
 	s->nulls = palloc0(sizeof(bool *) * s->natts);
+	s->scancxt = estate->es_query_cxt;
 	s->segcxt = AllocSetContextCreate(estate->es_query_cxt, "nfpg packed segment", ALLOCSET_DEFAULT_SIZES);
 	s->blockcxt = AllocSetContextCreate(estate->es_query_cxt, "nfpg packed block", ALLOCSET_DEFAULT_SIZES);
 }
@@ -481,7 +485,12 @@ next_segment(PackScan *s)
 		if (u >= s->nsegs)
 		{
 			if (u == s->nsegs)	/* the late rows are this process's */
+			{
+				/* ForeignNext calls us in the per-tuple context: the scan must outlive it */
+				old = MemoryContextSwitchTo(s->scancxt);
 				s->latescan = table_beginscan(s->laterel, s->snapshot, 0, NULL);
+				MemoryContextSwitchTo(old);
+			}
 			return false;
 		}
 		t = s->segs[u];

@@ -253,11 +253,11 @@ BEGIN
 		END IF;
 		BEGIN
 			n := nfpg.pack_partition(p.relid);
-			RAISE NOTICE 'nfpg: packed % (% flows)', p.relid, n;
+			RAISE NOTICE 'nfpg: packed nfpg.% (% flows)', p.relname, n;
 			done := done + 1;
 		EXCEPTION WHEN OTHERS THEN
 			GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
-			RAISE WARNING 'nfpg: % not packed: %', p.relid, msg;
+			RAISE WARNING 'nfpg: nfpg.% not packed: %', p.relname, msg;
 		END;
 	END LOOP;
 	RETURN done;
@@ -265,3 +265,45 @@ END
 $$;
 COMMENT ON FUNCTION nfpg.pack_partitions(interval, integer) IS 'Pack the partitions that ended more than older_than ago and are not packed yet, or have late flows; newest first, at most max_partitions; returns how many were packed';
 REVOKE ALL ON FUNCTION nfpg.pack_partitions(interval, integer) FROM PUBLIC;
+
+-- Aging (60_aging.sql) and the other places that size or drop partitions
+-- go through these two, which know that a packed partition's flows live in
+-- its storage tables.
+CREATE FUNCTION nfpg.partition_size(part regclass)
+RETURNS bigint
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	name		text;
+	kind		"char";
+BEGIN
+	SELECT c.relname, c.relkind INTO name, kind FROM pg_class c WHERE c.oid = part;
+	IF kind = 'f' THEN
+		RETURN coalesce(pg_total_relation_size(to_regclass(format('nfpg.%I', name || '_seg'))), 0)
+			 + coalesce(pg_total_relation_size(to_regclass(format('nfpg.%I', name || '_late'))), 0);
+	END IF;
+	RETURN pg_total_relation_size(part);
+END
+$$;
+COMMENT ON FUNCTION nfpg.partition_size(regclass) IS 'Disk usage of a flows partition, all-in (tables, TOAST, indexes), packed or not';
+
+CREATE FUNCTION nfpg.drop_partition(part regclass)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	name		text;
+	kind		"char";
+BEGIN
+	SELECT c.relname, c.relkind INTO name, kind FROM pg_class c WHERE c.oid = part;
+	DELETE FROM nfpg.partitions WHERE relid = part;
+	IF kind = 'f' THEN
+		EXECUTE format('DROP FOREIGN TABLE %s', part);
+		EXECUTE format('DROP TABLE IF EXISTS nfpg.%I, nfpg.%I', name || '_seg', name || '_late');
+	ELSE
+		EXECUTE format('DROP TABLE %s', part);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION nfpg.drop_partition(regclass) IS 'Drop a flows partition, with the storage tables of a packed one, and forget it in nfpg.partitions';
+REVOKE ALL ON FUNCTION nfpg.drop_partition(regclass) FROM PUBLIC;
