@@ -7,13 +7,13 @@
  * Chunk header, 48 bytes, little-endian:
  *	  0 magic "NFC1"		  4 crc32 of bytes 8..end
  *	  8 kind				  9 layout (0 planes, 1 dictionary)
- *	 10 flags				 11 reserved (0)
+ *	 10 flags				 11 the caller's tag
  *	 12 nrows				 16 record width
  *	 20 body length before compression
  *	 24 body length stored (after the header)
  *	 28 frame-of-reference base (CC_INT)
  *	 36 first value (CC_INT, delta-coded)
- *	 44 byte-string length (CC_BLOB)
+ *	 44 byte-string length (CC_BLOB), common divisor (CC_INT, 0 = none)
  * Body (decompressed): the NULL bitmap when some row is NULL, then the
  * records (planes or dictionary), then for CC_BLOB the bytes of the strings
  * (the records are their 4-byte lengths).
@@ -255,6 +255,7 @@ cc_encode(const CcColumn *col, int options, int zstd_level,
 	uint64_t	base = 0,
 				first = 0;
 	uint32_t	bloblen = 0;
+	uint64_t	scale = 0;
 	int			flags = 0;
 	int			layout = CCL_PLANES;
 	uint32_t	nnull = 0;
@@ -330,8 +331,25 @@ cc_encode(const CcColumn *col, int options, int zstd_level,
 			for (uint32_t i = 0; i < n; i++)
 				if (i == 0 || (int64_t) u[i] < (int64_t) base)
 					base = u[i];
+			/* then divide by the common divisor (stops early at 1) */
+			for (uint32_t i = 0; i < n && scale != 1; i++)
+			{
+				uint64_t	a = u[i] - base,
+							b = scale;
+
+				while (b)
+				{
+					uint64_t	t = a % b;
+
+					a = b;
+					b = t;
+				}
+				scale = a;
+			}
+			if (scale > UINT32_MAX || scale == 0)
+				scale = 1;
 			for (uint32_t i = 0; i < n; i++)
-				cc_put64(rec + (size_t) i * 8, u[i] - base);
+				cc_put64(rec + (size_t) i * 8, (u[i] - base) / scale);
 			cc_release(mem, u);
 		}
 		else if (col->kind == CC_FIXED)
@@ -408,14 +426,14 @@ cc_encode(const CcColumn *col, int options, int zstd_level,
 	hdr[8] = (uint8_t) col->kind;
 	hdr[9] = (uint8_t) layout;
 	hdr[10] = (uint8_t) flags;
-	hdr[11] = 0;
+	hdr[11] = col->tag;
 	cc_put32(hdr + 12, n);
 	cc_put32(hdr + 16, w);
 	cc_put32(hdr + 20, (uint32_t) body.len);
 	cc_put32(hdr + 24, (uint32_t) stored);
 	cc_put64(hdr + 28, base);
 	cc_put64(hdr + 36, first);
-	cc_put32(hdr + 44, bloblen);
+	cc_put32(hdr + 44, col->kind == CC_INT ? (uint32_t) scale : bloblen);
 	memcpy(out->data + start, hdr, CC_HEADER_LEN);
 	cc_put32(out->data + start + 4, cc_crc32(out->data + start + 8, out->len - start - 8));
 	return out->len - start;
@@ -537,7 +555,7 @@ cc_decode(const uint8_t *chunk, size_t len, const CcAlloc *mem,
 	w = cc_get32(chunk + 16);
 	rawlen = cc_get32(chunk + 20);
 	stored = cc_get32(chunk + 24);
-	bloblen = cc_get32(chunk + 44);
+	bloblen = kind == CC_BLOB ? cc_get32(chunk + 44) : 0;
 	if (n > CC_MAX_ROWS || stored != len - CC_HEADER_LEN ||
 		!((kind == CC_INT && w == 8) || (kind == CC_BLOB && w == 4) ||
 		  (kind == CC_FIXED && w >= 1 && w <= CC_MAX_WIDTH)) ||
@@ -547,6 +565,7 @@ cc_decode(const uint8_t *chunk, size_t len, const CcAlloc *mem,
 		return false;
 	}
 	col->kind = kind;
+	col->tag = chunk[11];
 	col->nrows = n;
 	col->width = kind == CC_FIXED ? w : 0;
 
@@ -618,13 +637,14 @@ cc_decode(const uint8_t *chunk, size_t len, const CcAlloc *mem,
 	{
 		uint64_t	base = cc_get64(chunk + 28);
 		uint64_t	v = cc_get64(chunk + 36);
+		uint64_t	scale = cc_get32(chunk + 44);
 
 		col->ints = cc_alloc(mem, (size_t) n * 8);
 		if (!col->ints)
 			goto nomem;
 		for (uint32_t i = 0; i < n; i++)
 		{
-			uint64_t	u = cc_get64(rec + (size_t) i * 8) + base;
+			uint64_t	u = cc_get64(rec + (size_t) i * 8) * (scale ? scale : 1) + base;
 
 			if (flags & CCF_DELTA)
 				v += u;			/* row 0 holds a zero delta: the first value */

@@ -12,7 +12,9 @@
  *	 CC_INT    64-bit integers (timestamps, counters, ports, AS numbers).
  *			   Optionally delta-coded (a column sorted ascending, first_seen),
  *			   then frame-of-reference: the block minimum is subtracted, so a
- *			   port needs 2 bytes and a sorted timestamp 1-3;
+ *			   port needs 2 bytes and a sorted timestamp 1-3; then divided by
+ *			   the values' greatest common divisor (timestamps of millisecond
+ *			   precision kept in microseconds lose their three zero digits);
  *	 CC_FIXED  fixed-width records (addresses as 17 bytes: a family/prefix
  *			   byte then 16 address bytes; MAC addresses as 6 bytes);
  *	 CC_BLOB   variable-length byte strings (anything else, e.g. MPLS stacks).
@@ -88,6 +90,7 @@ typedef struct CcColumn
 	int64_t    *ints;			/* CC_INT: nrows values */
 	uint8_t    *data;			/* CC_FIXED: nrows * width; CC_BLOB: bytes */
 	uint32_t   *offsets;		/* CC_BLOB: nrows + 1 offsets into data */
+	uint8_t		tag;			/* the caller's, kept in the header (e.g. which transform it applied) */
 } CcColumn;
 
 /* A growable output buffer. */

@@ -48,6 +48,9 @@ typedef enum PackHow
 
 #define PACK_INET_WIDTH	17
 
+/* chunk tags (CcColumn.tag) */
+#define PACK_TAG_ABSOLUTE	1		/* a PACK_TIME_REL column stored as its values */
+
 typedef struct PackCol
 {
 	int			attnum;			/* in the flows tuple descriptor (1-based) */

@@ -13,7 +13,8 @@
  * columns are special by name, because flows are packed sorted on
  * first_seen: first_seen is delta-coded, and last_seen and received are
  * stored as their distance from first_seen (a flow's duration, the export
- * delay), which are small numbers whatever the hour.
+ * delay), which are small numbers whatever the hour; or as the values
+ * themselves, delta-coded, when that is smaller (a chunk's tag says which).
  *
  * The inet record keeps the prefix length, so a value comes back exactly
  * (10.0.0.0/8 stays /8); the same record is the Bloom key of an address.
@@ -152,6 +153,7 @@ pack_encode_column(const PackLayout *layout, const PackCol *col,
 	int			f = layout->first_seen - 1;
 	int			options = 0;
 	char		err[200];
+	size_t		start = out->len;
 
 	cc.nrows = n;
 	cc.isnull = palloc(n * sizeof(bool));
@@ -222,12 +224,32 @@ pack_encode_column(const PackLayout *layout, const PackCol *col,
 			}
 			break;
 	}
-	/*
-	 * A NULL time column of PACK_TIME_REL with first_seen NULL would lose
-	 * its base; flows.first_seen is NOT NULL, and rows are packed from it.
-	 */
 	if (cc_encode(&cc, options, level, pack_palloc(), out, err, sizeof(err)) == 0)
 		elog(ERROR, "nfpg pack: column %s: %s", col->name, err);
+	if (col->how == PACK_TIME_REL)
+	{
+		/*
+		 * The distance from first_seen is small when the column follows the
+		 * flow (last_seen, an exporter's receive time); when it does not
+		 * (received set at load time), the value itself, delta-coded, is
+		 * smaller.  Keep the smaller; the tag tells the decoder.
+		 */
+		size_t		rel_len = out->len - start;
+		CcBuf		abs = {0};
+
+		for (int i = 0; i < n; i++)
+			cc.ints[i] = cc.isnull[i] ? 0 : DatumGetInt64(values[i * natts + a]);
+		cc.tag = PACK_TAG_ABSOLUTE;
+		if (cc_encode(&cc, CC_OPT_DELTA, level, pack_palloc(), &abs, err, sizeof(err)) == 0)
+			elog(ERROR, "nfpg pack: column %s: %s", col->name, err);
+		if (abs.len < rel_len)
+		{
+			out->len = start;
+			if (!cc_buf_append(out, abs.data, abs.len, pack_palloc()))
+				elog(ERROR, "out of memory");
+		}
+		pfree(abs.data);
+	}
 	pfree(cc.isnull);
 	if (cc.ints)
 		pfree(cc.ints);
@@ -285,7 +307,8 @@ pack_decode_column(const PackCol *col, const uint8 *chunk, size_t len,
 			break;
 		case PACK_TIME_REL:
 			for (int i = 0; i < n; i++)
-				values[i] = Int64GetDatum((int64) ((uint64) cc.ints[i] + (uint64) DatumGetInt64(first[i])));
+				values[i] = cc.tag == PACK_TAG_ABSOLUTE ? Int64GetDatum(cc.ints[i]) :
+					Int64GetDatum((int64) ((uint64) cc.ints[i] + (uint64) DatumGetInt64(first[i])));
 			break;
 		case PACK_INET:
 			{

@@ -223,3 +223,6 @@ SELECT count(*) AS after_truncate FROM nfpg.flows;
 SELECT nfpg.drop_partition('nfpg.flows_20240115_0900');
 SELECT to_regclass('nfpg.flows_20240115_0900_seg') AS seg_gone, to_regclass('nfpg.flows_20240115_0900_late') AS late_gone;
 SELECT nfpg.unpack_partition('nfpg.flows_20240115_1100') AS unpacked_empty;
+-- leave every partition a heap partition for the tests that follow
+SELECT count(nfpg.unpack_partition(relid)) AS partitions FROM nfpg.partitions;
+SELECT count(*) AS packed_left FROM nfpg.pack_status() WHERE packed;

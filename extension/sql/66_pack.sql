@@ -237,7 +237,7 @@ DECLARE
 	p			record;
 	n			bigint;
 	done		integer := 0;
-	has_late	boolean;
+	has_rows	boolean;
 	msg			text;
 BEGIN
 	-- newest finished hours first (they are the ones queried most), a few
@@ -247,10 +247,10 @@ BEGIN
 			  ORDER BY r.upper_bound DESC
 	LOOP
 		EXIT WHEN done >= max_partitions;
-		IF p.relkind = 'f' THEN
-			EXECUTE format('SELECT EXISTS (SELECT 1 FROM nfpg.%I)', p.relname || '_late') INTO has_late;
-			CONTINUE WHEN NOT has_late;
-		END IF;
+		-- packed ones with late flows to merge; heap ones with flows
+		EXECUTE format('SELECT EXISTS (SELECT 1 FROM nfpg.%I)',
+					   CASE WHEN p.relkind = 'f' THEN p.relname || '_late' ELSE p.relname END) INTO has_rows;
+		CONTINUE WHEN NOT has_rows;
 		BEGIN
 			n := nfpg.pack_partition(p.relid);
 			RAISE NOTICE 'nfpg: packed nfpg.% (% flows)', p.relname, n;
@@ -263,7 +263,7 @@ BEGIN
 	RETURN done;
 END
 $$;
-COMMENT ON FUNCTION nfpg.pack_partitions(interval, integer) IS 'Pack the partitions that ended more than older_than ago and are not packed yet, or have late flows; newest first, at most max_partitions; returns how many were packed';
+COMMENT ON FUNCTION nfpg.pack_partitions(interval, integer) IS 'Pack the partitions that ended more than older_than ago and hold flows not packed yet (heap partitions, or late flows of packed ones); newest first, at most max_partitions; returns how many were packed';
 REVOKE ALL ON FUNCTION nfpg.pack_partitions(interval, integer) FROM PUBLIC;
 
 -- Aging (60_aging.sql) and the other places that size or drop partitions

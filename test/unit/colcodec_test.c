@@ -102,7 +102,7 @@ test_ints(void)
 	enum {N = 8192};
 	int64_t    *v = malloc(N * 8);
 	bool	   *nulls = calloc(N, 1);
-	CcColumn	c = {CC_INT, N, 0, NULL, v, NULL, NULL};
+	CcColumn	c = {CC_INT, N, 0, NULL, v, NULL, NULL, 0};
 	size_t		len;
 
 	/* sorted timestamps (microseconds), a few per millisecond */
@@ -155,7 +155,7 @@ test_fixed_blob(void)
 	bool	   *nulls = calloc(N, 1);
 	uint32_t   *off = malloc((N + 1) * 4);
 	uint8_t    *bytes = malloc(N * 12);
-	CcColumn	c = {CC_FIXED, N, 17, NULL, NULL, rec, NULL};
+	CcColumn	c = {CC_FIXED, N, 17, NULL, NULL, rec, NULL, 0};
 	size_t		len;
 
 	/* IPv4 from a /16 with a few hundred hosts: 17-byte records */
@@ -192,7 +192,7 @@ test_fixed_blob(void)
 			bytes[off[i] + b] = (uint8_t) rng();
 		off[i + 1] = off[i] + l;
 	}
-	c = (CcColumn) {CC_BLOB, N, 0, nulls, NULL, bytes, off};
+	c = (CcColumn) {CC_BLOB, N, 0, nulls, NULL, bytes, off, 0};
 	roundtrip("blob", &c, 0, NULL);
 	c.isnull = NULL;
 	roundtrip("blob no null", &c, 0, NULL);
@@ -207,7 +207,7 @@ test_damage(void)
 {
 	enum {N = 700};
 	int64_t		v[N];
-	CcColumn	c = {CC_INT, N, 0, NULL, v, NULL, NULL};
+	CcColumn	c = {CC_INT, N, 0, NULL, v, NULL, NULL, 0};
 	CcBuf		chunk;
 	CcColumn	dec;
 	char		err[200];
