@@ -229,7 +229,8 @@ END
 $$;
 COMMENT ON FUNCTION nfpg.pack_status() IS 'Every partition of nfpg.flows: packed or not, flows (late ones apart), segments, bytes on disk all-in (tables, TOAST, indexes) and bytes per flow';
 
-CREATE FUNCTION nfpg.pack_partitions(older_than interval DEFAULT '2 hours', max_partitions integer DEFAULT 4)
+CREATE FUNCTION nfpg.pack_partitions(older_than interval DEFAULT '2 hours', max_partitions integer DEFAULT 4,
+									 now timestamptz DEFAULT now())
 RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
@@ -243,7 +244,7 @@ BEGIN
 	-- newest finished hours first (they are the ones queried most), a few
 	-- per call: a backlog is worked off over the scheduled runs
 	FOR p IN SELECT r.relid, c.relkind, c.relname FROM nfpg.partitions r JOIN pg_class c ON c.oid = r.relid
-			  WHERE r.upper_bound <= now() - older_than
+			  WHERE r.upper_bound <= now - older_than
 			  ORDER BY r.upper_bound DESC
 	LOOP
 		EXIT WHEN done >= max_partitions;
@@ -263,8 +264,8 @@ BEGIN
 	RETURN done;
 END
 $$;
-COMMENT ON FUNCTION nfpg.pack_partitions(interval, integer) IS 'Pack the partitions that ended more than older_than ago and hold flows not packed yet (heap partitions, or late flows of packed ones); newest first, at most max_partitions; returns how many were packed';
-REVOKE ALL ON FUNCTION nfpg.pack_partitions(interval, integer) FROM PUBLIC;
+COMMENT ON FUNCTION nfpg.pack_partitions(interval, integer, timestamptz) IS 'Pack the partitions that ended more than older_than before now and hold flows not packed yet (heap partitions, or late flows of packed ones); newest first, at most max_partitions; returns how many were packed';
+REVOKE ALL ON FUNCTION nfpg.pack_partitions(interval, integer, timestamptz) FROM PUBLIC;
 
 -- Aging (60_aging.sql) and the other places that size or drop partitions
 -- go through these two, which know that a packed partition's flows live in

@@ -9,17 +9,24 @@
 #   NFPG_BENCH_RUNS=5                      timed runs per command (default 5)
 #   NFPG_BENCH_DATA=/tmp/nfpg-bench-2000000  where the generated flows are kept
 #                                          between runs (nfcapd files + CSV)
+#   NFPG_BENCH_PACK=3                      pack the hours first (66_pack.sql) at
+#                                          this zstd level: test/bench/pack_bench.sh
+#   NFPG_BENCH_QUERIES="d e f g h i"       which queries (default d e f g)
 #
 # Queries (baselines.md C2): d -s ip/bytes; e -s dstport/flows;
 # f -A srcip4/24,dstip4/24 -s record/bytes -n 15; g the port-scan query
 # -A srcip,dstport -s record/packets with its filter.  Each is timed three
 # ways: nfdump, nfpg (nf_stat / nf_aggregate, g with its nfdump filter text),
-# and the plain PostgreSQL GROUP BY of baselines.md.  Prints the medians and the
-# ratios to nfdump; hyperfine's JSON is left in $NFPG_BENCH_DATA/results.
+# and the plain PostgreSQL GROUP BY of baselines.md.  h and i are lookups that
+# print flows: h 'host X' for an address in about 100 flows, i 'proto tcp and
+# dst port 587' (nf_format of nf_filter's rows; plain: the filter's SQL).
+# Prints the medians and the ratios to nfdump; hyperfine's JSON is left in
+# $NFPG_BENCH_DATA/results.
 set -eu
 . "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
 N=${NFPG_BENCH_FLOWS:-2000000}
 RUNS=${NFPG_BENCH_RUNS:-5}
+QUERIES=${NFPG_BENCH_QUERIES:-d e f g}
 D=${NFPG_BENCH_DATA:-/tmp/nfpg-bench-$N}
 mkdir -p "$D/results"
 
@@ -51,7 +58,19 @@ psql -qX -v csv="$D/flows.csv" -f "$NFPG_TOP/test/tools/load_flowgen_csv.sql" >/
 q "VACUUM ANALYZE nfpg.flows" >/dev/null
 rows=$(q "SELECT count(*) FROM nfpg.flows")
 [ "$rows" = "$N" ] || { echo "nfpg holds $rows of $N flows"; exit 1; }
+if [ -n "${NFPG_BENCH_PACK:-}" ]; then
+	t0=$(date +%s.%N)
+	q "SELECT nfpg.pack_partition(p.relid, $NFPG_BENCH_PACK) FROM nfpg.partitions p
+	   WHERE EXISTS (SELECT 1 FROM nfpg.flows f WHERE f.first_seen >= p.lower_bound AND f.first_seen < p.upper_bound)" >/dev/null
+	t1=$(date +%s.%N)
+	PACKED="packed at zstd level $NFPG_BENCH_PACK in $(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}') s, $(q "SELECT round(sum(bytes)::numeric / sum(flows), 1) FROM nfpg.pack_status() WHERE packed") bytes/flow all-in"
+	rows=$(q "SELECT count(*) FROM nfpg.flows")
+	[ "$rows" = "$N" ] || { echo "packed nfpg holds $rows of $N flows"; exit 1; }
+fi
 q "SELECT count(*) FROM nfpg.flows" >/dev/null	# warm the cache
+H_HOST=$(q "SELECT host(src_addr) FROM nfpg.flows GROUP BY src_addr HAVING count(*) BETWEEN 80 AND 120 ORDER BY count(*) DESC, 1 LIMIT 1")
+H_FILTER="host $H_HOST"
+I_FILTER='proto tcp and dst port 587'
 
 G_FILTER='not proto icmp and bytes < 100 and bpp < 100 and packets < 5 and not port 80 and not port 53'
 G_WHERE='proto <> 1 AND bytes < 100 AND bytes / packets < 100 AND packets < 5 AND src_port <> 80 AND dst_port <> 80 AND src_port <> 53 AND dst_port <> 53'
@@ -70,11 +89,17 @@ f_plain="$PSQL \"SELECT network(set_masklen(src_addr, CASE family(src_addr) WHEN
 g_nfdump="$NF -A srcip,dstport -s record/packets '$G_FILTER'"
 g_nfpg="$PSQL \"SELECT * FROM nfpg.nf_aggregate('srcip,dstport', 'packets', 10, '$G_FILTER')\""
 g_plain="$PSQL \"SELECT src_addr, dst_port, count(*), sum(packets), sum(bytes) FROM nfpg.flows WHERE $G_WHERE GROUP BY src_addr, dst_port ORDER BY sum(packets) DESC LIMIT 10\""
+h_nfdump="$NF -q -o line '$H_FILTER'"
+h_nfpg="$PSQL \"SELECT nfpg.nf_format(f, 'line') FROM nfpg.flows f WHERE nfpg.nf_filter('$H_FILTER')\""
+h_plain="$PSQL \"SELECT * FROM nfpg.flows WHERE $(q "SELECT nfpg.nf_filter_sql('$H_FILTER')")\""
+i_nfdump="$NF -q -o line '$I_FILTER'"
+i_nfpg="$PSQL \"SELECT nfpg.nf_format(f, 'line') FROM nfpg.flows f WHERE nfpg.nf_filter('$I_FILTER')\""
+i_plain="$PSQL \"SELECT * FROM nfpg.flows WHERE $(q "SELECT nfpg.nf_filter_sql('$I_FILTER')")\""
 Q
 . "$D/queries.sh"
 
 # 3. side by side, one hyperfine run per query
-for x in d e f g; do
+for x in $QUERIES; do
 	eval "a=\$${x}_nfdump b=\$${x}_nfpg c=\$${x}_plain"
 	hyperfine -N --style basic --warmup 1 --runs "$RUNS" --export-json "$D/results/$x.json" \
 		-n nfdump "$a" -n nfpg "$b" -n plain_sql "$c" >"$D/results/$x.log" 2>&1 ||
@@ -83,7 +108,7 @@ done
 
 # 4. CPU seconds per run, nfdump's process against PostgreSQL's backend and workers
 PM=$(head -1 "$T_DIR/data/postmaster.pid")
-for x in d e f g; do
+for x in $QUERIES; do
 	for w in nfdump nfpg plain; do
 		eval "c=\$${x}_$w"
 		python3 "$NFPG_TOP/test/bench/cputime.py" "$PM" "$RUNS" "$c" >"$D/results/$x.$w.cpu"
@@ -92,14 +117,16 @@ done
 
 # 5. the table
 echo "flows: $N   runs: $RUNS   machine: $(nproc) CPUs, $(free -g | awk '/^Mem/ {print $2}') GiB   load average: $(cut -d' ' -f1-3 /proc/loadavg)   $(date -u +%Y-%m-%dT%H:%MZ)"
-python3 - "$D/results" <<'PY'
+echo "nfpg storage: ${PACKED:-heap partitions (row store)}"
+python3 - "$D/results" "$(echo $QUERIES | tr -d ' ')" "$H_FILTER" <<'PY'
 import json, sys
-d = sys.argv[1]
+d, queries = sys.argv[1], sys.argv[2]
 names = {'d': '-s ip/bytes', 'e': '-s dstport/flows',
-         'f': '-A srcip4/24,dstip4/24 -s record/bytes -n 15', 'g': 'port scan: -A srcip,dstport -s record/packets + filter'}
+         'f': '-A srcip4/24,dstip4/24 -s record/bytes -n 15', 'g': 'port scan: -A srcip,dstport -s record/packets + filter',
+         'h': sys.argv[3] + ' (flows printed)', 'i': 'proto tcp and dst port 587 (flows printed)'}
 print('wall seconds, median (min-max) of hyperfine runs; ratios of medians to nfdump')
 print('%-55s %18s %18s %18s %8s %8s' % ('query', 'nfdump', 'nfpg', 'plain SQL', 'nfpg/nf', 'plain/nf'))
-for q in 'defg':
+for q in queries:
     r = {x['command']: x for x in json.load(open('%s/%s.json' % (d, q)))['results']}
     m = {k: v['median'] for k, v in r.items()}
     fmt = lambda k: '%.3f (%.2f-%.2f)' % (m[k], r[k]['min'], r[k]['max'])
@@ -107,7 +134,7 @@ for q in 'defg':
                                                  m['nfpg'] / m['nfdump'], m['plain_sql'] / m['nfdump']))
 print('CPU seconds per run (user + system, all processes and threads); ratios to nfdump')
 print('%-55s %18s %18s %18s %8s %8s' % ('query', 'nfdump', 'nfpg', 'plain SQL', 'nfpg/nf', 'plain/nf'))
-for q in 'defg':
+for q in queries:
     c = {w: float(open('%s/%s.%s.cpu' % (d, q, w)).read()) for w in ('nfdump', 'nfpg', 'plain')}
     print('%-55s %18.3f %18.3f %18.3f %8.2f %8.2f' % (names[q], c['nfdump'], c['nfpg'], c['plain'],
                                                        c['nfpg'] / c['nfdump'], c['plain'] / c['nfdump']))

@@ -44,6 +44,7 @@ psql -qX -v csv="$W/flows.csv" -f "$NFPG_TOP/test/tools/load_flowgen_csv.sql" >/
 q "UPDATE nfpg.flows SET engine_type = source_id >> 8, engine_id = source_id & 255" >/dev/null
 q "VACUUM ANALYZE nfpg.flows" >/dev/null
 t_eq "nfpg holds every flow" "$N" "$(q 'SELECT count(*) FROM nfpg.flows')"
+pack_flows	# NFPG_PACKED: the same checks over packed hours (stat_nfdump_diff_packed.sh)
 
 nf() { nfdump -R "$W/nfcapd" "$@"; }
 
