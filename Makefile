@@ -7,19 +7,26 @@
 # EXTENSION is not set: pgxs would look for the control file at the top
 # level.  DATA with MODULEDIR = extension installs it from extension/ instead.
 EXT = nfpg
-EXTVERSION = 0.1
+EXTVERSION = 0.2
 
 MODULE_big = nfpg
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard extension/*.c)))
 PGFILEDESC = "nfpg - nfdump flows in PostgreSQL"
 
-# One install script per release, assembled from one file per concern
-# (extension/sql/NN_concern.sql) so each feature keeps its SQL next to its C.
-DATA_built = extension/$(EXT)--$(EXTVERSION).sql
-DATA = extension/$(EXT).control $(wildcard extension/$(EXT)--*--*.sql)
+# The install script of the current release is assembled from one file per
+# concern (extension/sql/NN_concern.sql) so each feature keeps its SQL next to
+# its C.  Each update script is assembled from the concern files that are new
+# in TO (verbatim), its hand-written part (extension/updates/FROM--TO.sql),
+# and the grants, which are idempotent.  Install scripts of earlier releases are kept as they
+# shipped (extension/nfpg--0.1.sql), so a database can be made at an old
+# version and updated, as the upgrade test does.
+DATA_built = extension/$(EXT)--$(EXTVERSION).sql extension/$(EXT)--0.1--0.2.sql
+DATA = extension/$(EXT).control extension/$(EXT)--0.1.sql
 MODULEDIR = extension
+NEW_IN_0.2 = $(addprefix extension/sql/,05_roles.sql 01_flow.sql 58_profile_links.sql 93_config_dump.sql 95_setup.sql)
 
-REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+# setup makes nfpg.flows in the regression database; every later test uses it.
+REGRESS = setup $(filter-out setup,$(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql))))
 REGRESS_OPTS = --load-extension=$(EXT) --temp-config=test/regress.conf
 
 PG_CPPFLAGS = -Iextension -Iloader
@@ -32,6 +39,9 @@ include $(PGXS)
 
 extension/$(EXT)--$(EXTVERSION).sql: $(sort $(wildcard extension/sql/*.sql))
 	cat $^ > $@
+
+extension/$(EXT)--0.1--0.2.sql: $(NEW_IN_0.2) extension/updates/0.1--0.2.sql extension/sql/90_grants.sql
+	{ printf '%s\n' '\echo Use "ALTER EXTENSION nfpg UPDATE" to load this file. \quit'; cat $^; } > $@
 
 .PHONY: loader unit install-loader clean-sub
 loader:

@@ -54,6 +54,10 @@ listen_addresses = '127.0.0.1'
 unix_socket_directories = '$STATE'
 shared_preload_libraries = 'pg_cron'
 cron.database_name = 'nfpg'
+# pg_cron runs jobs in background workers: no connection, so no password
+# (docs/operations.md, "The scheduled job").
+cron.use_background_workers = on
+max_worker_processes = 16
 timezone = 'UTC'
 CONF
 	fi
@@ -66,6 +70,7 @@ CONF
 	as_pg psql -qXAt -h "$STATE" -p "$PGPORT" -d postgres -c "SELECT 1 FROM pg_database WHERE datname = 'nfpg'" | grep -q 1 ||
 		as_pg "$PGBIN/createdb" -h "$STATE" -p "$PGPORT" nfpg
 	sql "CREATE EXTENSION IF NOT EXISTS nfpg"
+	sql "SELECT nfpg.setup()" >/dev/null
 	# nfdump users type nf_filter(...), not nfpg.nf_filter(...).
 	sql "ALTER DATABASE nfpg SET search_path = \"\$user\", public, nfpg"
 	# One pg_cron job keeps partitions, profiles, indexes and aging current.

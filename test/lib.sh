@@ -46,7 +46,7 @@ timezone = 'UTC'
 fsync = off
 CONF
 	"$PGBIN/pg_ctl" -D "$T_DIR/data" -l "$T_DIR/postgres.log" -w start >/dev/null || return 1
-	"$PGBIN/createdb" nfpg && psql -qX -c 'CREATE EXTENSION nfpg' >/dev/null
+	"$PGBIN/createdb" nfpg && psql -qX -c 'CREATE EXTENSION nfpg' -c 'SELECT nfpg.setup()' >/dev/null
 }
 
 pg_stop() {

@@ -3,8 +3,8 @@
 --
 -- One row per exporter identity (address, protocol version, source id /
 -- observation domain) -- the version too, as nfcapd keeps v5, v9 and IPFIX
--- exporters apart even on one router -- kept by the loader through exporter_report(), which adds the counts seen
--- since its previous report.
+-- exporters apart even on one router -- kept by the loader through
+-- exporter_report(), which adds the counts seen since its previous report.
 --------------------------------------------------------------------------------
 
 CREATE TABLE nfpg.exporters (

@@ -33,14 +33,18 @@ END
 $$;
 COMMENT ON FUNCTION nfpg.loader_batch_claim(text, bigint) IS 'Record a batch id in the current transaction; false if it was already loaded (the loader then skips the batch)';
 
+-- The loader may only forget ids older than a day, whatever it asks: a
+-- retried batch comes back from the spool within hours, and a login that
+-- could forget every id could make the next replay load batches twice.
 CREATE FUNCTION nfpg.loader_batches_expire(keep interval)
 RETURNS bigint
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-	WITH gone AS (DELETE FROM nfpg.loader_batches WHERE loaded < now() - keep RETURNING 1)
+	WITH gone AS (DELETE FROM nfpg.loader_batches
+				   WHERE loaded < now() - greatest(keep, interval '1 day') RETURNING 1)
 	SELECT count(*) FROM gone;
 END;
-COMMENT ON FUNCTION nfpg.loader_batches_expire(interval) IS 'Forget loaded batch ids older than keep; returns how many were removed';
+COMMENT ON FUNCTION nfpg.loader_batches_expire(interval) IS 'Forget loaded batch ids older than keep (at least one day); returns how many were removed';
 
 -- The partition that holds every flow starting in [first_min, first_max],
 -- for the loader to COPY into directly: through the parent, COPY routes
@@ -52,14 +56,18 @@ COMMENT ON FUNCTION nfpg.loader_batches_expire(interval) IS 'Forget loaded batch
 -- the search_path).
 CREATE FUNCTION nfpg.loader_target(first_min timestamptz, first_max timestamptz)
 RETURNS text
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-	SELECT p.relid::text
-	  FROM nfpg.partitions p
-	  JOIN pg_inherits i ON i.inhrelid = p.relid AND i.inhparent = 'nfpg.flows'::regclass
-	 WHERE p.lower_bound <= first_min AND p.upper_bound > first_max
-	   AND pg_catalog.has_table_privilege(session_user, 'nfpg.flows', 'INSERT');
-END;
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	-- plpgsql, not a SQL-standard body: nfpg.flows is the user's table, made
+	-- by setup() after CREATE EXTENSION, so it cannot be bound at creation.
+	RETURN (SELECT p.relid::text
+			  FROM nfpg.partitions p
+			  JOIN pg_inherits i ON i.inhrelid = p.relid AND i.inhparent = 'nfpg.flows'::regclass
+			 WHERE p.lower_bound <= first_min AND p.upper_bound > first_max
+			   AND pg_catalog.has_table_privilege(session_user, 'nfpg.flows', 'INSERT'));
+END
+$$;
 COMMENT ON FUNCTION nfpg.loader_target(timestamptz, timestamptz) IS 'The attached partition of nfpg.flows holding first_seen values first_min to first_max, or NULL (the loader then COPYs into nfpg.flows)';
 
 REVOKE ALL ON FUNCTION nfpg.loader_batch_claim(text, bigint) FROM PUBLIC;

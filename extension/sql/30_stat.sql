@@ -51,7 +51,7 @@ RETURNS nfpg.stat_row[] AS 'MODULE_PATHNAME', 'nf_topn_final' LANGUAGE C PARALLE
 COMMENT ON FUNCTION nfpg.nf_topn_final(internal) IS 'Final function of nf_topn: the top groups as nfdump -s rows';
 
 CREATE FUNCTION nfpg.nf_topn_records_final(internal)
-RETURNS nfpg.flows[] AS 'MODULE_PATHNAME', 'nf_topn_records_final' LANGUAGE C PARALLEL SAFE;
+RETURNS nfpg.flow[] AS 'MODULE_PATHNAME', 'nf_topn_records_final' LANGUAGE C PARALLEL SAFE;
 COMMENT ON FUNCTION nfpg.nf_topn_records_final(internal) IS 'Final function of nf_topn_records: the top groups as aggregated flow records';
 
 CREATE AGGREGATE nfpg.nf_topn(spec text, flows integer, packets bigint, bytes bigint,
@@ -287,7 +287,7 @@ CREATE FUNCTION nfpg.nf_aggregate(fields text DEFAULT NULL, order_by text DEFAUL
 	top integer DEFAULT 0, filter text DEFAULT NULL, t_from timestamptz DEFAULT NULL,
 	t_to timestamptz DEFAULT NULL, bidirectional boolean DEFAULT false,
 	guess_direction boolean DEFAULT false)
-RETURNS SETOF nfpg.flows
+RETURNS SETOF nfpg.flow
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$

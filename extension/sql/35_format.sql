@@ -6,24 +6,17 @@
 -- so flows and aggregated records read in psql as they read in nfdump:
 --   SELECT nfpg.nf_format(f, 'line') FROM nfpg.flows f WHERE ... ORDER BY first_seen;
 --   SELECT nfpg.nf_format(a, 'extended') FROM nfpg.nf_aggregate('srcip4/24') a;
--- Times print in the session TimeZone (nfdump prints local time).
+-- Times print in the session TimeZone (nfdump prints local time).  One
+-- function takes every row type (a flow, an aggregated record, a view's
+-- row): it finds the columns by name, once per row type.
 --------------------------------------------------------------------------------
 
-CREATE FUNCTION nfpg.nf_format(flow nfpg.flows, format text)
-RETURNS text
-AS 'MODULE_PATHNAME', 'nf_format'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION nfpg.nf_format(nfpg.flows, text) IS
-'One flow as nfdump -o prints it: line, long, extended, biline, bilong, gline, glong, nsel, nel (add 6 for full IPv6), csv, pipe, or fmt:<%tokens> (STABLE: times follow the session TimeZone)';
-
--- Any row with nfpg.flows column names (a view, a subquery, ROW(...)):
--- columns it lacks print as absent fields.
 CREATE FUNCTION nfpg.nf_format(flow record, format text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'nf_format'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION nfpg.nf_format(record, text) IS
-'nf_format for any row whose columns are named like nfpg.flows columns (missing ones print as absent fields)';
+'One flow as nfdump -o prints it: line, long, extended, biline, bilong, gline, glong, nsel, nel (add 6 for full IPv6), csv, pipe, or fmt:<%tokens> (STABLE: times follow the session TimeZone). Takes a row of nfpg.flows, nf_aggregate() or any row with nfpg.flows column names (columns it lacks print as absent fields)';
 
 CREATE FUNCTION nfpg.nf_format_header(format text)
 RETURNS text
@@ -42,6 +35,6 @@ AS 'MODULE_PATHNAME', 'nf_proto_name'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION nfpg.nf_proto_name(integer) IS 'Protocol name as nfdump prints it (TCP, UDP, ICMP, ICMP6, GRE, ...; the number when nfdump has no name)';
 
-GRANT EXECUTE ON FUNCTION nfpg.nf_format(nfpg.flows, text), nfpg.nf_format(record, text),
+GRANT EXECUTE ON FUNCTION nfpg.nf_format(record, text),
 	nfpg.nf_format_header(text),
 	nfpg.nf_proto_name(integer) TO nfpg_reader;

@@ -34,7 +34,6 @@ CREATE TABLE nfpg.nfsen_settings (
 	responder_min_peers	integer NOT NULL DEFAULT 10 CHECK (responder_min_peers > 0),
 	connector_min_peers	integer NOT NULL DEFAULT 10 CHECK (connector_min_peers > 0)
 );
-INSERT INTO nfpg.nfsen_settings DEFAULT VALUES;
 COMMENT ON TABLE nfpg.nfsen_settings IS 'NfSen settings of the installation (one row): slot processing, aging, host-class thresholds';
 COMMENT ON COLUMN nfpg.nfsen_settings.singleton IS 'Always true: keeps the table at one row';
 COMMENT ON COLUMN nfpg.nfsen_settings.slot_delay IS 'How long after a 5-minute slot ends it is built, so late-exported flows are in';
@@ -71,7 +70,7 @@ COMMENT ON COLUMN nfpg.profiles.description IS 'Free text for people';
 COMMENT ON COLUMN nfpg.profiles.created IS 'When the profile was created';
 
 CREATE TABLE nfpg.profile_channels (
-	profile				text NOT NULL REFERENCES nfpg.profiles ON DELETE CASCADE,
+	profile				text NOT NULL,
 	channel				text NOT NULL CHECK (channel ~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$'),
 	filter				text NOT NULL,
 	filter_sql			text NOT NULL,
@@ -88,7 +87,7 @@ COMMENT ON COLUMN nfpg.profile_channels.sign IS 'NfSen graph side: 1 above the a
 COMMENT ON COLUMN nfpg.profile_channels.colour IS 'NfSen graph colour (e.g. #1f77b4), for front ends';
 
 CREATE TABLE nfpg.profile_series (
-	profile				text NOT NULL REFERENCES nfpg.profiles ON DELETE CASCADE,
+	profile				text NOT NULL,
 	channel				text NOT NULL,
 	slot				timestamptz NOT NULL,
 	flows				bigint NOT NULL,
@@ -131,7 +130,7 @@ CREATE INDEX profile_series_slot ON nfpg.profile_series (slot);
 COMMENT ON INDEX nfpg.profile_series_slot IS 'Time-range queries over all profiles (dashboards, series aging)';
 
 CREATE TABLE nfpg.profile_slots (
-	profile				text NOT NULL REFERENCES nfpg.profiles ON DELETE CASCADE,
+	profile				text NOT NULL,
 	slot				timestamptz NOT NULL,
 	built				timestamptz NOT NULL DEFAULT clock_timestamp(),
 	PRIMARY KEY (profile, slot)
@@ -198,6 +197,9 @@ AS $$
 DECLARE
 	compiled	text := nfpg.nf_filter_sql(filter);
 BEGIN
+	IF NOT EXISTS (SELECT 1 FROM nfpg.profiles p WHERE p.profile = $1) THEN
+		RAISE EXCEPTION 'profile "%" does not exist', $1 USING ERRCODE = 'undefined_object';
+	END IF;
 	INSERT INTO nfpg.profile_channels (profile, channel, filter, filter_sql, sign, colour)
 	VALUES (profile, channel, filter, compiled, sign, colour);
 	RETURN channel;
@@ -362,7 +364,7 @@ COMMENT ON FUNCTION nfpg.nf_profile_pending(text, timestamptz) IS 'Finished slot
 
 CREATE FUNCTION nfpg.nf_profile_flows(profile text, from_ts timestamptz, to_ts timestamptz,
 									  channel text DEFAULT '*')
-RETURNS SETOF nfpg.flows
+RETURNS SETOF nfpg.flow
 LANGUAGE plpgsql STABLE STRICT
 SET search_path = pg_catalog, pg_temp
 AS $$

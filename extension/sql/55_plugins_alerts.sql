@@ -33,8 +33,8 @@ COMMENT ON COLUMN nfpg.plugins.function IS 'The function called as f(profile, sl
 COMMENT ON COLUMN nfpg.plugins.enabled IS 'false: the plugin is skipped';
 
 CREATE TABLE nfpg.plugin_profiles (
-	plugin				text NOT NULL REFERENCES nfpg.plugins ON DELETE CASCADE,
-	profile				text NOT NULL REFERENCES nfpg.profiles ON DELETE CASCADE,
+	plugin				text NOT NULL,
+	profile				text NOT NULL,
 	PRIMARY KEY (plugin, profile)
 );
 COMMENT ON TABLE nfpg.plugin_profiles IS 'Which profiles each plugin runs for';
@@ -42,8 +42,8 @@ COMMENT ON COLUMN nfpg.plugin_profiles.plugin IS 'Plugin name';
 COMMENT ON COLUMN nfpg.plugin_profiles.profile IS 'A profile the plugin runs for';
 
 CREATE TABLE nfpg.plugin_runs (
-	plugin				text NOT NULL REFERENCES nfpg.plugins ON DELETE CASCADE,
-	profile				text NOT NULL REFERENCES nfpg.profiles ON DELETE CASCADE,
+	plugin				text NOT NULL,
+	profile				text NOT NULL,
 	slot				timestamptz NOT NULL,
 	status				text NOT NULL CHECK (status IN ('ok', 'failed')),
 	message				text,
@@ -71,6 +71,11 @@ BEGIN
 					  AND proargtypes[0] = 'text'::regtype AND proargtypes[1] = 'timestamptz'::regtype) THEN
 		RAISE EXCEPTION 'plugin function % must take (text, timestamp with time zone)', function
 			USING ERRCODE = 'invalid_function_definition';
+	END IF;
+	IF EXISTS (SELECT 1 FROM unnest(profiles) x WHERE x NOT IN (SELECT p.profile FROM nfpg.profiles p)) THEN
+		RAISE EXCEPTION 'profile "%" does not exist',
+			(SELECT x FROM unnest(profiles) x WHERE x NOT IN (SELECT p.profile FROM nfpg.profiles p) LIMIT 1)
+			USING ERRCODE = 'undefined_object';
 	END IF;
 	INSERT INTO nfpg.plugins AS p (plugin, function, description)
 	VALUES (plugin, function, description)
@@ -145,7 +150,7 @@ COMMENT ON FUNCTION nfpg.nf_plugins_run(text, timestamptz) IS 'Run the plugins o
 
 CREATE TABLE nfpg.alerts (
 	alert				text PRIMARY KEY,
-	profile				text NOT NULL REFERENCES nfpg.profiles ON DELETE CASCADE,
+	profile				text NOT NULL,
 	channel				text NOT NULL DEFAULT '*',
 	filter				text,
 	filter_sql			text,
@@ -173,7 +178,7 @@ COMMENT ON COLUMN nfpg.alerts.average_slots IS 'NULL: absolute threshold; N: com
 COMMENT ON COLUMN nfpg.alerts.notify_channel IS 'LISTEN channel the NOTIFY goes to when the alert fires';
 
 CREATE TABLE nfpg.alert_log (
-	alert				text NOT NULL REFERENCES nfpg.alerts ON DELETE CASCADE,
+	alert				text NOT NULL,
 	slot				timestamptz NOT NULL,
 	value				numeric NOT NULL,
 	reference			numeric,
@@ -200,6 +205,9 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+	IF NOT EXISTS (SELECT 1 FROM nfpg.profiles p WHERE p.profile = $2) THEN
+		RAISE EXCEPTION 'profile "%" does not exist', $2 USING ERRCODE = 'undefined_object';
+	END IF;
 	IF filter IS NULL AND channel <> '*' AND NOT EXISTS (
 		SELECT 1 FROM nfpg.profile_channels c WHERE c.profile = $2 AND c.channel = $6) THEN
 		RAISE EXCEPTION 'profile "%" has no channel "%"', $2, $6 USING ERRCODE = 'undefined_object';

@@ -103,7 +103,7 @@ END;
 COMMENT ON FUNCTION nfpg.nf_hostclass_counts(timestamptz, timestamptz, text, numeric, bigint, integer, integer) IS 'Per 5-minute slot, the cardinality of every host-class combination: T, R, C, T and R, T and C, R and C, all three';
 
 CREATE TABLE nfpg.hostclass_series (
-	profile				text NOT NULL REFERENCES nfpg.profiles ON DELETE CASCADE,
+	profile				text NOT NULL,
 	slot				timestamptz NOT NULL,
 	t					bigint NOT NULL,
 	r					bigint NOT NULL,

@@ -162,24 +162,99 @@ END
 $$;
 COMMENT ON FUNCTION nfpg.nf_run(timestamptz) IS 'The scheduled job: update continuous and pending historical profiles, run plugins and alerts, index finished partitions, apply aging; each slot once';
 
-CREATE FUNCTION nfpg.nf_schedule(schedule text DEFAULT '*/5 * * * *')
+-- pg_cron runs a job by connecting to the database as the job's owner.  By
+-- default it connects over TCP to localhost, which on a stock cluster asks
+-- for a password that pg_cron does not have: every run then fails before
+-- nf_run starts, visible only in cron.job_run_details.  Two settings avoid
+-- that without storing a password: cron.use_background_workers = on (jobs
+-- run in background workers, no connection at all; the choice the demo and
+-- docs/operations.md make) or cron.host set to the socket directory (peer or
+-- trust on the socket).  nf_schedule refuses a setup whose job cannot
+-- connect, naming the setting, unless check is false (a .pgpass file of the
+-- server's OS user, which nfpg cannot see, makes TCP work too).
+CREATE FUNCTION nfpg.nf_schedule(schedule text DEFAULT '*/5 * * * *', check_connection boolean DEFAULT true)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	job			bigint;
+	host		text := current_setting('cron.host', true);
+	trusted		boolean;
 BEGIN
 	IF to_regnamespace('cron') IS NULL THEN
 		RAISE EXCEPTION 'pg_cron is not installed in this database'
 			USING ERRCODE = 'undefined_object',
 				  HINT = 'Preload pg_cron (shared_preload_libraries), set cron.database_name to this database, then CREATE EXTENSION pg_cron.';
 	END IF;
+	IF check_connection AND current_setting('cron.use_background_workers', true) IS DISTINCT FROM 'on'
+	   AND left(coalesce(host, 'localhost'), 1) <> '/' THEN
+		-- Would the first pg_hba.conf line for a TCP connection from the
+		-- server to itself let the job in without a password?
+		BEGIN
+			SELECT r.auth_method = 'trust' INTO trusted
+			  FROM pg_catalog.pg_hba_file_rules r
+			 WHERE r.type LIKE 'host%' AND r.error IS NULL
+			   AND ('all' = ANY (r.database) OR current_database() = ANY (r.database))
+			   AND ('all' = ANY (r.user_name) OR current_user = ANY (r.user_name))
+			   AND CASE WHEN r.address IN ('all', 'samehost', 'samenet', 'localhost') THEN true
+						WHEN r.address ~ '^[0-9.]+$'
+							THEN (inet '127.0.0.1' & r.netmask::inet) = (r.address::inet & r.netmask::inet)
+						WHEN r.address ~ '^[0-9a-fA-F:]+$'
+							THEN (inet '::1' & r.netmask::inet) = (r.address::inet & r.netmask::inet)
+						ELSE false END
+			 ORDER BY r.line_number LIMIT 1;
+		EXCEPTION WHEN insufficient_privilege THEN
+			trusted := NULL;		-- pg_hba.conf unreadable: cannot tell
+		END;
+		IF NOT coalesce(trusted, true) THEN
+			RAISE EXCEPTION 'pg_cron would connect to "%" over TCP, and pg_hba.conf asks that connection for a password pg_cron does not have: the job would never run',
+				coalesce(host, 'localhost')
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+					  HINT = 'Set cron.use_background_workers = on (and max_worker_processes high enough) in postgresql.conf and restart, or set cron.host to the socket directory; or call nf_schedule(..., check_connection => false) if the server''s OS user has a .pgpass file.';
+		END IF;
+	END IF;
 	EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job USING 'nfpg', schedule, 'SELECT nfpg.nf_run()';
 	RETURN job;
 END
 $$;
-COMMENT ON FUNCTION nfpg.nf_schedule(text) IS 'Create (or change) the one pg_cron job "nfpg" that runs nf_run(); default every 5 minutes';
+COMMENT ON FUNCTION nfpg.nf_schedule(text, boolean) IS 'Create (or change) the one pg_cron job "nfpg" that runs nf_run(); default every 5 minutes; refuses when the job could not connect (check_connection)';
+
+-- The scheduler's health in one row: a job that pg_cron cannot start never
+-- reaches nf_run, so nfpg.runs alone cannot show it.
+CREATE FUNCTION nfpg.schedule_status(OUT jobid bigint, OUT schedule text, OUT active boolean,
+									 OUT mode text, OUT last_attempt timestamptz, OUT last_status text,
+									 OUT last_message text, OUT last_run_finished timestamptz, OUT problem text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	mode := CASE WHEN current_setting('cron.use_background_workers', true) = 'on' THEN 'background worker'
+				 ELSE 'connection to ' || coalesce(current_setting('cron.host', true), 'localhost') END;
+	SELECT max(r.finished) INTO last_run_finished FROM nfpg.runs r;
+	IF to_regnamespace('cron') IS NULL THEN
+		problem := 'pg_cron is not installed in this database';
+		RETURN;
+	END IF;
+	EXECUTE 'SELECT jobid, schedule, active FROM cron.job WHERE jobname = $1 ORDER BY jobid LIMIT 1'
+		INTO jobid, schedule, active USING 'nfpg';
+	IF jobid IS NULL THEN
+		problem := 'no job: run SELECT nfpg.nf_schedule()';
+		RETURN;
+	END IF;
+	EXECUTE 'SELECT start_time, status, return_message FROM cron.job_run_details WHERE jobid = $1
+			 ORDER BY runid DESC LIMIT 1'
+		INTO last_attempt, last_status, last_message USING jobid;
+	problem := CASE
+		WHEN NOT active THEN 'the job is not active'
+		WHEN last_status = 'failed' THEN 'the last attempt failed: ' || coalesce(last_message, '')
+		WHEN last_attempt < now() - interval '15 minutes' OR (last_attempt IS NULL
+			 AND coalesce(last_run_finished, '-infinity') < now() - interval '15 minutes')
+			THEN 'no attempt in the last 15 minutes'
+		END;
+END
+$$;
+COMMENT ON FUNCTION nfpg.schedule_status() IS 'Health of the scheduled job: pg_cron''s job, its last attempt and message (a failed connection shows here), the last finished nf_run, and the problem if any';
 
 CREATE FUNCTION nfpg.nf_unschedule()
 RETURNS boolean
@@ -200,5 +275,6 @@ COMMENT ON FUNCTION nfpg.nf_unschedule() IS 'Remove the pg_cron job created by n
 
 REVOKE ALL ON FUNCTION nfpg.nf_profile_update(text, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION nfpg.nf_run(timestamptz) FROM PUBLIC;
-REVOKE ALL ON FUNCTION nfpg.nf_schedule(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION nfpg.nf_schedule(text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION nfpg.schedule_status() TO nfpg_reader, nfpg_admin;
 REVOKE ALL ON FUNCTION nfpg.nf_unschedule() FROM PUBLIC;

@@ -35,7 +35,7 @@ q "ALTER SYSTEM SET shared_buffers = '$((N / 1500 + 128))MB'" >/dev/null
 W=$T_DIR/bench; mkdir -p "$W/nfcapd"
 $FLOWGEN --count "$N" --format csv --out "$W/flows.csv" -q
 "$PGBIN/createdb" nfpg_sorted
-psql -qX -d nfpg_sorted -c 'CREATE EXTENSION nfpg'
+psql -qX -d nfpg_sorted -c 'CREATE EXTENSION nfpg' -c 'SELECT nfpg.setup()'
 for db in nfpg nfpg_sorted; do
 	[ $db = nfpg ] && sort=false || sort=true
 	psql -qX -d $db -v csv="$W/flows.csv" -f "$NFPG_TOP/test/tools/load_flowgen_csv.sql" >/dev/null

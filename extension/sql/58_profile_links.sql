@@ -1,0 +1,63 @@
+--------------------------------------------------------------------------------
+-- Links between profiles, channels, series, plugins and alerts
+--
+-- Dropping a profile drops its channels, series, slot bookkeeping, plugin
+-- registrations and runs, alerts (and their logs) and host-class counts;
+-- dropping a plugin or an alert drops its runs or log.  These links are kept
+-- by the triggers below, not by foreign keys: the tables' rows are the
+-- user's and pg_dump dumps them (93_config_dump.sql), and pg_restore -j
+-- loads the tables in parallel in no guaranteed order, so a foreign key
+-- checked during that load would refuse the series of a profile not yet
+-- restored.  New rows are checked where they are made: nf_channel_add,
+-- nf_alert_create and nf_plugin_register refuse an unknown profile.
+--------------------------------------------------------------------------------
+
+CREATE FUNCTION nfpg.profile_deleted()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM nfpg.profile_channels WHERE profile = OLD.profile;
+	DELETE FROM nfpg.profile_series WHERE profile = OLD.profile;
+	DELETE FROM nfpg.profile_slots WHERE profile = OLD.profile;
+	DELETE FROM nfpg.plugin_profiles WHERE profile = OLD.profile;
+	DELETE FROM nfpg.plugin_runs WHERE profile = OLD.profile;
+	DELETE FROM nfpg.alerts WHERE profile = OLD.profile;
+	DELETE FROM nfpg.hostclass_series WHERE profile = OLD.profile;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION nfpg.profile_deleted() IS 'Trigger: a deleted profile takes its channels, series, slots, plugin registrations and runs, alerts and host-class counts with it';
+
+CREATE FUNCTION nfpg.plugin_deleted()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM nfpg.plugin_profiles WHERE plugin = OLD.plugin;
+	DELETE FROM nfpg.plugin_runs WHERE plugin = OLD.plugin;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION nfpg.plugin_deleted() IS 'Trigger: a deleted plugin takes its registrations and runs with it';
+
+CREATE FUNCTION nfpg.alert_deleted()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM nfpg.alert_log WHERE alert = OLD.alert;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION nfpg.alert_deleted() IS 'Trigger: a deleted alert takes its log with it';
+
+CREATE TRIGGER profile_deleted AFTER DELETE ON nfpg.profiles
+	FOR EACH ROW EXECUTE FUNCTION nfpg.profile_deleted();
+CREATE TRIGGER plugin_deleted AFTER DELETE ON nfpg.plugins
+	FOR EACH ROW EXECUTE FUNCTION nfpg.plugin_deleted();
+CREATE TRIGGER alert_deleted AFTER DELETE ON nfpg.alerts
+	FOR EACH ROW EXECUTE FUNCTION nfpg.alert_deleted();

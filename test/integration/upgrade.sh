@@ -1,0 +1,81 @@
+#!/bin/sh
+# upgrade.sh: ALTER EXTENSION nfpg UPDATE from every earlier release keeps
+# the data and gives the schema of a fresh install.
+#
+# A database is made at version 0.1 (its install script ships as it was
+# released), filled with flows in several partitions, profiles with a
+# channel, their series, an alert and its log, a plugin and changed
+# settings; then updated.  Checks: the version; every partition's count and
+# sums, the series, profiles, alerts, plugins and settings unchanged; the
+# table left the extension (DROP EXTENSION now needs CASCADE); the loader's
+# functions work on the updated database; and the catalog of the updated
+# database (test/sql/catalog.sql) equals that of a fresh CREATE EXTENSION +
+# setup().  Keep a section per release as releases are added.
+. "$(dirname "$0")/../lib.sh"
+set -u
+
+pg_start || { echo "cluster did not start"; exit 1; }
+q "DROP EXTENSION nfpg CASCADE" >/dev/null 2>&1
+"$PGBIN/createdb" fresh
+psql -qX -d fresh -c 'CREATE EXTENSION nfpg' -c 'SELECT nfpg.setup()' >/dev/null
+
+q "CREATE EXTENSION nfpg VERSION '0.1'" >/dev/null
+t_eq "made at 0.1" "0.1" "$(q "SELECT extversion FROM pg_extension WHERE extname = 'nfpg'")"
+
+# Data as 0.1 kept it: four hourly partitions, 20000 flows, profiles, series.
+q "SELECT nfpg.ensure_partitions('2026-01-05 10:00+00', '2026-01-05 13:59+00')" >/dev/null
+q "INSERT INTO nfpg.flows (first_seen, last_seen, proto, src_addr, dst_addr, src_port, dst_port, packets, bytes, exporter)
+   SELECT t, t + interval '2 s', CASE WHEN i % 3 = 0 THEN 17 ELSE 6 END,
+		  ('10.1.' || (i % 200) || '.' || (i % 250))::inet, ('192.0.2.' || (i % 50))::inet,
+		  1024 + i % 5000, CASE WHEN i % 7 = 0 THEN 587 ELSE 443 END, 1 + i % 20, 60 + i % 1500, '127.0.0.1'
+	 FROM generate_series(1, 20000) i, LATERAL (SELECT '2026-01-05 10:00+00'::timestamptz + i * interval '0.7 s') x(t)" >/dev/null
+q "SELECT nfpg.nf_profile_create('mail', 'dst port 587', '2026-01-05 10:00+00')" >/dev/null
+q "SELECT nfpg.nf_channel_add('mail', 'udp', 'proto udp')" >/dev/null
+q "SELECT nfpg.nf_profile_build('mail', '2026-01-05 10:00+00', '2026-01-05 13:00+00')" >/dev/null
+q "SELECT nfpg.nf_alert_create('mail_burst', 'mail', 'flows', '>', 10)" >/dev/null
+q "SELECT nfpg.nf_alerts_run('mail', '2026-01-05 10:05+00')" >/dev/null
+q "SELECT nfpg.nf_plugin_register('hostclass', 'nfpg.hostclass_plugin(text, timestamptz)', '{mail}')" >/dev/null
+q "UPDATE nfpg.settings SET premake = '5 hours'" >/dev/null
+q "UPDATE nfpg.nfsen_settings SET max_lifetime = '90 days'" >/dev/null
+
+fingerprint() {
+	q "SELECT tableoid::regclass, count(*), sum(bytes), sum(packets) FROM nfpg.flows GROUP BY 1 ORDER BY 1"
+	q "SELECT md5(string_agg(s::text, ',' ORDER BY profile, channel, slot)) FROM nfpg.profile_series s"
+	q "SELECT profile, filter, filter_sql FROM nfpg.profiles ORDER BY 1"
+	q "SELECT * FROM nfpg.profile_channels ORDER BY 1, 2"
+	q "SELECT * FROM nfpg.alerts ORDER BY 1"
+	q "SELECT alert, slot, value, fired FROM nfpg.alert_log ORDER BY 1, 2"
+	q "SELECT plugin, function FROM nfpg.plugins ORDER BY 1"
+	q "SELECT partition_width, premake FROM nfpg.settings"
+	q "SELECT max_lifetime FROM nfpg.nfsen_settings"
+	q "SELECT relid, lower_bound, upper_bound FROM nfpg.partitions ORDER BY 2"
+}
+fingerprint >"$T_DIR/before"
+t_eq "0.1 data: 20000 flows in 4 partitions" "4 20000" "$(q "SELECT count(DISTINCT tableoid) || ' ' || count(*) FROM nfpg.flows")"
+t_eq "0.1 data: series built" "1" "$(q "SELECT (count(*) > 0)::int FROM nfpg.profile_series")"
+
+# --- 0.1 -> 0.2 ---------------------------------------------------------
+q "ALTER EXTENSION nfpg UPDATE TO '0.2'" >"$T_DIR/update.log" 2>&1 || cat "$T_DIR/update.log"
+t_eq "updated to 0.2" "0.2" "$(q "SELECT extversion FROM pg_extension WHERE extname = 'nfpg'")"
+fingerprint >"$T_DIR/after"
+if cmp -s "$T_DIR/before" "$T_DIR/after"; then t_ok "flows, series, profiles, alerts, plugins, settings unchanged"
+else t_fail "data changed by the update"; diff "$T_DIR/before" "$T_DIR/after" | head -20; fi
+t_eq "setup() finds nothing to do after the update" "nothing to do: nfpg is set up" "$(q "SELECT nfpg.setup()")"
+t_eq "DROP EXTENSION without CASCADE refused" "refused" \
+	"$(q "DROP EXTENSION nfpg" >/dev/null 2>&1 && echo dropped || echo refused)"
+t_eq "flows intact after the refused drop" "20000" "$(q "SELECT count(*) FROM nfpg.flows")"
+
+# The loader's path on the updated database: a new partition, a claimed batch.
+q "CREATE ROLE upd_loader LOGIN IN ROLE nfpg_loader" >/dev/null
+t_eq "loader makes a partition after the update" "t" \
+	"$(psql -qXAt -U upd_loader -c "SELECT nfpg.ensure_partitions(now()) > 0")"
+t_eq "loader target is a partition it may COPY into" "t" \
+	"$(psql -qXAt -U upd_loader -c "SELECT has_table_privilege('upd_loader', nfpg.loader_target(now(), now()), 'INSERT')")"
+
+psql -qXAt -f "$NFPG_TOP/test/sql/catalog.sql" >"$T_DIR/cat.updated"
+psql -qXAt -d fresh -f "$NFPG_TOP/test/sql/catalog.sql" >"$T_DIR/cat.fresh"
+t_eq "catalog facts compared" "t" "$([ "$(wc -l <"$T_DIR/cat.fresh")" -gt 300 ] && echo t || echo f)"
+if diff "$T_DIR/cat.fresh" "$T_DIR/cat.updated" >"$T_DIR/cat.diff"; then t_ok "updated catalog equals a fresh 0.2 install"
+else t_fail "updated catalog differs from a fresh 0.2 install ($(grep -c '^[<>]' "$T_DIR/cat.diff") lines)"; head -40 "$T_DIR/cat.diff"; fi
+
+t_done
