@@ -308,3 +308,23 @@ END
 $$;
 COMMENT ON FUNCTION nfpg.drop_partition(regclass) IS 'Drop a flows partition, with the storage tables of a packed one, and forget it in nfpg.partitions';
 REVOKE ALL ON FUNCTION nfpg.drop_partition(regclass) FROM PUBLIC;
+
+-- The packing functions run as nfpg_owner, which owns nfpg.flows and its
+-- partitions (05_roles.sql, 95_setup.sql): the foreign partitions and their
+-- storage tables get the same owner, which pack_fdw.c checks.
+GRANT USAGE ON FOREIGN SERVER nfpg_packed TO nfpg_owner;
+DO $$
+DECLARE
+	f	regprocedure;
+BEGIN
+	FOREACH f IN ARRAY ARRAY[
+		'nfpg.pack_partition(regclass, integer, integer, integer)',
+		'nfpg.unpack_partition(regclass)',
+		'nfpg.pack_partitions(interval, integer, timestamptz)']::regprocedure[]
+	LOOP
+		EXECUTE format('ALTER FUNCTION %s OWNER TO nfpg_owner', f);
+	END LOOP;
+END
+$$;
+GRANT EXECUTE ON FUNCTION nfpg.pack_build(regclass, regclass, integer, integer, integer),
+	nfpg.pack_copy_grants(aclitem[], oid, regclass) TO nfpg_owner;
