@@ -100,7 +100,7 @@ CREATE TEMP TABLE heap_stats AS SELECT * FROM pg_temp.stats();
 SELECT p.lower_bound, nfpg.pack_partition(p.relid, 3, 1024, 4) AS packed
 FROM nfpg.partitions p WHERE p.lower_bound IN ('2024-01-15 09:00+00', '2024-01-15 11:00+00') ORDER BY 1;
 SELECT partition, packed, flows, late_flows, segments, bytes > 0 AS has_bytes
-FROM nfpg.pack_status() ORDER BY lower_bound;
+FROM nfpg.pack_status() WHERE lower_bound::date = '2024-01-15' ORDER BY lower_bound;
 SELECT c.relkind, s.srvname FROM pg_class c JOIN pg_foreign_table ft ON ft.ftrelid = c.oid
 JOIN pg_foreign_server s ON s.oid = ft.ftserver WHERE c.oid = 'nfpg.flows_20240115_1100'::regclass;
 SELECT (SELECT count(*) FROM (SELECT * FROM before EXCEPT ALL SELECT * FROM nfpg.flows) a) AS missing,
@@ -224,5 +224,5 @@ SELECT nfpg.drop_partition('nfpg.flows_20240115_0900');
 SELECT to_regclass('nfpg.flows_20240115_0900_seg') AS seg_gone, to_regclass('nfpg.flows_20240115_0900_late') AS late_gone;
 SELECT nfpg.unpack_partition('nfpg.flows_20240115_1100') AS unpacked_empty;
 -- leave every partition a heap partition for the tests that follow
-SELECT count(nfpg.unpack_partition(relid)) AS partitions FROM nfpg.partitions;
+SELECT count(nfpg.unpack_partition(relid)) > 0 AS unpacked FROM nfpg.partitions;
 SELECT count(*) AS packed_left FROM nfpg.pack_status() WHERE packed;
