@@ -36,11 +36,11 @@ awk -v h="$heap" -v i="$idx" -v n="$rows" -v f="$nfsize" -v l="$lz4size" -v m="$
 	printf "nfpg BRIN       %8.2f B/flow\n", i / n;
 	printf "nfcapd file     %8.1f B/flow  (nfpg/nfcapd = %.2f)\n", f / m, (h / n) / (f / m);
 	printf "nfcapd LZ4 file %8.1f B/flow\n", l / m }'
-HOURS="SELECT p.relid FROM nfpg.partitions p WHERE EXISTS (SELECT 1 FROM nfpg.flows f WHERE f.first_seen >= p.lower_bound AND f.first_seen < p.upper_bound)"
+HOURS=$(q "SELECT relid FROM nfpg.partitions p WHERE EXISTS (SELECT 1 FROM nfpg.flows f WHERE f.first_seen >= p.lower_bound AND f.first_seen < p.upper_bound)")
 for L in ${NFPG_PACK_LEVELS:-1 3 9}; do
-	q "SELECT count(nfpg.unpack_partition(relid)) FROM nfpg.partitions" >/dev/null
+	for r in $HOURS; do q "SELECT nfpg.unpack_partition('$r')" >/dev/null; done
 	t0=$(date +%s.%N)
-	q "SELECT nfpg.pack_partition(relid, $L) FROM ($HOURS) h" >/dev/null
+	for r in $HOURS; do q "SELECT nfpg.pack_partition('$r', $L)" >/dev/null; done
 	t1=$(date +%s.%N)
 	q "SELECT sum(bytes), sum(flows) FROM nfpg.pack_status() WHERE packed" | tr '|' ' ' | {
 		read -r bytes flows
