@@ -121,5 +121,7 @@ typedef struct PackSkip PackSkip;
 extern PackSkip *pack_skip_compile(List *quals, const PackLayout *layout);
 extern bool pack_skip_maybe(const PackSkip *skip, const PackBlockInfo *block);
 extern int	pack_skip_conditions(const PackSkip *skip);
+extern void pack_skip_columns(const PackSkip *skip, bool *cols);
+extern bool pack_skip_row(const PackSkip *skip, Datum **vals, bool **nulls, int row);
 
 #endif							/* NFPG_PACK_H */

@@ -38,8 +38,11 @@
  * tuples.  Before a block is decoded its summary is tested against the
  * quals (pack_skip.c: first_seen ranges, the exact protocol set, a Bloom
  * filter of addresses and ports); a whole segment is first tested on its
- * first_seen range without reading its summary.  All quals are still
- * evaluated by the executor on the rows returned.  Then the late rows.
+ * first_seen range without reading its summary.  In a block that may
+ * match, the columns those conditions read are decoded first and tested
+ * row by row; the other columns are decoded only when a row passes, and
+ * rows that fail are not returned.  All quals are still evaluated by the
+ * executor on the rows returned.  Then the late rows.
  * EXPLAIN shows the segments and blocks read and skipped.
  *
  * Parallel scan: the partial path hands out segments from a counter in
@@ -110,6 +113,7 @@ typedef struct PackShared
 	pg_atomic_uint64 segs_skipped;
 	pg_atomic_uint64 blocks_read;
 	pg_atomic_uint64 blocks_skipped;
+	pg_atomic_uint64 rows_filtered;
 } PackShared;
 
 typedef struct PackScan
@@ -122,6 +126,7 @@ typedef struct PackScan
 	bool	   *need;			/* per attribute (0-based) */
 	int		   *order;			/* attributes to decode, first_seen first */
 	int			norder;
+	int			nphase1;		/* order[0..nphase1): what the conditions read */
 	AttrNumber *segatt;			/* per attribute: its column in P_seg */
 	AttrNumber	a_no,
 				a_rows,
@@ -142,6 +147,7 @@ typedef struct PackScan
 	/* the block being returned */
 	Datum	  **vals;
 	bool	  **nulls;
+	bool	   *rowok;			/* rows that may pass the quals, or NULL: all */
 	int			rows;
 	int			row;
 	/* after the segments */
@@ -151,6 +157,7 @@ typedef struct PackScan
 	uint64		segs_skipped;
 	uint64		blocks_read;
 	uint64		blocks_skipped;
+	uint64		rows_filtered;
 	Snapshot	snapshot;
 	MemoryContext scancxt;		/* the query's: for what lives as long as the scan */
 	MemoryContext segcxt;
@@ -409,15 +416,32 @@ packBeginForeignScan(ForeignScanState *node, int eflags)
 		else if (s->need[a] && c->how == PACK_TIME_REL)
 			s->need[s->layout.first_seen - 1] = true;
 	}
-	if (s->layout.first_seen && s->need[s->layout.first_seen - 1])
-		s->order[s->norder++] = s->layout.first_seen - 1;
-	for (int a = 0; a < s->natts; a++)
-		if (s->need[a])
+	/*
+	 * Decode first_seen first (others are stored relative to it), then the
+	 * columns the block conditions read, then the rest: a block whose rows
+	 * all fail the conditions is left after the first phase.
+	 */
+	{
+		bool	   *skipcol = palloc0(sizeof(bool) * s->natts);
+
+		pack_skip_columns(s->skip, skipcol);
+		for (int a = 0; a < s->natts; a++)
+			if (skipcol[a] && s->layout.cols[a].name)
+				s->need[a] = true;
+		if (s->layout.first_seen && s->need[s->layout.first_seen - 1])
+			s->order[s->norder++] = s->layout.first_seen - 1;
+		for (int pass = 0; pass < 2; pass++)
 		{
-			s->segatt[a] = seg_attnum(s, s->layout.cols[a].name, BYTEAOID);
-			if (a != s->layout.first_seen - 1)
-				s->order[s->norder++] = a;
+			for (int a = 0; a < s->natts; a++)
+				if (s->need[a] && a != s->layout.first_seen - 1 && skipcol[a] == (pass == 0))
+					s->order[s->norder++] = a;
+			if (pass == 0)
+				s->nphase1 = s->norder;
 		}
+		for (int a = 0; a < s->natts; a++)
+			if (s->need[a])
+				s->segatt[a] = seg_attnum(s, s->layout.cols[a].name, BYTEAOID);
+	}
 	s->a_no = seg_attnum(s, PACK_SEG_NO, INT4OID);
 	s->a_rows = seg_attnum(s, PACK_SEG_ROWS, INT4OID);
 	s->a_fmin = seg_attnum(s, PACK_SEG_FIRST_MIN, TIMESTAMPTZOID);
@@ -457,13 +481,35 @@ add_count(PackScan *s, int what, uint64 n)
 {
 	if (s->shared)
 		pg_atomic_fetch_add_u64(what == 0 ? &s->shared->segs_skipped :
-								what == 1 ? &s->shared->blocks_read : &s->shared->blocks_skipped, n);
+								what == 1 ? &s->shared->blocks_read :
+								what == 2 ? &s->shared->blocks_skipped : &s->shared->rows_filtered, n);
 	else if (what == 0)
 		s->segs_skipped += n;
 	else if (what == 1)
 		s->blocks_read += n;
-	else
+	else if (what == 2)
 		s->blocks_skipped += n;
+	else
+		s->rows_filtered += n;
+}
+
+static const uint8 *block_chunk(PackScan *s, int a, size_t *len);
+
+static void
+decode_columns(PackScan *s, int from, int to)
+{
+	for (int k = from; k < to; k++)
+	{
+		int			a = s->order[k];
+		size_t		len;
+		const uint8 *chunk = block_chunk(s, a, &len);
+
+		s->vals[a] = palloc(sizeof(Datum) * Max(s->rows, 1));
+		s->nulls[a] = palloc(sizeof(bool) * Max(s->rows, 1));
+		pack_decode_column(&s->layout.cols[a], chunk, len, s->rows,
+						   s->layout.first_seen ? s->vals[s->layout.first_seen - 1] : NULL,
+						   s->vals[a], s->nulls[a], s->where);
+	}
 }
 
 /* Claim segments until one may hold matches; false when none is left. */
@@ -580,22 +626,29 @@ next_block(PackScan *s)
 		MemoryContextReset(s->blockcxt);
 		old = MemoryContextSwitchTo(s->blockcxt);
 		s->rows = (int) s->blocks[s->block].rows;
-		for (int k = 0; k < s->norder; k++)
-		{
-			int			a = s->order[k];
-			size_t		len;
-			const uint8 *chunk = block_chunk(s, a, &len);
-
-			s->vals[a] = palloc(sizeof(Datum) * Max(s->rows, 1));
-			s->nulls[a] = palloc(sizeof(bool) * Max(s->rows, 1));
-			pack_decode_column(&s->layout.cols[a], chunk, len, s->rows,
-							   s->layout.first_seen ? s->vals[s->layout.first_seen - 1] : NULL,
-							   s->vals[a], s->nulls[a], s->where);
-		}
-		MemoryContextSwitchTo(old);
+		s->rowok = NULL;
+		decode_columns(s, 0, s->nphase1);
 		add_count(s, 1, 1);
-		s->block++;
 		s->row = 0;
+		if (s->skip)
+		{
+			int			pass = 0;
+
+			s->rowok = palloc(sizeof(bool) * Max(s->rows, 1));
+			for (int i = 0; i < s->rows; i++)
+				pass += s->rowok[i] = pack_skip_row(s->skip, s->vals, s->nulls, i);
+			add_count(s, 3, s->rows - pass);
+			if (pass == 0)
+			{
+				MemoryContextSwitchTo(old);
+				s->block++;
+				s->rows = 0;
+				continue;
+			}
+		}
+		decode_columns(s, s->nphase1, s->norder);
+		MemoryContextSwitchTo(old);
+		s->block++;
 		if (s->rows > 0)
 			return true;
 	}
@@ -619,6 +672,15 @@ packIterateForeignScan(ForeignScanState *node)
 				s->done = true;
 				return slot;
 			}
+		}
+	}
+	if (s->latescan == NULL && s->rowok)
+	{
+		/* the rows the conditions rule out are not returned at all */
+		while (!s->rowok[s->row])
+		{
+			if (++s->row >= s->rows)
+				return packIterateForeignScan(node);
 		}
 	}
 	if (s->latescan == NULL)
@@ -696,11 +758,13 @@ packExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		uint64		ss = s->shared ? pg_atomic_read_u64(&s->shared->segs_skipped) : s->segs_skipped;
 		uint64		br = s->shared ? pg_atomic_read_u64(&s->shared->blocks_read) : s->blocks_read;
 		uint64		bs = s->shared ? pg_atomic_read_u64(&s->shared->blocks_skipped) : s->blocks_skipped;
+		uint64		rf = s->shared ? pg_atomic_read_u64(&s->shared->rows_filtered) : s->rows_filtered;
 
 		ExplainPropertyInteger("Segments", NULL, s->nsegs, es);
 		ExplainPropertyInteger("Segments Skipped", NULL, ss, es);
 		ExplainPropertyInteger("Blocks Read", NULL, br, es);
 		ExplainPropertyInteger("Blocks Skipped", NULL, bs, es);
+		ExplainPropertyInteger("Rows Filtered in Scan", NULL, rf, es);
 	}
 }
 
@@ -722,6 +786,7 @@ packInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt, void
 	pg_atomic_init_u64(&sh->segs_skipped, 0);
 	pg_atomic_init_u64(&sh->blocks_read, 0);
 	pg_atomic_init_u64(&sh->blocks_skipped, 0);
+	pg_atomic_init_u64(&sh->rows_filtered, 0);
 	s->shared = sh;
 }
 

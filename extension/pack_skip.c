@@ -48,10 +48,13 @@ struct PackSkip
 {
 	SkipKind	kind;
 	List	   *children;		/* SK_AND, SK_OR: PackSkip * */
+	int			attno;			/* leaves: the column */
 	int			strategy;		/* SK_TIME */
 	int64		t;
 	uint8		protos[32];		/* SK_PROTO */
 	uint64		hash;			/* SK_KEY */
+	bool		is_addr;		/* SK_KEY: an address (else a port, in t) */
+	uint8		rec[PACK_INET_WIDTH];	/* SK_KEY address */
 };
 
 static PackSkip *
@@ -127,6 +130,7 @@ leaf(const PackLayout *layout, int attno, Oid opno, bool commuted, Const *c, Dat
 		if (commuted)
 			strategy = BTCommuteStrategyNumber(strategy);
 		s = skip_node(SK_TIME);
+		s->attno = attno;
 		s->strategy = strategy;
 		s->t = DatumGetInt64(value);
 		return s;
@@ -139,6 +143,9 @@ leaf(const PackLayout *layout, int attno, Oid opno, bool commuted, Const *c, Dat
 		pack_inet_record(value, rec);
 		s = skip_node(SK_KEY);
 		s->hash = cc_hash(attno == layout->dst_addr ? 'd' : 's', rec, PACK_INET_WIDTH);
+		s->attno = attno;
+		s->is_addr = true;
+		memcpy(s->rec, rec, PACK_INET_WIDTH);
 		return s;
 	}
 	if ((attno == layout->src_port || attno == layout->dst_port || attno == layout->proto) &&
@@ -148,6 +155,7 @@ leaf(const PackLayout *layout, int attno, Oid opno, bool commuted, Const *c, Dat
 		if (attno == layout->proto)
 		{
 			s = skip_node(SK_PROTO);
+			s->attno = attno;
 			if (v >= 0 && v <= 255)
 				s->protos[v / 8] |= (uint8) (1 << (v % 8));
 			return s;			/* an impossible protocol matches no block */
@@ -160,6 +168,8 @@ leaf(const PackLayout *layout, int attno, Oid opno, bool commuted, Const *c, Dat
 			cc_put32(port, (uint32) v);
 			s = skip_node(SK_KEY);
 			s->hash = cc_hash(attno == layout->dst_port ? 'D' : 'S', port, 4);
+			s->attno = attno;
+			s->t = v;
 		}
 		return s;
 	}
@@ -322,4 +332,94 @@ pack_skip_maybe(const PackSkip *s, const PackBlockInfo *b)
 			return cc_bloom_maybe(b->bloom, b->bloom_bits, s->hash);
 	}
 	return true;
+}
+
+/* Mark the columns the conditions read (attnum - 1). */
+void
+pack_skip_columns(const PackSkip *s, bool *cols)
+{
+	ListCell   *lc;
+
+	if (s == NULL)
+		return;
+	if (s->attno > 0)
+		cols[s->attno - 1] = true;
+	foreach(lc, s->children)
+		pack_skip_columns(lfirst(lc), cols);
+}
+
+/*
+ * The same conditions on one decoded row: false when the row cannot pass
+ * the quals (a NULL fails them as well), so the scan returns only the rows
+ * that may, and decodes the other columns of a block only when one may.
+ * Exact for the leaves (equality of the 17-byte address record is inet
+ * equality), conservative above them, like pack_skip_maybe.
+ */
+bool
+pack_skip_row(const PackSkip *s, Datum **vals, bool **nulls, int row)
+{
+	ListCell   *lc;
+	Datum		d;
+
+	if (s == NULL)
+		return true;
+	switch (s->kind)
+	{
+		case SK_MAYBE:
+			return true;
+		case SK_AND:
+			foreach(lc, s->children)
+				if (!pack_skip_row(lfirst(lc), vals, nulls, row))
+					return false;
+			return true;
+		case SK_OR:
+			foreach(lc, s->children)
+				if (pack_skip_row(lfirst(lc), vals, nulls, row))
+					return true;
+			return false;
+		default:
+			break;
+	}
+	if (nulls[s->attno - 1][row])
+		return false;
+	d = vals[s->attno - 1][row];
+	switch (s->kind)
+	{
+		case SK_TIME:
+			{
+				int64		v = DatumGetInt64(d);
+
+				switch (s->strategy)
+				{
+					case BTLessStrategyNumber:
+						return v < s->t;
+					case BTLessEqualStrategyNumber:
+						return v <= s->t;
+					case BTEqualStrategyNumber:
+						return v == s->t;
+					case BTGreaterEqualStrategyNumber:
+						return v >= s->t;
+					case BTGreaterStrategyNumber:
+						return v > s->t;
+				}
+				return true;
+			}
+		case SK_PROTO:
+			{
+				int			p = DatumGetInt16(d);
+
+				return p >= 0 && p <= 255 && (s->protos[p / 8] & (1 << (p % 8)));
+			}
+		case SK_KEY:
+			if (s->is_addr)
+			{
+				uint8		rec[PACK_INET_WIDTH];
+
+				pack_inet_record(d, rec);
+				return memcmp(rec, s->rec, PACK_INET_WIDTH) == 0;
+			}
+			return DatumGetInt32(d) == s->t;
+		default:
+			return true;
+	}
 }
