@@ -23,7 +23,7 @@ PGFILEDESC = "nfpg - nfdump flows in PostgreSQL"
 DATA_built = extension/$(EXT)--$(EXTVERSION).sql extension/$(EXT)--0.1--0.2.sql
 DATA = extension/$(EXT).control extension/$(EXT)--0.1.sql
 MODULEDIR = extension
-NEW_IN_0.2 = $(addprefix extension/sql/,05_roles.sql 01_flow.sql 58_profile_links.sql 93_config_dump.sql 95_setup.sql 66_pack.sql)
+NEW_IN_0.2 = $(addprefix extension/sql/,05_roles.sql 01_flow.sql 58_profile_links.sql 93_config_dump.sql 95_setup.sql 96_access.sql 66_pack.sql)
 
 # setup makes nfpg.flows in the regression database; every later test uses it.
 REGRESS = setup $(filter-out setup,$(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql))))
@@ -40,7 +40,7 @@ include $(PGXS)
 extension/$(EXT)--$(EXTVERSION).sql: $(sort $(wildcard extension/sql/*.sql))
 	cat $^ > $@
 
-extension/$(EXT)--0.1--0.2.sql: $(NEW_IN_0.2) extension/updates/0.1--0.2.sql extension/sql/90_grants.sql
+extension/$(EXT)--0.1--0.2.sql: $(NEW_IN_0.2) extension/updates/0.1--0.2.sql extension/sql/90_grants.sql extension/sql/92_profiles_grants.sql
 	{ printf '%s\n' '\echo Use "ALTER EXTENSION nfpg UPDATE" to load this file. \quit'; cat $^; } > $@
 
 .PHONY: loader unit install-loader clean-sub

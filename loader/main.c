@@ -31,7 +31,7 @@
 #include "daemon.h"
 #include "log.h"
 
-#define NFPGD_VERSION "0.1"
+#define NFPGD_VERSION "0.2"
 #define MAX_FLAGS	64
 
 typedef struct Flag

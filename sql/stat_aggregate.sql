@@ -120,3 +120,4 @@ BEGIN
 	END LOOP;
 END
 $$;
+SELECT * FROM nfpg.nf_aggregate('');

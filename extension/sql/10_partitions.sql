@@ -110,10 +110,10 @@ BEGIN
 	FOR gone IN DELETE FROM nfpg.partitions p
 				 WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i
 									WHERE i.inhrelid = p.relid AND i.inhparent = 'nfpg.flows'::regclass)
-				RETURNING p.relid::oid, p.lower_bound, p.upper_bound
+				RETURNING p.lower_bound, p.upper_bound
 	LOOP
-		RAISE WARNING 'nfpg: partition for [%, %) (oid %) is no longer attached to nfpg.flows; it will be made again',
-			gone.lower_bound, gone.upper_bound, gone.relid;
+		RAISE WARNING 'nfpg: the partition for [%, %) is no longer attached to nfpg.flows; it will be made again',
+			gone.lower_bound, gone.upper_bound;
 	END LOOP;
 	WHILE slot <= to_ts LOOP
 		SELECT max(upper_bound) INTO taken_hi FROM nfpg.partitions

@@ -324,6 +324,11 @@ BEGIN
 			keys := concat_ws(', ', keys, k.expr);
 			names := concat_ws(',', names, k.spec);
 		END LOOP;
+		IF keys IS NULL THEN
+			RAISE EXCEPTION 'nf_aggregate: no aggregation field in "%"', fields
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = 'Name fields as nfdump -A does, e.g. ''srcip,dstport'', or pass NULL for -a.';
+		END IF;
 	END IF;
 	RETURN QUERY EXECUTE format(
 		'SELECT * FROM unnest((SELECT nfpg.nf_topn_records($1, flows, packets, bytes, out_packets,'

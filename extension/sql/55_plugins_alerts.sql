@@ -72,6 +72,12 @@ BEGIN
 		RAISE EXCEPTION 'plugin function % must take (text, timestamp with time zone)', function
 			USING ERRCODE = 'invalid_function_definition';
 	END IF;
+	-- The plugin will run with the rights of its function's owner: a role
+	-- may only register what it could call itself.
+	IF NOT has_function_privilege(function, 'EXECUTE') THEN
+		RAISE EXCEPTION 'permission denied to register plugin function %', function
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
 	IF EXISTS (SELECT 1 FROM unnest(profiles) x WHERE x NOT IN (SELECT p.profile FROM nfpg.profiles p)) THEN
 		RAISE EXCEPTION 'profile "%" does not exist',
 			(SELECT x FROM unnest(profiles) x WHERE x NOT IN (SELECT p.profile FROM nfpg.profiles p) LIMIT 1)
@@ -99,12 +105,23 @@ DECLARE
 	t0			timestamptz := clock_timestamp();
 	state		text;
 	msg			text;
+	owner		text;
+	prev_role	text := current_setting('role');
 BEGIN
 	BEGIN
-		IF NOT EXISTS (SELECT 1 FROM pg_proc WHERE oid = function) THEN
+		SELECT p.proowner::regrole::text INTO owner FROM pg_proc p WHERE p.oid = function;
+		IF NOT FOUND THEN
 			RAISE EXCEPTION 'the plugin function no longer exists' USING ERRCODE = 'undefined_function';
 		END IF;
+		-- With the lesser rights of the job's owner (often a superuser) and
+		-- the function's owner: a plugin written by an nfpg_admin member runs
+		-- as that member.  An error rolls the subtransaction back, the role
+		-- setting included.
+		IF owner <> current_user AND NOT (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = owner) THEN
+			PERFORM set_config('role', owner, true);
+		END IF;
 		EXECUTE format('SELECT %s($1, $2)', function::oid::regproc) USING profile, slot;
+		PERFORM set_config('role', prev_role, true);
 	EXCEPTION WHEN OTHERS THEN
 		GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
 		RAISE WARNING 'plugin "%" failed for profile "%" slot %: %', plugin, profile, slot, msg;

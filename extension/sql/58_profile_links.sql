@@ -1,5 +1,5 @@
 --------------------------------------------------------------------------------
--- Links between profiles, channels, series, plugins and alerts
+-- Links between profiles, channels, series, plugins and alerts; compiled filters
 --
 -- Dropping a profile drops its channels, series, slot bookkeeping, plugin
 -- registrations and runs, alerts (and their logs) and host-class counts;
@@ -61,3 +61,27 @@ CREATE TRIGGER plugin_deleted AFTER DELETE ON nfpg.plugins
 	FOR EACH ROW EXECUTE FUNCTION nfpg.plugin_deleted();
 CREATE TRIGGER alert_deleted AFTER DELETE ON nfpg.alerts
 	FOR EACH ROW EXECUTE FUNCTION nfpg.alert_deleted();
+
+-- A stored filter_sql is what gets spliced into the queries nf_run runs
+-- (as the job's owner), so it is never taken from whoever wrote the row:
+-- it is always compiled here from the row's nfdump filter text.  A member
+-- of nfpg_admin may then edit these tables directly without being able to
+-- inject SQL.  pg_restore's COPY recompiles the same text to the same SQL.
+CREATE FUNCTION nfpg.filter_compiled()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	NEW.filter_sql := nfpg.nf_filter_sql(NEW.filter);
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION nfpg.filter_compiled() IS 'Trigger: filter_sql is always the compilation of the row''s filter text, whoever writes the row';
+
+CREATE TRIGGER filter_compiled BEFORE INSERT OR UPDATE ON nfpg.profiles
+	FOR EACH ROW EXECUTE FUNCTION nfpg.filter_compiled();
+CREATE TRIGGER filter_compiled BEFORE INSERT OR UPDATE ON nfpg.profile_channels
+	FOR EACH ROW EXECUTE FUNCTION nfpg.filter_compiled();
+CREATE TRIGGER filter_compiled BEFORE INSERT OR UPDATE ON nfpg.alerts
+	FOR EACH ROW EXECUTE FUNCTION nfpg.filter_compiled();

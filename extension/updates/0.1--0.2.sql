@@ -104,6 +104,11 @@ BEGIN
 			keys := concat_ws(', ', keys, k.expr);
 			names := concat_ws(',', names, k.spec);
 		END LOOP;
+		IF keys IS NULL THEN
+			RAISE EXCEPTION 'nf_aggregate: no aggregation field in "%"', fields
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = 'Name fields as nfdump -A does, e.g. ''srcip,dstport'', or pass NULL for -a.';
+		END IF;
 	END IF;
 	RETURN QUERY EXECUTE format(
 		'SELECT * FROM unnest((SELECT nfpg.nf_topn_records($1, flows, packets, bytes, out_packets,'
@@ -232,10 +237,10 @@ BEGIN
 	FOR gone IN DELETE FROM nfpg.partitions p
 				 WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i
 									WHERE i.inhrelid = p.relid AND i.inhparent = 'nfpg.flows'::regclass)
-				RETURNING p.relid::oid, p.lower_bound, p.upper_bound
+				RETURNING p.lower_bound, p.upper_bound
 	LOOP
-		RAISE WARNING 'nfpg: partition for [%, %) (oid %) is no longer attached to nfpg.flows; it will be made again',
-			gone.lower_bound, gone.upper_bound, gone.relid;
+		RAISE WARNING 'nfpg: the partition for [%, %) is no longer attached to nfpg.flows; it will be made again',
+			gone.lower_bound, gone.upper_bound;
 	END LOOP;
 	WHILE slot <= to_ts LOOP
 		SELECT max(upper_bound) INTO taken_hi FROM nfpg.partitions
@@ -458,6 +463,12 @@ BEGIN
 		RAISE EXCEPTION 'plugin function % must take (text, timestamp with time zone)', function
 			USING ERRCODE = 'invalid_function_definition';
 	END IF;
+	-- The plugin will run with the rights of its function's owner: a role
+	-- may only register what it could call itself.
+	IF NOT has_function_privilege(function, 'EXECUTE') THEN
+		RAISE EXCEPTION 'permission denied to register plugin function %', function
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
 	IF EXISTS (SELECT 1 FROM unnest(profiles) x WHERE x NOT IN (SELECT p.profile FROM nfpg.profiles p)) THEN
 		RAISE EXCEPTION 'profile "%" does not exist',
 			(SELECT x FROM unnest(profiles) x WHERE x NOT IN (SELECT p.profile FROM nfpg.profiles p) LIMIT 1)
@@ -474,6 +485,46 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION nfpg.nf_plugin_register(text, regprocedure, text[], text) IS 'Register (or update) a plugin function f(profile text, slot timestamptz) for the given profiles';
+
+-- Plugins run with the rights of their function's owner (nfpg_admin).
+CREATE OR REPLACE FUNCTION nfpg.nf_plugin_call(plugin text, function regprocedure, profile text, slot timestamptz)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t0			timestamptz := clock_timestamp();
+	state		text;
+	msg			text;
+	owner		text;
+	prev_role	text := current_setting('role');
+BEGIN
+	BEGIN
+		SELECT p.proowner::regrole::text INTO owner FROM pg_proc p WHERE p.oid = function;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'the plugin function no longer exists' USING ERRCODE = 'undefined_function';
+		END IF;
+		-- With the lesser rights of the job's owner (often a superuser) and
+		-- the function's owner: a plugin written by an nfpg_admin member runs
+		-- as that member.  An error rolls the subtransaction back, the role
+		-- setting included.
+		IF owner <> current_user AND NOT (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = owner) THEN
+			PERFORM set_config('role', owner, true);
+		END IF;
+		EXECUTE format('SELECT %s($1, $2)', function::oid::regproc) USING profile, slot;
+		PERFORM set_config('role', prev_role, true);
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+		RAISE WARNING 'plugin "%" failed for profile "%" slot %: %', plugin, profile, slot, msg;
+		INSERT INTO nfpg.plugin_runs VALUES (plugin, profile, slot, 'failed', state || ': ' || msg,
+											 t0, clock_timestamp() - t0);
+		RETURN false;
+	END;
+	INSERT INTO nfpg.plugin_runs VALUES (plugin, profile, slot, 'ok', NULL, t0, clock_timestamp() - t0);
+	RETURN true;
+END
+$$;
+COMMENT ON FUNCTION nfpg.nf_plugin_call(text, regprocedure, text, timestamptz) IS 'Call one plugin for one slot in a subtransaction and log the outcome; false when it failed';
 
 -- Packed partitions (66_pack.sql, new in 0.2): aging sizes and drops them
 -- with their storage tables, and nf_run packs one finished partition per run
