@@ -197,7 +197,7 @@ REVOKE ALL ON FUNCTION nfpg.unpack_partition(regclass) FROM PUBLIC;
 CREATE FUNCTION nfpg.pack_status()
 RETURNS TABLE (partition regclass, lower_bound timestamptz, upper_bound timestamptz, packed boolean,
 			   flows bigint, late_flows bigint, segments bigint, bytes bigint, bytes_per_flow numeric)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	r			record;
@@ -228,6 +228,8 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION nfpg.pack_status() IS 'Every partition of nfpg.flows: packed or not, flows (late ones apart), segments, bytes on disk all-in (tables, TOAST, indexes) and bytes per flow';
+REVOKE ALL ON FUNCTION nfpg.pack_status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION nfpg.pack_status() TO nfpg_reader, nfpg_admin;
 
 CREATE FUNCTION nfpg.pack_partitions(older_than interval DEFAULT '2 hours', max_partitions integer DEFAULT 4,
 									 now timestamptz DEFAULT now())
@@ -320,7 +322,8 @@ BEGIN
 	FOREACH f IN ARRAY ARRAY[
 		'nfpg.pack_partition(regclass, integer, integer, integer)',
 		'nfpg.unpack_partition(regclass)',
-		'nfpg.pack_partitions(interval, integer, timestamptz)']::regprocedure[]
+		'nfpg.pack_partitions(interval, integer, timestamptz)',
+		'nfpg.pack_status()']::regprocedure[]
 	LOOP
 		EXECUTE format('ALTER FUNCTION %s OWNER TO nfpg_owner', f);
 	END LOOP;
