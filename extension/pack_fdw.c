@@ -84,12 +84,14 @@
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
 #include "port/atomics.h"
+#include "storage/bufmgr.h"
 #include "storage/shm_toc.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/regproc.h"
+#include "utils/sampling.h"
 #include "utils/snapmgr.h"
 
 #include "pack.h"
@@ -807,6 +809,89 @@ packInitializeWorkerForeignScan(ForeignScanState *node, shm_toc *toc, void *coor
 	s->shared = coordinate;
 }
 
+/* ---------- ANALYZE ---------- */
+
+/*
+ * A random sample of the partition's flows for ANALYZE (so the planner has
+ * statistics for packed hours, and ANALYZE nfpg.flows counts them): every
+ * row is read through this wrapper with SPI and sampled as file_fdw does
+ * (Vitter's reservoir).  Reading an hour is a few seconds, as ANALYZE of a
+ * heap partition reads its sample pages.
+ */
+static int
+pack_sample_rows(Relation rel, int elevel, HeapTuple *rows, int targrows,
+				 double *totalrows, double *totaldeadrows)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	ReservoirStateData rstate;
+	double		seen = 0;
+	double		skip = -1;
+	int			n = 0;
+	Portal		portal;
+	char	   *sql;
+
+	reservoir_init_selection_state(&rstate, targrows);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	sql = psprintf("SELECT * FROM %s.%s",
+				   quote_identifier(get_namespace_name(RelationGetNamespace(rel))),
+				   quote_identifier(RelationGetRelationName(rel)));
+	portal = SPI_cursor_open_with_args(NULL, sql, 0, NULL, NULL, NULL, true, 0);
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, 10000);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			MemoryContext old;
+			int			k = -1;
+
+			if (n < targrows)
+				k = n++;
+			else
+			{
+				if (skip < 0)
+					skip = reservoir_get_next_S(&rstate, seen, targrows);
+				if (skip <= 0)
+				{
+					k = (int) (targrows * sampler_random_fract(&rstate.randstate));
+					heap_freetuple(rows[k]);
+				}
+				skip -= 1;
+			}
+			if (k >= 0)
+			{
+				old = MemoryContextSwitchTo(caller);
+				rows[k] = heap_copytuple(SPI_tuptable->vals[i]);
+				MemoryContextSwitchTo(old);
+			}
+			seen += 1;
+		}
+		SPI_freetuptable(SPI_tuptable);
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_cursor_close(portal);
+	SPI_finish();
+	*totalrows = seen;
+	*totaldeadrows = 0;
+	return n;
+}
+
+static bool
+packAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func, BlockNumber *totalpages)
+{
+	PackOptions o;
+	Relation	seg;
+
+	get_options(RelationGetRelid(relation), &o);
+	seg = open_storage(relation, o.segments, AccessShareLock);
+	*totalpages = Max(1, RelationGetNumberOfBlocks(seg));
+	table_close(seg, AccessShareLock);
+	*func = pack_sample_rows;
+	return true;
+}
+
 /* ---------- writing: late flows, TRUNCATE ---------- */
 
 static int
@@ -906,6 +991,7 @@ nfpg_packed_handler(PG_FUNCTION_ARGS)
 	r->ReScanForeignScan = packReScanForeignScan;
 	r->EndForeignScan = packEndForeignScan;
 	r->ExplainForeignScan = packExplainForeignScan;
+	r->AnalyzeForeignTable = packAnalyzeForeignTable;
 	r->IsForeignScanParallelSafe = packIsForeignScanParallelSafe;
 	r->EstimateDSMForeignScan = packEstimateDSMForeignScan;
 	r->InitializeDSMForeignScan = packInitializeDSMForeignScan;

@@ -103,6 +103,9 @@ SELECT partition, packed, flows, late_flows, segments, bytes > 0 AS has_bytes
 FROM nfpg.pack_status() WHERE lower_bound::date = '2024-01-15' ORDER BY lower_bound;
 SELECT c.relkind, s.srvname FROM pg_class c JOIN pg_foreign_table ft ON ft.ftrelid = c.oid
 JOIN pg_foreign_server s ON s.oid = ft.ftserver WHERE c.oid = 'nfpg.flows_20240115_1100'::regclass;
+-- ANALYZE samples packed hours too (statistics for the planner)
+ANALYZE nfpg.flows_20240115_1100;
+SELECT count(*) AS columns_with_stats FROM pg_stats WHERE schemaname = 'nfpg' AND tablename = 'flows_20240115_1100';
 SELECT (SELECT count(*) FROM (SELECT * FROM before EXCEPT ALL SELECT * FROM nfpg.flows) a) AS missing,
 	   (SELECT count(*) FROM (SELECT * FROM nfpg.flows EXCEPT ALL SELECT * FROM before) b) AS extra;
 -- a few columns only, and whole rows as a record
