@@ -811,32 +811,16 @@ packInitializeWorkerForeignScan(ForeignScanState *node, shm_toc *toc, void *coor
 
 /* ---------- ANALYZE ---------- */
 
-/*
- * A random sample of the partition's flows for ANALYZE (so the planner has
- * statistics for packed hours, and ANALYZE nfpg.flows counts them): every
- * row is read through this wrapper with SPI and sampled as file_fdw does
- * (Vitter's reservoir).  Reading an hour is a few seconds, as ANALYZE of a
- * heap partition reads its sample pages.
- */
-static int
-pack_sample_rows(Relation rel, int elevel, HeapTuple *rows, int targrows,
-				 double *totalrows, double *totaldeadrows)
-{
-	MemoryContext caller = CurrentMemoryContext;
-	ReservoirStateData rstate;
-	double		seen = 0;
-	double		skip = -1;
-	int			n = 0;
-	Portal		portal;
-	char	   *sql;
+#define SAMPLE_READ_ROWS	300000	/* about how many flows ANALYZE decodes */
+#define SAMPLE_WINDOWS		30
 
-	reservoir_init_selection_state(&rstate, targrows);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	sql = psprintf("SELECT * FROM %s.%s",
-				   quote_identifier(get_namespace_name(RelationGetNamespace(rel))),
-				   quote_identifier(RelationGetRelationName(rel)));
-	portal = SPI_cursor_open_with_args(NULL, sql, 0, NULL, NULL, NULL, true, 0);
+/* Feed the rows of one query (SPI) into the reservoir. */
+static void
+sample_query(const char *sql, int nargs, Oid *types, Datum *args, MemoryContext caller,
+			 ReservoirState rs, HeapTuple *rows, int targrows, int *n, double *seen, double *skip)
+{
+	Portal		portal = SPI_cursor_open_with_args(NULL, sql, nargs, types, args, NULL, true, 0);
+
 	for (;;)
 	{
 		SPI_cursor_fetch(portal, true, 10000);
@@ -844,37 +828,115 @@ pack_sample_rows(Relation rel, int elevel, HeapTuple *rows, int targrows,
 			break;
 		for (uint64 i = 0; i < SPI_processed; i++)
 		{
-			MemoryContext old;
 			int			k = -1;
 
-			if (n < targrows)
-				k = n++;
+			if (*n < targrows)
+				k = (*n)++;
 			else
 			{
-				if (skip < 0)
-					skip = reservoir_get_next_S(&rstate, seen, targrows);
-				if (skip <= 0)
+				if (*skip < 0)
+					*skip = reservoir_get_next_S(rs, *seen, targrows);
+				if (*skip <= 0)
 				{
-					k = (int) (targrows * sampler_random_fract(&rstate.randstate));
+					k = (int) (targrows * sampler_random_fract(&rs->randstate));
 					heap_freetuple(rows[k]);
 				}
-				skip -= 1;
+				*skip -= 1;
 			}
 			if (k >= 0)
 			{
-				old = MemoryContextSwitchTo(caller);
+				MemoryContext old = MemoryContextSwitchTo(caller);
+
 				rows[k] = heap_copytuple(SPI_tuptable->vals[i]);
 				MemoryContextSwitchTo(old);
 			}
-			seen += 1;
+			*seen += 1;
 		}
 		SPI_freetuptable(SPI_tuptable);
 		CHECK_FOR_INTERRUPTS();
 	}
 	SPI_cursor_close(portal);
+}
+
+/*
+ * A random sample of the partition's flows for ANALYZE, so the planner has
+ * statistics for packed hours and ANALYZE nfpg.flows counts them.  Rows are
+ * read through this wrapper with SPI and sampled as file_fdw does (Vitter's
+ * reservoir).  A large hour is not decoded whole: the sample comes from
+ * SAMPLE_WINDOWS short first_seen windows, one at a random place in each
+ * equal slice of the hour, together about SAMPLE_READ_ROWS flows; block
+ * skipping on first_seen makes that cost what it reads.  The total is the
+ * segments' row count plus the late rows.
+ */
+static int
+pack_sample_rows(Relation rel, int elevel, HeapTuple *rows, int targrows,
+				 double *totalrows, double *totaldeadrows)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	ReservoirStateData rstate;
+	PackOptions o;
+	double		seen = 0;
+	double		skip = -1;
+	int			n = 0;
+	char	   *ft;
+	char	   *sql;
+	bool		isnull;
+	int64		lo,
+				hi;
+	double		segrows,
+				laterows;
+
+	get_options(RelationGetRelid(rel), &o);
+	ft = psprintf("%s.%s", quote_identifier(get_namespace_name(RelationGetNamespace(rel))),
+				  quote_identifier(RelationGetRelationName(rel)));
+	reservoir_init_selection_state(&rstate, targrows);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* the tables the options name, resolved and checked, never the option text */
+	{
+		Relation	seg = open_storage(rel, o.segments, AccessShareLock);
+		Relation	late = open_storage(rel, o.late, AccessShareLock);
+
+		sql = psprintf("SELECT min(seg_first_min), max(seg_first_max), coalesce(sum(seg_rows), 0)::float8, "
+					   "(SELECT count(*) FROM %s.%s)::float8 FROM %s.%s",
+					   quote_identifier(get_namespace_name(RelationGetNamespace(late))),
+					   quote_identifier(RelationGetRelationName(late)),
+					   quote_identifier(get_namespace_name(RelationGetNamespace(seg))),
+					   quote_identifier(RelationGetRelationName(seg)));
+		table_close(seg, NoLock);
+		table_close(late, NoLock);
+	}
+	if (SPI_execute(sql, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "nfpg: cannot read the segments of %s", ft);
+	lo = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	hi = isnull ? 0 : DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	segrows = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+	laterows = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+
+	if (segrows <= SAMPLE_READ_ROWS || hi <= lo)
+		sample_query(psprintf("SELECT * FROM %s", ft), 0, NULL, NULL, caller, &rstate, rows, targrows, &n, &seen, &skip);
+	else
+	{
+		double		slice = (double) (hi - lo) / SAMPLE_WINDOWS;
+		double		width = slice * SAMPLE_READ_ROWS / segrows;
+		Oid			types[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+
+		sql = psprintf("SELECT * FROM %s WHERE first_seen >= $1 AND first_seen < $2", ft);
+		for (int w = 0; w < SAMPLE_WINDOWS; w++)
+		{
+			int64		from = lo + (int64) (w * slice + (slice - width) * sampler_random_fract(&rstate.randstate));
+			Datum		args[2] = {Int64GetDatum(from), Int64GetDatum(from + (int64) width + 1)};
+
+			sample_query(sql, 2, types, args, caller, &rstate, rows, targrows, &n, &seen, &skip);
+		}
+	}
 	SPI_finish();
-	*totalrows = seen;
+	*totalrows = Max(segrows + laterows, n);
 	*totaldeadrows = 0;
+	ereport(elevel,
+			(errmsg("\"%s\": read %.0f of about %.0f flows (packed), %d in the sample",
+					RelationGetRelationName(rel), seen, *totalrows, n)));
 	return n;
 }
 
