@@ -1,8 +1,10 @@
 #!/bin/sh
 # test/integration/pack_roundtrip.sh: packed partitions (66_pack.sql) on
 # flowgen traffic, checked against the rows as loaded:
-#   1. NFPG_PACK_FLOWS flows (default 1000000) over two hours, from flowgen's
-#      ground-truth CSV; a copy of them is the truth;
+#   1. NFPG_PACK_FLOWS flows over two hours, from flowgen's ground-truth CSV;
+#      a copy of them is the truth.  The default, 200000, takes about 2.5
+#      minutes on the shared 2-core machine at load average 10; the issue's
+#      1000000 (NFPG_PACK_FLOWS=1000000) passed there in about 9 minutes;
 #   2. SIGKILL of the backend in the middle of packing an hour: after crash
 #      recovery the hour is still its heap partition with every row, and no
 #      storage table is left behind; packing it again works;
@@ -13,7 +15,7 @@
 #   5. every hour unpacked: exactly the truth again, in heap partitions.
 set -u
 . "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
-N=${NFPG_PACK_FLOWS:-1000000}
+N=${NFPG_PACK_FLOWS:-200000}
 export TZ=UTC PGTZ=UTC
 
 pg_start || { t_fail "cluster start"; t_done; exit 1; }
