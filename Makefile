@@ -1,8 +1,8 @@
 # nfpg: nfdump and NfSen inside PostgreSQL.
 #
-# The extension is built with PGXS; the loader daemon (loader/) and the
-# PostgreSQL-free unit tests (test/unit) have their own Makefiles and are
-# reached through the targets at the bottom.
+# The extension is built with PGXS; the loader daemon (loader/), the web
+# console daemon (web/) and the PostgreSQL-free unit tests (test/unit) have
+# their own Makefiles and are reached through the targets at the bottom.
 
 # EXTENSION is not set: pgxs would look for the control file at the top
 # level.  DATA with MODULEDIR = extension installs it from extension/ instead.
@@ -23,7 +23,7 @@ PGFILEDESC = "nfpg - nfdump flows in PostgreSQL"
 DATA_built = extension/$(EXT)--$(EXTVERSION).sql extension/$(EXT)--0.1--0.2.sql
 DATA = extension/$(EXT).control extension/$(EXT)--0.1.sql
 MODULEDIR = extension
-NEW_IN_0.2 = $(addprefix extension/sql/,05_roles.sql 01_flow.sql 58_profile_links.sql 93_config_dump.sql 95_setup.sql 96_access.sql 66_pack.sql)
+NEW_IN_0.2 = $(addprefix extension/sql/,05_roles.sql 01_flow.sql 58_profile_links.sql 72_web.sql 93_config_dump.sql 95_setup.sql 96_access.sql 66_pack.sql)
 
 # setup makes nfpg.flows in the regression database; every later test uses it.
 REGRESS = setup $(filter-out setup,$(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql))))
@@ -43,9 +43,15 @@ extension/$(EXT)--$(EXTVERSION).sql: $(sort $(wildcard extension/sql/*.sql))
 extension/$(EXT)--0.1--0.2.sql: $(NEW_IN_0.2) extension/updates/0.1--0.2.sql extension/sql/90_grants.sql extension/sql/92_profiles_grants.sql
 	{ printf '%s\n' '\echo Use "ALTER EXTENSION nfpg UPDATE" to load this file. \quit'; cat $^; } > $@
 
-.PHONY: loader unit install-loader clean-sub
+.PHONY: loader web unit install-loader install-web clean-sub
 loader:
 	$(MAKE) -C loader
+
+web:
+	$(MAKE) -C web
+
+install-web: web
+	$(MAKE) -C web install
 
 install-loader: loader
 	$(MAKE) -C loader install
@@ -53,8 +59,9 @@ install-loader: loader
 unit:
 	$(MAKE) -C test/unit run
 
-all: loader
+all: loader web
 clean: clean-sub
 clean-sub:
 	$(MAKE) -C loader clean
+	$(MAKE) -C web clean
 	$(MAKE) -C test/unit clean

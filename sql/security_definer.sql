@@ -9,7 +9,7 @@ CREATE ROLE regress_evil LOGIN IN ROLE nfpg_loader;
 -- search_path pinned, no temporary objects.
 SELECT p.oid::regprocedure AS secdef, p.proowner::regrole AS owner,
 	   p.proconfig, p.prosrc ~* 'temp' AS uses_temp
-  FROM pg_proc p WHERE p.pronamespace = 'nfpg'::regnamespace AND p.prosecdef ORDER BY 1::text;
+  FROM pg_proc p WHERE p.pronamespace = 'nfpg'::regnamespace AND p.prosecdef ORDER BY p.oid::regprocedure::text;
 SELECT rolsuper FROM pg_roles WHERE rolname = 'nfpg_owner';
 SET SESSION AUTHORIZATION regress_evil;
 CREATE TABLE pg_temp.hits (what text);

@@ -12,6 +12,9 @@ SELECT c.reloftype::regtype AS of_type, c.relowner::regrole AS owner,
   FROM pg_class c WHERE c.oid = 'nfpg.flows'::regclass;
 SELECT count(*) AS settings_rows FROM nfpg.settings;
 SELECT count(*) AS nfsen_settings_rows FROM nfpg.nfsen_settings;
+SELECT profile, filter, kind FROM nfpg.profiles;
+-- the later tests make their own profiles
+SELECT nfpg.nf_profile_drop('live');
 -- the extension's tables are all marked for pg_dump
 SELECT c.relname FROM pg_class c JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
  AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'

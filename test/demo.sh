@@ -3,7 +3,8 @@
 #
 #   test/demo.sh [start]   install what is missing, build, start a private
 #                          PostgreSQL cluster under .nfpg/ with the extension,
-#                          start nfpgd on 127.0.0.1:9995, send sample traffic
+#                          start nfpgd on 127.0.0.1:9995, send sample traffic,
+#                          start nfpg-web on http://127.0.0.1:8080/
 #   test/demo.sh stop      stop the loader and the cluster
 #   test/demo.sh status
 #
@@ -116,6 +117,29 @@ send_sample() {
 	say "nfpg.flows now holds $n flows"
 }
 
+# nfpg-web, the browser console, beside nfpgd: it logs people in with their
+# own PostgreSQL role over TCP (scram), so the demo makes one, "analyst", a
+# member of nfpg_reader, with a random password kept in .nfpg/web-password.
+WEBPORT=${NFPG_DEMO_WEBPORT:-8080}
+web_running() {
+	[ -f "$STATE/nfpg-web.pid" ] && kill -0 "$(cat "$STATE/nfpg-web.pid")" 2>/dev/null
+}
+start_web() {
+	[ -s "$STATE/web-password" ] || (umask 077; head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$STATE/web-password")
+	sql "SELECT 1 FROM pg_roles WHERE rolname = 'analyst'" | grep -q 1 ||
+		sql "CREATE ROLE analyst LOGIN IN ROLE nfpg_reader"
+	sql "ALTER ROLE analyst PASSWORD '$(cat "$STATE/web-password")'"
+	sql "SELECT nfpg.nf_live_profile(now() - interval '1 hour')" >/dev/null
+	sql "SELECT nfpg.nf_run()" >/dev/null	# build the finished slots now, not in 5 minutes
+	web_running && { say "nfpg-web already running (pid $(cat "$STATE/nfpg-web.pid"))"; return; }
+	as_pg sh -c "setsid '$TOP/web/nfpg-web' --listen 127.0.0.1:$WEBPORT --pidfile '$STATE/nfpg-web.pid' \
+		--conninfo 'host=127.0.0.1 port=$PGPORT dbname=nfpg' --static '$TOP/web/static' \
+		>'$STATE/nfpg-web.log' 2>&1 &"
+	sleep 1
+	web_running || { cat "$STATE/nfpg-web.log"; exit 1; }
+	say "nfpg-web on http://127.0.0.1:$WEBPORT/ (log $STATE/nfpg-web.log)"
+}
+
 cmd_start() {
 	[ "$(id -u)" -eq 0 ] || { say "run as root (it installs packages and runs PostgreSQL as postgres)"; exit 1; }
 	mkdir -p "$STATE"
@@ -124,18 +148,22 @@ cmd_start() {
 	start_cluster
 	start_loader
 	send_sample
+	start_web
 	cat <<EOT
 
 Connect:  runuser -u postgres -- psql -h $STATE -p $PGPORT nfpg
 Try:      SELECT dst_port, count(*) AS flows, sum(bytes) AS bytes
             FROM nfpg.flows WHERE first_seen > now() - interval '1 hour'
             GROUP BY 1 ORDER BY 3 DESC LIMIT 10;
+Browse:   http://127.0.0.1:$WEBPORT/  (role analyst, password $(cat "$STATE/web-password"))
+          from elsewhere: ssh -L $WEBPORT:127.0.0.1:$WEBPORT this-host, or a TLS proxy (docs/web.md)
 Stop:     $TOP/test/demo.sh stop
 Exporters can send NetFlow/IPFIX to 127.0.0.1 UDP port $FLOWPORT, as to nfcapd.
 EOT
 }
 
 cmd_stop() {
+	web_running && kill -TERM "$(cat "$STATE/nfpg-web.pid")" && say "nfpg-web stopped"
 	if loader_running; then
 		# SIGTERM flushes into the database: let it finish before stopping that.
 		kill -TERM "$(cat "$STATE/nfpgd.pid")"

@@ -2,11 +2,12 @@
 
 # What building and running nfpg needs.
 NFPG_RUN_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron libpq-dev libbz2-dev
-	libssl-dev build-essential python3"
+	libssl-dev build-essential python3 libmicrohttpd-dev pkg-config libjs-chart.js"
 # What the tests add: the reference nfdump, real exporters, pcap tools, fuzzers,
-# and what building and checking the Debian packages needs (debian_package.sh).
+# headless Chromium for the web console, and what building and checking the
+# Debian packages needs (debian_package.sh).
 NFPG_TEST_PACKAGES="nfdump nfdump-sflow softflowd pmacct fprobe python3-scapy tshark
-	debhelper dpkg-dev fakeroot lintian man-db groff-base systemd"
+	chromium chromium-driver curl debhelper dpkg-dev fakeroot lintian man-db groff-base systemd"
 
 # install_missing PACKAGE...: apt-get install those not installed yet.
 install_missing() {

@@ -12,7 +12,8 @@
 -- setup() makes nfpg.flows as a typed table of the extension's nfpg.flow,
 -- its default partition and time BRIN index, owned by nfpg_owner (the role
 -- the partition functions run as), with the loader's and readers' grants,
--- and the settings rows.  It is idempotent: on a restored database, or run
+-- the settings rows and the live profile (every flow, for the web page's
+-- overview).  It is idempotent: on a restored database, or run
 -- twice, it only adds what is missing.  A dump restores everything setup()
 -- made, so it is never needed after pg_restore.
 --------------------------------------------------------------------------------
@@ -73,9 +74,14 @@ BEGIN
 		GRANT SELECT ON nfpg.flows TO nfpg_reader, nfpg_admin;
 		made := made || 'nfpg.flows'::text;
 	END IF;
+	-- NfSen's first profile: every flow, for the overview.
+	IF NOT EXISTS (SELECT 1 FROM nfpg.profiles WHERE profile = 'live') THEN
+		PERFORM nfpg.nf_live_profile();
+		made := made || 'the live profile'::text;
+	END IF;
 	RETURN CASE WHEN cardinality(made) = 0 THEN 'nothing to do: nfpg is set up'
 				ELSE 'made ' || array_to_string(made, ', ') END;
 END
 $$;
-COMMENT ON FUNCTION nfpg.setup() IS 'Make the user''s data objects of nfpg in this database (nfpg.flows, its default partition, the settings rows) when missing; run once after CREATE EXTENSION nfpg, never needed after pg_restore';
+COMMENT ON FUNCTION nfpg.setup() IS 'Make the user''s data objects of nfpg in this database (nfpg.flows, its default partition, the settings rows, the live profile) when missing; run once after CREATE EXTENSION nfpg, never needed after pg_restore';
 REVOKE ALL ON FUNCTION nfpg.setup() FROM PUBLIC;

@@ -82,6 +82,7 @@ nfpgd_start "$PORT_A" "$FLOWPORT" "$T_DIR/nfpgd.A.log" || t_fail "nfpgd on A"
 $FLOWGEN --count 20000 --start "$S0" --duration 1200 --format v9 --exporters 2 --dest "127.0.0.1:$FLOWPORT" --rate 40000 -q
 t_eq "A: nfpgd loaded 20000 flows over TCP with a password" 20000 "$(wait_count 20000)"
 nfpgd_stop
+q "SELECT nfpg.nf_profile_drop('live')" >/dev/null	# setup() made one from now on
 q "SELECT nfpg.nf_profile_create('live', 'any', to_timestamp($S0))" >/dev/null
 q "SELECT nfpg.nf_profile_create('web', 'proto tcp and dst port in [ 80 443 ]', to_timestamp($S0))" >/dev/null
 q "SELECT nfpg.nf_channel_add('web', 'inside', 'src net 10.0.0.0/8', -1::smallint, '#ff0000')" >/dev/null

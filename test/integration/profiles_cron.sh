@@ -33,6 +33,7 @@ RECENT=$(q "SELECT string_agg(relid::text, ' ' ORDER BY lower_bound) FROM nfpg.p
 q "UPDATE nfpg.nfsen_settings SET max_lifetime = '2 days'" >/dev/null
 
 # 3. Profiles, a channel, an alert and a plugin.
+q "SELECT nfpg.nf_profile_drop('live')" >/dev/null	# setup() made one from now on
 q "SELECT nfpg.nf_profile_create('live', 'any', to_timestamp($START))" >/dev/null
 q "SELECT nfpg.nf_profile_create('sober', 'proto tcp and dst port 587', to_timestamp($START))" >/dev/null
 q "SELECT nfpg.nf_channel_add('sober', 'inside', 'src net 10.0.0.0/8')" >/dev/null

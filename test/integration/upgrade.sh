@@ -60,7 +60,7 @@ t_eq "updated to 0.2" "0.2" "$(q "SELECT extversion FROM pg_extension WHERE extn
 fingerprint >"$T_DIR/after"
 if cmp -s "$T_DIR/before" "$T_DIR/after"; then t_ok "flows, series, profiles, alerts, plugins, settings unchanged"
 else t_fail "data changed by the update"; diff "$T_DIR/before" "$T_DIR/after" | head -20; fi
-t_eq "setup() finds nothing to do after the update" "nothing to do: nfpg is set up" "$(q "SELECT nfpg.setup()")"
+t_eq "setup() after the update adds only what is new in 0.2" "made the live profile" "$(q "SELECT nfpg.setup()")"
 t_eq "DROP EXTENSION without CASCADE refused" "refused" \
 	"$(q "DROP EXTENSION nfpg" >/dev/null 2>&1 && echo dropped || echo refused)"
 t_eq "flows intact after the refused drop" "20000" "$(q "SELECT count(*) FROM nfpg.flows")"
