@@ -9,7 +9,10 @@
  * (filter_plan.c), for the row type it is given, and runs that expression
  * with the executor; so both paths give identical results, NULLs included.
  * The compiled expression is cached per call site until the filter text or
- * the row type changes.
+ * the row type changes.  Value lists get the hash tables the planner would
+ * give them (convert_saop_to_hashed_saop); the expression is initialised
+ * without a parent plan, which PostgreSQL never JIT-compiles, so a big
+ * filter here costs time per row but stays cancellable.
  *
  *-------------------------------------------------------------------------
  */
@@ -20,6 +23,7 @@
 #include "executor/tuptable.h"
 #include "filter_plan.h"
 #include "fmgr.h"
+#include "optimizer/optimizer.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -46,6 +50,7 @@ compile(FunctionCallInfo fcinfo, text *filter, Oid type, int32 typmod)
 	MemoryContext cxt;
 	MemoryContext old;
 	TupleDesc	tupdesc;
+	Expr	   *expr;
 
 	if (c && c->type == type && c->typmod == typmod &&
 		VARSIZE_ANY(c->filter) == VARSIZE_ANY(filter) &&
@@ -66,9 +71,10 @@ compile(FunctionCallInfo fcinfo, text *filter, Oid type, int32 typmod)
 	c->typmod = typmod;
 	tupdesc = lookup_rowtype_tupdesc_copy(type, typmod);
 	/* varno 1: the executor reads such Vars from the scan slot */
-	c->state = ExecInitExpr(nf_filter_expr(filter, nf_columns_of_tupdesc(tupdesc, 1, 0),
-										   get_func_namespace(fcinfo->flinfo->fn_oid)),
-							NULL);
+	expr = nf_filter_expr(filter, nf_columns_of_tupdesc(tupdesc, 1, 0),
+						  get_func_namespace(fcinfo->flinfo->fn_oid));
+	convert_saop_to_hashed_saop((Node *) expr);
+	c->state = ExecInitExpr(expr, NULL);
 	c->slot = MakeSingleTupleTableSlot(tupdesc, &TTSOpsHeapTuple);
 	c->econtext = CreateStandaloneExprContext();
 	MemoryContextSwitchTo(old);

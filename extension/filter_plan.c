@@ -16,6 +16,11 @@
  *	 and (col op C AND col IS NOT NULL) otherwise.
  * Both forms stay indexable, and "not" means what nfdump means by it.
  *
+ * Values of one field OR-ed together become one col = ANY(array) (see
+ * "value lists" below), and the result must not exceed
+ * nfpg.filter_max_terms (filter_limit.c): a filter's size is bounded
+ * however it reaches the server.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -437,16 +442,209 @@ build_mac(Builder *b, const NfNode *n)
 				 col, memcmp(n->mac, zero, 6) == 0);
 }
 
-/* AND / OR with constant children folded away */
+/* ---------------------------------------------------------- value lists */
+
+/*
+ * "port 1 or port 2 or ...", "host A or host B", "dst port in [...] or dst
+ * port 25": an OR of one-value tests becomes one col = ANY(array) per column
+ * (hosts: col = ANY(inet[]), networks stay one <<= each) instead of a chain
+ * of comparisons.  The expression then stays small however many values a
+ * filter lists, so neither the planner nor JIT sees thousands of terms, the
+ * executor probes a hash table (PostgreSQL hashes constant arrays of 9 or
+ * more elements) and a btree index on the column still serves the test.
+ * The result is the same row for row: OR is associative and commutative,
+ * each leaf is two-valued (the NULL guard), and col = ANY('{a,b}') is
+ * col = a OR col = b in three-valued logic too.  An AND of "not" terms is
+ * merged the same way through De Morgan (not A and not B = not (A or B),
+ * which also holds in three-valued logic): "not port 1 and not port 2".
+ * Only an OR in which some column gets two or more such tests is
+ * restructured; every other filter keeps the shape it was written in.
+ */
+typedef enum ListKind
+{
+	LK_NONE = -1,
+	LK_NUM,						/* integer column = value(s) */
+	LK_ADDR,					/* address column in host(s) or prefix(es) */
+	LK_NUM_KINDS
+} ListKind;
+
+static ListKind
+list_kind(const NfNode *n)
+{
+	switch (n->type)
+	{
+		case NFN_CMP:
+			return n->op == NFC_EQ && nf_fields[n->field].kind == NFK_INT ? LK_NUM : LK_NONE;
+		case NFN_NUMLIST:
+			return LK_NUM;
+		case NFN_ADDR:
+		case NFN_ADDRLIST:
+			return LK_ADDR;
+		default:
+			return LK_NONE;
+	}
+}
+
+static int
+list_size(const NfNode *n)
+{
+	return n->type == NFN_NUMLIST ? n->nvalues : n->type == NFN_ADDRLIST ? n->naddrs : 1;
+}
+
+/* The operands of nested n-ary nodes of one type, in order. */
+static List *
+flatten(const NfNode *n, NfNodeType type, List *out)
+{
+	check_stack_depth();
+	if (n->type != type)
+		return lappend(out, (void *) n);
+	for (int k = 0; k < n->nchildren; k++)
+		out = flatten(n->children[k], type, out);
+	return out;
+}
+
+static NfNode *
+synthetic(NfNodeType type, int pos, List *children)
+{
+	NfNode	   *n = palloc0(sizeof(NfNode));
+	ListCell   *lc;
+
+	n->type = type;
+	n->pos = pos;
+	n->children = palloc(sizeof(NfNode *) * Max(list_length(children), 1));
+	foreach(lc, children)
+		n->children[n->nchildren++] = lfirst(lc);
+	return n;
+}
+
+/*
+ * The operands of an OR with the one-value tests of each column merged into
+ * one list node (at the place of the first), or NIL when no column has two.
+ */
+static List *
+merge_or(const NfNode *or)
+{
+	List	   *leaves = flatten(or, NFN_OR, NIL);
+	int			members[LK_NUM_KINDS][NFF_NUM_FIELDS] = {{0}};
+	int			size[LK_NUM_KINDS][NFF_NUM_FIELDS] = {{0}};
+	NfNode	   *merged[LK_NUM_KINDS][NFF_NUM_FIELDS] = {{0}};
+	bool		any = false;
+	List	   *out = NIL;
+	ListCell   *lc;
+
+	foreach(lc, leaves)
+	{
+		const NfNode *n = lfirst(lc);
+		ListKind	k = list_kind(n);
+
+		if (k == LK_NONE)
+			continue;
+		any |= ++members[k][n->field] > 1;
+		size[k][n->field] += list_size(n);
+	}
+	if (!any)
+		return NIL;
+	foreach(lc, leaves)
+	{
+		const NfNode *n = lfirst(lc);
+		ListKind	k = list_kind(n);
+		NfNode	   *m;
+
+		if (k == LK_NONE || members[k][n->field] < 2)
+		{
+			out = lappend(out, (void *) n);
+			continue;
+		}
+		m = merged[k][n->field];
+		if (m == NULL)
+		{
+			m = synthetic(k == LK_NUM ? NFN_NUMLIST : NFN_ADDRLIST, n->pos, NIL);
+			m->field = n->field;
+			if (k == LK_NUM)
+				m->values = palloc(sizeof(uint64) * size[k][n->field]);
+			else
+				m->addrs = palloc(sizeof(NfAddr) * size[k][n->field]);
+			merged[k][n->field] = m;
+			out = lappend(out, m);
+		}
+		switch (n->type)
+		{
+			case NFN_CMP:
+				m->values[m->nvalues++] = n->value;
+				break;
+			case NFN_NUMLIST:
+				memcpy(m->values + m->nvalues, n->values, sizeof(uint64) * n->nvalues);
+				m->nvalues += n->nvalues;
+				break;
+			case NFN_ADDR:
+				m->addrs[m->naddrs++] = n->addr;
+				break;
+			default:
+				memcpy(m->addrs + m->naddrs, n->addrs, sizeof(NfAddr) * n->naddrs);
+				m->naddrs += n->naddrs;
+				break;
+		}
+	}
+	return out;
+}
+
+/*
+ * The operands of an AND with its "not" terms merged into one not (A or B
+ * ...) when that OR merges lists, or NIL.
+ */
+static List *
+merge_and(const NfNode *and)
+{
+	List	   *leaves = flatten(and, NFN_AND, NIL);
+	List	   *negated = NIL;
+	List	   *merged;
+	List	   *out = NIL;
+	int			first = -1;
+	ListCell   *lc;
+
+	foreach(lc, leaves)
+	{
+		const NfNode *n = lfirst(lc);
+
+		if (n->type != NFN_NOT)
+			continue;
+		if (first < 0)
+			first = foreach_current_index(lc);
+		negated = lappend(negated, n->children[0]);
+	}
+	if (list_length(negated) < 2)
+		return NIL;
+	merged = merge_or(synthetic(NFN_OR, and->pos, negated));
+	if (merged == NIL)
+		return NIL;
+	foreach(lc, leaves)
+	{
+		const NfNode *n = lfirst(lc);
+
+		if (foreach_current_index(lc) == first)
+			out = lappend(out, synthetic(NFN_NOT, n->pos,
+										 list_make1(synthetic(NFN_OR, n->pos, merged))));
+		else if (n->type != NFN_NOT)
+			out = lappend(out, (void *) n);
+	}
+	return out;
+}
+
+/* AND / OR with lists merged and constant children folded away */
 static Expr *
 build_bool(Builder *b, const NfNode *n)
 {
 	bool		is_and = n->type == NFN_AND;
+	List	   *children = is_and ? merge_and(n) : merge_or(n);
 	List	   *args = NIL;
+	ListCell   *lc;
 
-	for (int k = 0; k < n->nchildren; k++)
+	if (children == NIL)
+		for (int k = 0; k < n->nchildren; k++)
+			children = lappend(children, n->children[k]);
+	foreach(lc, children)
 	{
-		Expr	   *e = build(b, n->children[k]);
+		Expr	   *e = build(b, lfirst(lc));
 
 		if (IsA(e, Const))
 		{
@@ -469,6 +667,7 @@ build(Builder *b, const NfNode *n)
 	Expr	   *e;
 
 	check_stack_depth();
+	CHECK_FOR_INTERRUPTS();
 	switch (n->type)
 	{
 		case NFN_AND:
@@ -505,7 +704,8 @@ build(Builder *b, const NfNode *n)
 /*
  * Parse a filter and compile it for the given row columns; nspid is the
  * schema of the extension (helper functions are looked up there, never
- * through search_path).  Raises an error for a bad filter.
+ * through search_path).  Raises an error for a bad filter, and for one that
+ * compiles to more terms than nfpg.filter_max_terms (filter_limit.c).
  */
 Expr *
 nf_filter_expr(text *filter, NfColumns *cols, Oid nspid)
@@ -523,5 +723,6 @@ nf_filter_expr(text *filter, NfColumns *cols, Oid nspid)
 		nf_filter_free(f);
 	}
 	PG_END_TRY();
+	nf_filter_check_terms((Node *) e);
 	return e;
 }

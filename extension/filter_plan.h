@@ -30,4 +30,10 @@ extern NfFilter *nf_parse_or_error(text *filter);
 extern Expr *nf_filter_expr(text *filter, NfColumns *cols, Oid nspid);
 extern NfColumns *nf_columns_of_tupdesc(TupleDesc tupdesc, Index varno, Index levelsup);
 
+/* filter_limit.c: the bound on a compiled filter, and the JIT guard */
+extern int	nf_expr_terms(Node *expr);
+extern void nf_filter_check_terms(Node *expr);
+extern void nf_filter_limit_init(void);
+extern void nf_filter_jit_init(void);
+
 #endif
