@@ -2,7 +2,7 @@
 
 # What building and running nfpg needs.
 NFPG_RUN_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron libpq-dev libbz2-dev
-	libssl-dev build-essential python3 libmicrohttpd-dev pkg-config libjs-chart.js"
+	libssl-dev build-essential python3 libmicrohttpd-dev pkg-config libjs-chart.js libzstd-dev zlib1g-dev"
 # What the tests add: the reference nfdump, real exporters, pcap tools, fuzzers,
 # headless Chromium for the web console, and what building and checking the
 # Debian packages needs (debian_package.sh).
