@@ -23,7 +23,7 @@ PGFILEDESC = "nfpg - nfdump flows in PostgreSQL"
 DATA_built = extension/$(EXT)--$(EXTVERSION).sql extension/$(EXT)--0.1--0.2.sql
 DATA = extension/$(EXT).control extension/$(EXT)--0.1.sql
 MODULEDIR = extension
-NEW_IN_0.2 = $(addprefix extension/sql/,05_roles.sql 01_flow.sql 58_profile_links.sql 72_web.sql 93_config_dump.sql 95_setup.sql 96_access.sql 66_pack.sql)
+NEW_IN_0.2 = $(addprefix extension/sql/,05_roles.sql 01_flow.sql 17_counters.sql 58_profile_links.sql 72_web.sql 93_config_dump.sql 95_setup.sql 96_access.sql 66_pack.sql)
 
 # setup makes nfpg.flows in the regression database; every later test uses it.
 REGRESS = setup $(filter-out setup,$(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql))))

@@ -19,8 +19,10 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "anonymize.h"
 #include "daemon.h"
@@ -34,34 +36,105 @@ typedef struct Batcher
 	Daemon	   *d;
 	Settings	set;
 	Batch	   *cur;
+	Batch	   *quar;			/* out-of-window flows */
 	uint64_t	seq;
 	uint64_t	flows;			/* decoded, not yet added to the shared counter */
 	bool		queue_full_logged;
+	bool		window_logged;
+	bool		quarantine_failed;	/* logged; again only after a success */
 } Batcher;
+
+static Batch *
+new_batch(Batcher *bt)
+{
+	size_t		cap = (size_t) bt->set.batch_flows * ROW_ESTIMATE;
+	Batch	   *b = batch_new(bt->d->instance, bt->d->boot_ms, bt->seq++,
+							  cap > (64u << 20) ? (64u << 20) : cap);
+
+	b->created_ms = mono_ms();
+	return b;
+}
+
+/* Is first_seen outside the window around the flow's arrival? */
+static bool
+out_of_window(const Batcher *bt, const FlowRec *r)
+{
+	return (bt->set.flow_window_past > 0 &&
+			r->first_ms < r->received_ms - (int64_t) bt->set.flow_window_past * 1000) ||
+		(bt->set.flow_window_future > 0 &&
+		 r->first_ms > r->received_ms + (int64_t) bt->set.flow_window_future * 1000);
+}
+
+/* Keep a batch of out-of-window flows in spool_dir/quarantine. */
+static void
+quarantine_flush(Batcher *bt)
+{
+	Batch	   *b = bt->quar;
+	char		err[512];
+
+	bt->quar = NULL;
+	if (spool_write(&bt->d->quarantine, b, err, sizeof(err)) == SPOOL_OK)
+		bt->quarantine_failed = false;
+	else
+	{
+		atomic_fetch_add(&bt->d->stats.lost_flows, b->rows.rows);
+		if (!bt->quarantine_failed)
+			log_error("flows outside the first_seen window are lost (counted) until the "
+					  "quarantine takes them again: %s", err);
+		bt->quarantine_failed = true;
+	}
+	batch_free(b);
+}
+
+static void
+quarantine_flow(Batcher *bt, const FlowRec *rec)
+{
+	if (!bt->window_logged)
+	{
+		char		addr[INET6_ADDRSTRLEN];
+		time_t		secs = (time_t) (rec->first_ms / 1000);
+		struct tm	tm;
+		char		when[32];
+
+		inet_ntop(rec->exporter.family == 6 ? AF_INET6 : AF_INET, rec->exporter.addr,
+				  addr, sizeof(addr));
+		gmtime_r(&secs, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		log_warning("a flow from %s starts at %s UTC, outside the first_seen window: such flows "
+					"go to %s, not to the database (counted in nfpg.collector_stats.out_of_window; "
+					"logged once)", addr, when, bt->d->quarantine.dir);
+		bt->window_logged = true;
+	}
+	atomic_fetch_add(&bt->d->stats.out_of_window, 1);
+	sources_add(&bt->d->sources, &rec->exporter, SRC_OUT_OF_WINDOW, 1);
+	if (bt->quar == NULL)
+		bt->quar = new_batch(bt);
+	batch_add(bt->quar, rec);
+	if (bt->quar->rows.rows >= (uint64_t) bt->set.batch_flows)
+		quarantine_flush(bt);
+}
 
 static void
 emit_flow(void *arg, const FlowRec *rec)
 {
 	Batcher    *bt = arg;
+	FlowRec		anon;
 
-	if (bt->cur == NULL)
-	{
-		size_t		cap = (size_t) bt->set.batch_flows * ROW_ESTIMATE;
-
-		bt->cur = batch_new(bt->d->instance, bt->d->boot_ms, bt->seq++,
-							cap > (64u << 20) ? (64u << 20) : cap);
-		bt->cur->created_ms = mono_ms();
-	}
+	bt->flows++;
 	if (bt->d->anonymizer)
 	{
-		FlowRec		anon = *rec;
-
+		anon = *rec;
 		anonymize_flow(bt->d->anonymizer, &anon);
-		batch_add(bt->cur, &anon);
+		rec = &anon;
 	}
-	else
-		batch_add(bt->cur, rec);
-	bt->flows++;
+	if (out_of_window(bt, rec))
+	{
+		quarantine_flow(bt, rec);
+		return;
+	}
+	if (bt->cur == NULL)
+		bt->cur = new_batch(bt);
+	batch_add(bt->cur, rec);
 }
 
 static void
@@ -101,7 +174,10 @@ decode_one(Batcher *bt, ExporterTable *table, const Packet *p)
 									 emit_flow, bt);
 
 	if (r != DECODE_OK)
+	{
 		atomic_fetch_add(&bt->d->stats.rejected, 1);
+		sources_add(&bt->d->sources, &p->from, SRC_REJECTED, 1);
+	}
 	if (bt->cur && bt->cur->rows.rows >= (uint64_t) bt->set.batch_flows)
 		hand_off(bt);
 }
@@ -141,6 +217,8 @@ batcher_main(void *arg)
 		}
 		if (bt.cur && now - bt.cur->created_ms >= bt.set.flush_interval_ms)
 			hand_off(&bt);
+		if (bt.quar && now - bt.quar->created_ms >= bt.set.flush_interval_ms)
+			quarantine_flush(&bt);
 		if (now >= next_drain)
 		{
 			exporter_table_drain(table, report_exporter, d);
@@ -159,6 +237,8 @@ batcher_main(void *arg)
 	atomic_fetch_add(&d->stats.flows, bt.flows);
 	if (bt.cur)
 		hand_off(&bt);
+	if (bt.quar)
+		quarantine_flush(&bt);
 	exporter_table_drain(table, report_exporter, d);
 	exporter_table_free(table);
 	ptr_queue_close(&d->batches);

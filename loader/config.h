@@ -16,6 +16,7 @@
 typedef struct Config
 {
 	char	   *listen;			/* "addr:port [addr:port ...]" */
+	char	   *allow_exporters;	/* "prefix[@listen] ..."; empty: any source */
 	int64_t		rcvbuf;
 	char	   *conninfo;
 	int			writers;
@@ -32,6 +33,9 @@ typedef struct Config
 	int			stats_interval;
 	int			exporter_interval;
 	int			partition_future_limit;
+	int			flow_window_past;	/* seconds; 0: no bound */
+	int			flow_window_future;
+	int64_t		quarantine_max_bytes;
 	int			batch_log_keep;
 	char	   *instance;
 	char	   *pidfile;

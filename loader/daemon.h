@@ -24,9 +24,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "allow.h"
 #include "config.h"
 #include "decode.h"
 #include "queue.h"
+#include "sources.h"
 #include "spool.h"
 
 typedef atomic_uint_fast64_t Counter;
@@ -38,6 +40,8 @@ typedef struct Stats
 	Counter		rx_queue_drops; /* datagrams dropped: ring full */
 	Counter		rx_socket_drops;	/* datagrams the kernel dropped (SO_RXQ_OVFL) */
 	Counter		rejected;		/* datagrams the decoders refused */
+	Counter		denied;			/* datagrams from sources outside allow_exporters */
+	Counter		out_of_window;	/* flows outside the first_seen window */
 	Counter		flows;			/* flows decoded */
 	Counter		db_flows;		/* flows committed directly */
 	Counter		db_batches;
@@ -64,7 +68,10 @@ typedef struct Listener
 {
 	int			fd;
 	char		name[80];
+	char		spec[64];		/* the listen entry it was opened for */
+	unsigned	port;
 	uint32_t	last_overflow;	/* SO_RXQ_OVFL counter last seen */
+	AllowList	allow;			/* sources it accepts; owned by the receiver */
 } Listener;
 
 typedef struct Daemon
@@ -75,12 +82,17 @@ typedef struct Daemon
 	PacketRing	ring;
 	PtrQueue	batches;
 	Spool		spool;
+	Spool		quarantine;		/* spool_dir/quarantine: out-of-window flows, never replayed */
 	pthread_mutex_t replay_lock;	/* one writer replays the spool at a time */
 	Stats		stats;
+	SourceTable sources;		/* per source address: denied, dropped, rejected ... */
 	ExporterReports reports;
 
 	Listener   *listeners;
 	int			n_listeners;
+	pthread_mutex_t allow_lock;
+	AllowList  *allow_pending;	/* new lists from a reload, for the receiver */
+	atomic_uint allow_generation;
 
 	char		instance[64];
 	int64_t		boot_ms;
@@ -102,6 +114,8 @@ typedef struct Settings
 	int			exporter_interval;
 	int			partition_future_limit;
 	int			batch_log_keep;
+	int			flow_window_past;
+	int			flow_window_future;
 } Settings;
 
 extern int	daemon_init(Daemon *d, const Config *cfg);
@@ -121,6 +135,10 @@ typedef struct WriterStart
 } WriterStart;
 
 extern int	receiver_open(Daemon *d, const char *listen, int64_t rcvbuf);
+extern int	receiver_allow_build(Daemon *d, const char *text, AllowList **out,
+								 char *err, size_t errlen);
+extern void receiver_allow_install(Daemon *d, AllowList *lists, bool running);
+extern void receiver_allow_free(Daemon *d, AllowList *lists);
 extern void *receiver_main(void *arg);
 extern void *batcher_main(void *arg);
 extern void *writer_main(void *arg);
@@ -131,5 +149,9 @@ extern int	exporter_reports_take(ExporterReports *r, ExporterStats **out);
 extern void exporter_reports_return(ExporterReports *r, ExporterStats *items, int from, int n);
 
 extern void spool_batch(Daemon *d, Batch *b);
+
+/* counters_report.c: the counters to nfpg.collector_counters (writer 0) */
+struct pg_conn;
+extern bool counters_report(Daemon *d, struct pg_conn *conn, char *err, size_t errlen);
 
 #endif							/* NFPG_DAEMON_H */

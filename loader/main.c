@@ -30,6 +30,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "pidfile.h"
 
 #define NFPGD_VERSION "0.2"
 #define MAX_FLAGS	64
@@ -45,6 +46,7 @@ static int	n_flags;
 static const char *config_path;
 
 static Daemon daemon_state;
+static Pidfile pidfile = {.fd = -1};
 
 static void
 usage(FILE *out)
@@ -54,6 +56,7 @@ usage(FILE *out)
 			"Usage: nfpgd [OPTION]...\n\n"
 			"  -c, --config=FILE         read settings from FILE (key = value lines)\n"
 			"  -l, --listen=ADDR:PORT    UDP address(es) to listen on (default 127.0.0.1:9995)\n"
+			"  -n, --allow=PREFIX[@LISTEN]  take datagrams only from these exporters (repeatable)\n"
 			"  -d, --conninfo=CONNINFO   libpq connection string (default: PG* environment)\n"
 			"  -s, --spool-dir=DIR       spool directory (default /var/spool/nfpgd)\n"
 			"  -B, --rcvbuf=BYTES        socket receive buffer (default 8M)\n"
@@ -81,16 +84,20 @@ add_flag(const char *key, const char *value)
 	n_flags++;
 }
 
-/* Several -l flags add up to one listen list (replacing the file's). */
+/* Several -l (or -n) flags add up to one list, replacing the file's. */
 static void
-add_listen(const char *addr)
+add_to_list(const char *key, char *list, size_t size, const char *item)
 {
-	static char listen[4096];
-	size_t		n = strlen(listen);
+	size_t		n = strlen(list);
 
 	if (n == 0)
-		add_flag("listen", listen);
-	snprintf(listen + n, sizeof(listen) - n, "%s%s", n ? " " : "", addr);
+		add_flag(key, list);
+	if (n + strlen(item) + 2 > size)
+	{
+		fprintf(stderr, "nfpgd: the %s flags are too long\n", key);
+		exit(2);
+	}
+	snprintf(list + n, size - n, "%s%s", n ? " " : "", item);
 }
 
 static void
@@ -158,7 +165,17 @@ reload(Daemon *d)
 				buf[2048];
 	int			changed = 0;
 
+	AllowList  *allow = NULL;
+	bool		allow_changed;
+
 	if (load_config(&fresh, err, sizeof(err)) < 0)
+	{
+		log_error("reload failed, keeping the current settings: %s", err);
+		config_free(&fresh);
+		return;
+	}
+	allow_changed = strcmp(fresh.allow_exporters, d->cfg.allow_exporters) != 0;
+	if (allow_changed && receiver_allow_build(d, fresh.allow_exporters, &allow, err, sizeof(err)) < 0)
 	{
 		log_error("reload failed, keeping the current settings: %s", err);
 		config_free(&fresh);
@@ -181,43 +198,12 @@ reload(Daemon *d)
 	}
 	apply_logging(&d->cfg);
 	spool_set_limits(&d->spool, d->cfg.spool_max_bytes, d->cfg.spool_compression);
+	spool_set_limits(&d->quarantine, d->cfg.quarantine_max_bytes, d->cfg.spool_compression);
 	pthread_mutex_unlock(&d->cfg_lock);
+	if (allow_changed)
+		receiver_allow_install(d, allow, true);
 	config_free(&fresh);
 	log_info("configuration reloaded (%d settings changed)", changed);
-}
-
-static int
-write_pidfile(const char *path)
-{
-	char		buf[32];
-	int			fd,
-				n;
-	FILE	   *f;
-	long		old;
-
-	/* Refuse to start twice: an existing pidfile naming a live process. */
-	f = fopen(path, "r");
-	if (f)
-	{
-		if (fscanf(f, "%ld", &old) == 1 && old > 0 && kill((pid_t) old, 0) == 0)
-		{
-			fclose(f);
-			log_error("pidfile %s: nfpgd is already running as pid %ld", path, old);
-			return -1;
-		}
-		fclose(f);
-	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	n = snprintf(buf, sizeof(buf), "%d\n", (int) getpid());
-	if (fd < 0 || write(fd, buf, n) != n)
-	{
-		log_error("cannot write pidfile %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
 }
 
 typedef struct Snapshot
@@ -253,13 +239,16 @@ log_stats(Daemon *d, Snapshot *prev, const char *label)
 		secs = 1;
 	spool_usage(&d->spool, &files, &bytes);
 	log_info("%s: %.0f flows/s in, %.0f flows/s to db, %llu drops (%llu queue, %llu socket), "
-			 "%llu rejected datagrams, queue %zu KiB + %zu batches, spool %llu files %llu KiB, "
+			 "%llu rejected datagrams, %llu denied, %llu flows out of window, "
+			 "queue %zu KiB + %zu batches, spool %llu files %llu KiB, "
 			 "%llu flows spooled, %llu replayed, %llu lost, db %d/%d connected",
 			 label, (now.flows - prev->flows) / secs, (now.db_flows - prev->db_flows) / secs,
 			 (unsigned long long) (now.drops - prev->drops),
 			 (unsigned long long) atomic_load(&st->rx_queue_drops),
 			 (unsigned long long) atomic_load(&st->rx_socket_drops),
 			 (unsigned long long) atomic_load(&st->rejected),
+			 (unsigned long long) atomic_load(&st->denied),
+			 (unsigned long long) atomic_load(&st->out_of_window),
 			 packet_ring_used(&d->ring) / 1024, ptr_queue_count(&d->batches),
 			 (unsigned long long) files, (unsigned long long) bytes / 1024,
 			 (unsigned long long) atomic_load(&st->spooled_flows),
@@ -277,7 +266,7 @@ log_totals(Daemon *d)
 
 	log_info("totals: %llu datagrams, %llu flows decoded, %llu to db directly, %llu spooled, "
 			 "%llu replayed, %llu lost, %llu dropped datagrams (%llu queue, %llu socket), "
-			 "%llu rejected datagrams",
+			 "%llu rejected datagrams, %llu denied datagrams, %llu flows out of window",
 			 (unsigned long long) atomic_load(&st->rx_packets),
 			 (unsigned long long) atomic_load(&st->flows),
 			 (unsigned long long) atomic_load(&st->db_flows),
@@ -287,7 +276,9 @@ log_totals(Daemon *d)
 			 (unsigned long long) (atomic_load(&st->rx_queue_drops) + atomic_load(&st->rx_socket_drops)),
 			 (unsigned long long) atomic_load(&st->rx_queue_drops),
 			 (unsigned long long) atomic_load(&st->rx_socket_drops),
-			 (unsigned long long) atomic_load(&st->rejected));
+			 (unsigned long long) atomic_load(&st->rejected),
+			 (unsigned long long) atomic_load(&st->denied),
+			 (unsigned long long) atomic_load(&st->out_of_window));
 }
 
 /* Wait for signals until the workers have finished. */
@@ -334,6 +325,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"listen", required_argument, NULL, 'l'},
+		{"allow", required_argument, NULL, 'n'},
 		{"conninfo", required_argument, NULL, 'd'},
 		{"spool-dir", required_argument, NULL, 's'},
 		{"rcvbuf", required_argument, NULL, 'B'},
@@ -346,18 +338,21 @@ main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
+	static char listen[4096],
+				allow[4096];
 	Daemon	   *d = &daemon_state;
 	sigset_t	set;
 	char		err[512];
 	int			c,
 				check_only = 0;
 
-	while ((c = getopt_long(argc, argv, "c:l:d:s:B:p:Svo:tVh", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "c:l:n:d:s:B:p:Svo:tVh", longopts, NULL)) != -1)
 	{
 		switch (c)
 		{
 			case 'c': config_path = optarg; break;
-			case 'l': add_listen(optarg); break;
+			case 'l': add_to_list("listen", listen, sizeof(listen), optarg); break;
+			case 'n': add_to_list("allow_exporters", allow, sizeof(allow), optarg); break;
 			case 'd': add_flag("conninfo", optarg); break;
 			case 's': add_flag("spool_dir", optarg); break;
 			case 'B': add_flag("rcvbuf", optarg); break;
@@ -383,6 +378,15 @@ main(int argc, char **argv)
 	}
 	if (check_only)
 	{
+		AllowEntry *entries;
+		int			n;
+
+		if (allow_parse(d->cfg.allow_exporters, &entries, &n, err, sizeof(err)) < 0)
+		{
+			fprintf(stderr, "nfpgd: %s\n", err);
+			return 2;
+		}
+		free(entries);
 		print_config(&d->cfg);
 		return 0;
 	}
@@ -396,12 +400,14 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (d->cfg.pidfile[0] && write_pidfile(d->cfg.pidfile) < 0)
+	if (d->cfg.pidfile[0] && pidfile_open(&pidfile, d->cfg.pidfile, err, sizeof(err)) < 0)
+	{
+		log_error("%s", err);
 		return 1;
+	}
 	if (daemon_init(d, &d->cfg) < 0 || daemon_start(d, d->cfg.writers) < 0)
 	{
-		if (d->cfg.pidfile[0])
-			unlink(d->cfg.pidfile);
+		pidfile_close(&pidfile);
 		return 1;
 	}
 	log_info("nfpgd " NFPGD_VERSION " started (instance %s, %d writers, spool %s)",
@@ -410,8 +416,7 @@ main(int argc, char **argv)
 	signal_loop(d, &set);
 	daemon_join(d);
 	log_totals(d);
-	if (d->cfg.pidfile[0])
-		unlink(d->cfg.pidfile);
+	pidfile_close(&pidfile);
 	config_free(&d->cfg);
 	return 0;
 }

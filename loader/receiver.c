@@ -15,6 +15,14 @@
  * (CAP_NET_ADMIN), else SO_RCVBUF, which the kernel caps at
  * net.core.rmem_max; the size obtained is logged.
  *
+ * Each listener has its exporter allow-list (allow.c): a datagram from a
+ * source outside it is counted (in total and per address) and dropped
+ * here, before it takes queue space or reaches a decoder, so a flood of
+ * spoofed datagrams costs neither memory nor rows.  SIGHUP may change the
+ * lists: the main thread builds the new ones and the receiver swaps them
+ * in between two batches (receiver_allow_install), so it never locks for
+ * them on the way.
+ *
  *-------------------------------------------------------------------------
  */
 #define _GNU_SOURCE				/* recvmmsg */
@@ -29,6 +37,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "allow.h"
 #include "daemon.h"
 #include "log.h"
 
@@ -112,6 +121,11 @@ open_one(Daemon *d, const struct addrinfo *ai, const char *spec, int64_t rcvbuf)
 	l->last_overflow = 0;
 	snprintf(l->name, sizeof(l->name), "udp %s%s", spec,
 			 ai->ai_family == AF_INET6 ? " (IPv6)" : "");
+	snprintf(l->spec, sizeof(l->spec), "%s", spec);
+	l->port = ntohs(ai->ai_family == AF_INET6 ?
+					((const struct sockaddr_in6 *) ai->ai_addr)->sin6_port :
+					((const struct sockaddr_in *) ai->ai_addr)->sin_port);
+	memset(&l->allow, 0, sizeof(l->allow));
 	set_rcvbuf(fd, rcvbuf, l->name);
 	d->n_listeners++;
 	return 0;
@@ -181,6 +195,140 @@ receiver_open(Daemon *d, const char *listen, int64_t rcvbuf)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The allow-list of every listener from the allow_exporters text: a
+ * malloc'ed array of d->n_listeners lists.  An entry limited to a listener
+ * must name one ("@*:2055" as written in listen, or "@2055"), so that a
+ * typo does not silently leave a listener open.  0, or -1 with a message.
+ */
+int
+receiver_allow_build(Daemon *d, const char *text, AllowList **out, char *err, size_t errlen)
+{
+	AllowEntry *e;
+	AllowList  *lists;
+	int			n;
+
+	*out = NULL;
+	if (allow_parse(text, &e, &n, err, errlen) < 0)
+		return -1;
+	for (int i = 0; i < n; i++)
+	{
+		bool		found = e[i].listener[0] == '\0';
+
+		for (int k = 0; k < d->n_listeners && !found; k++)
+			found = allow_entry_for(&e[i], d->listeners[k].spec, d->listeners[k].port);
+		if (!found)
+		{
+			snprintf(err, errlen, "allow_exporters: \"@%s\" names no listen address "
+					 "(write it as in listen, or give the port)", e[i].listener);
+			free(e);
+			return -1;
+		}
+	}
+	lists = calloc(d->n_listeners, sizeof(AllowList));
+	for (int k = 0; lists && k < d->n_listeners; k++)
+	{
+		lists[k].prefixes = malloc((n ? n : 1) * sizeof(AllowPrefix));
+		for (int i = 0; lists[k].prefixes && i < n; i++)
+			if (allow_entry_for(&e[i], d->listeners[k].spec, d->listeners[k].port))
+				lists[k].prefixes[lists[k].n++] = e[i].prefix;
+		if (lists[k].prefixes == NULL)
+		{
+			receiver_allow_free(d, lists);
+			lists = NULL;
+		}
+	}
+	free(e);
+	if (lists == NULL)
+		return snprintf(err, errlen, "out of memory"), -1;
+	*out = lists;
+	return 0;
+}
+
+void
+receiver_allow_free(Daemon *d, AllowList *lists)
+{
+	if (lists == NULL)
+		return;
+	for (int k = 0; k < d->n_listeners; k++)
+		allow_list_free(&lists[k]);
+	free(lists);
+}
+
+/* Say what each listener accepts. */
+static void
+log_allow(Daemon *d)
+{
+	for (int k = 0; k < d->n_listeners; k++)
+	{
+		Listener   *l = &d->listeners[k];
+		char		buf[1024] = "",
+					one[64];
+		size_t		len = 0;
+
+		if (l->allow.n == 0)
+		{
+			log_info("%s: accepting datagrams from any source (allow_exporters is not set for it)",
+					 l->name);
+			continue;
+		}
+		for (int i = 0; i < l->allow.n && len < sizeof(buf) - 1; i++)
+		{
+			allow_format(&l->allow.prefixes[i], one, sizeof(one));
+			len += snprintf(buf + len, sizeof(buf) - len, "%s%s", i ? ", " : "", one);
+		}
+		log_info("%s: accepting datagrams from %s only", l->name, buf);
+	}
+}
+
+/*
+ * Put new lists in force: directly before the receiver runs, else handed
+ * to it (it swaps them in at its next turn and frees the old ones).
+ */
+void
+receiver_allow_install(Daemon *d, AllowList *lists, bool running)
+{
+	if (!running)
+	{
+		for (int k = 0; k < d->n_listeners; k++)
+			d->listeners[k].allow = lists[k];
+		free(lists);
+		log_allow(d);
+		return;
+	}
+	pthread_mutex_lock(&d->allow_lock);
+	receiver_allow_free(d, d->allow_pending);
+	d->allow_pending = lists;
+	atomic_fetch_add(&d->allow_generation, 1);
+	pthread_mutex_unlock(&d->allow_lock);
+}
+
+/* In the receiver: take lists the main thread installed since last time. */
+static void
+take_allow(Daemon *d, unsigned *generation)
+{
+	AllowList  *lists;
+
+	if (atomic_load(&d->allow_generation) == *generation)
+		return;
+	pthread_mutex_lock(&d->allow_lock);
+	lists = d->allow_pending;
+	d->allow_pending = NULL;
+	*generation = atomic_load(&d->allow_generation);
+	pthread_mutex_unlock(&d->allow_lock);
+	if (lists == NULL)
+		return;
+	for (int k = 0; k < d->n_listeners; k++)
+	{
+		AllowList	old = d->listeners[k].allow;
+
+		d->listeners[k].allow = lists[k];
+		lists[k] = old;
+	}
+	receiver_allow_free(d, lists);
+	log_allow(d);
 }
 
 static void
@@ -258,6 +406,7 @@ static int
 drain_socket(Daemon *d, Listener *l, RecvBufs *rb)
 {
 	int			n,
+				kept = 0,
 				pushed;
 	uint64_t	bytes = 0;
 	uint8_t    *data[RECV_BATCH];
@@ -275,16 +424,27 @@ drain_socket(Daemon *d, Listener *l, RecvBufs *rb)
 	for (int i = 0; i < n; i++)
 	{
 		note_overflow(d, l, &rb->msgs[i].msg_hdr);
-		sockaddr_to_nfaddr(&rb->from[i], &from[i]);
-		data[i] = rb->iov[i].iov_base;
-		len[i] = rb->msgs[i].msg_len;
-		bytes += len[i];
+		sockaddr_to_nfaddr(&rb->from[i], &from[kept]);
+		bytes += rb->msgs[i].msg_len;
+		if (!allow_match(&l->allow, &from[kept]))
+		{
+			sources_add(&d->sources, &from[kept], SRC_DENIED, 1);
+			atomic_fetch_add(&d->stats.denied, 1);
+			continue;
+		}
+		data[kept] = rb->iov[i].iov_base;
+		len[kept] = rb->msgs[i].msg_len;
+		kept++;
 	}
-	pushed = packet_ring_push_many(&d->ring, n, data, len, from, now_ms());
+	pushed = kept ? packet_ring_push_many(&d->ring, kept, data, len, from, now_ms()) : 0;
 	atomic_fetch_add(&d->stats.rx_packets, n);
 	atomic_fetch_add(&d->stats.rx_bytes, bytes);
-	if (pushed < n)
-		atomic_fetch_add(&d->stats.rx_queue_drops, n - pushed);
+	if (pushed < kept)
+	{
+		atomic_fetch_add(&d->stats.rx_queue_drops, kept - pushed);
+		for (int i = pushed; i < kept; i++)
+			sources_add(&d->sources, &from[i], SRC_QUEUE_DROPS, 1);
+	}
 	return n;
 }
 
@@ -294,6 +454,7 @@ receiver_main(void *arg)
 	Daemon	   *d = arg;
 	struct pollfd pfd[MAX_LISTENERS];
 	RecvBufs   *rb = calloc(1, sizeof(RecvBufs));
+	unsigned	allow_generation = atomic_load(&d->allow_generation);
 
 	rb->data = malloc((size_t) RECV_BATCH * MAX_DATAGRAM);
 	for (int i = 0; i < d->n_listeners; i++)
@@ -305,6 +466,7 @@ receiver_main(void *arg)
 	{
 		int			ready = poll(pfd, d->n_listeners, 200);
 
+		take_allow(d, &allow_generation);
 		if (ready <= 0)
 			continue;
 		for (int i = 0; i < d->n_listeners; i++)

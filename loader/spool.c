@@ -14,7 +14,9 @@
  *
  * Writing is crash-safe: the file is built under a dot-name, fsync'ed,
  * renamed to its final name and the directory fsync'ed; a dot-file left
- * by a crash is deleted at start.  Integrity is checked twice on reading:
+ * by a crash is deleted at start.  Files are created with O_EXCL and
+ * opened with O_NOFOLLOW: a name that exists, or a symbolic link planted
+ * in the directory, is an error, never a file written or read through.  Integrity is checked twice on reading:
  * bzip2's own block and stream CRCs, then the CRC-32 of the tuples.  A
  * file that fails either is moved to failed/ and reported, never replayed.
  *
@@ -276,7 +278,7 @@ spool_write(Spool *s, const Batch *b, char *err, size_t errlen)
 
 	snprintf(name, sizeof(name), "%s%s", b->key, SPOOL_SUFFIX);
 	snprintf(tmp, sizeof(tmp), ".tmp-%s", name);
-	fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 || (f = fdopen(fd, "wb")) == NULL)
 	{
 		set_err(err, errlen, "cannot create spool file", tmp);
@@ -459,7 +461,7 @@ parse_file(uint8_t *buf, size_t len, const char *name)
 Batch *
 spool_read(Spool *s, const char *name, char *err, size_t errlen)
 {
-	int			fd = openat(s->dirfd, name, O_RDONLY);
+	int			fd = openat(s->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	FILE	   *f;
 	uint8_t    *buf;
 	size_t		len;
@@ -513,12 +515,15 @@ spool_remove(Spool *s, const char *name)
 int
 spool_quarantine(Spool *s, const char *name)
 {
-	struct stat st;
+	struct stat st,
+				dst;
 	char		dest[SPOOL_NAME_LEN + sizeof(FAILED_DIR) + 2];
 
 	if (fstatat(s->dirfd, name, &st, 0) != 0)
 		return -1;
 	mkdirat(s->dirfd, FAILED_DIR, 0700);
+	if (fstatat(s->dirfd, FAILED_DIR, &dst, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(dst.st_mode))
+		return -1;				/* not a directory of ours: a link would move the file away */
 	snprintf(dest, sizeof(dest), "%s/%s", FAILED_DIR, name);
 	if (renameat(s->dirfd, name, s->dirfd, dest) != 0)
 		return -1;

@@ -30,7 +30,8 @@
  * nfpg.ensure_partitions($1, $2) before the COPY; all values travel as
  * parameters, none is pasted into SQL.
  *
- * Writer 0 also reports exporter counters and expires old batch ids.
+ * Writer 0 also reports exporter counters and nfpgd's own counters
+ * (counters_report.c), and expires old batch ids.
  *
  *-------------------------------------------------------------------------
  */
@@ -71,6 +72,7 @@ typedef struct Writer
 	int64_t		ensured[ENSURED_CACHE]; /* hour starts already ensured */
 	int			n_ensured;
 	bool		outage_logged;
+	bool		counters_failed;	/* the last counters report failed (logged) */
 	char		error[512];
 	char		sqlstate[6];	/* of the last error, "" if none */
 } Writer;
@@ -558,6 +560,30 @@ expire_batch_ids(Writer *w)
 		log_warning("writer %d: %s", w->index, w->error);
 }
 
+/* nfpgd's counters to nfpg.collector_counters; a failure is logged once. */
+static void
+report_counters(Writer *w)
+{
+	char		err[400];
+
+	if (!connect_db(w))
+		return;
+	if (counters_report(w->d, w->conn, err, sizeof(err)))
+	{
+		w->counters_failed = false;
+		return;
+	}
+	if (!w->counters_failed)
+		log_warning("writer %d: cannot report counters to nfpg.collector_counters: %s",
+					w->index, err);
+	w->counters_failed = true;
+	if (PQstatus(w->conn) != CONNECTION_OK)
+	{
+		snprintf(w->error, sizeof(w->error), "counters report: %s", err);
+		mark_down(w);
+	}
+}
+
 /* Writer 0's periodic chores. */
 static void
 chores(Writer *w, bool final)
@@ -569,6 +595,7 @@ chores(Writer *w, bool final)
 	if (final || now >= w->next_report)
 	{
 		report_exporters(w);
+		report_counters(w);
 		w->next_report = now + w->set.exporter_interval * 1000;
 	}
 	if (!final && now >= w->next_rescan)
@@ -610,6 +637,13 @@ writer_main(void *arg)
 			replaying = maybe_replay(&w);
 			chores(&w, false);
 		}
+	}
+	/* writer 0 reports last, so the final counts include every writer's work */
+	while (w.index == 0 && atomic_load(&w.d->running_writers) > 1)
+	{
+		struct timespec pause = {0, 50 * 1000000L};
+
+		nanosleep(&pause, NULL);
 	}
 	chores(&w, true);
 	disconnect(&w);

@@ -38,6 +38,8 @@ SELECT nfpg.loader_batch_claim('regress-evil-1', 1);
 SELECT nfpg.loader_target('2030-06-01 10:10+00', '2030-06-01 10:20+00') IS NOT NULL AS target;
 -- the loader cannot forget batch ids younger than a day
 SELECT nfpg.loader_batches_expire('-100 years');
+SELECT nfpg.collector_report('regress-evil', now(), 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
+SELECT nfpg.collector_report_source('regress-evil', now(), '192.0.2.1', 1, 0, 0, 0);
 SELECT count(*) AS hits FROM pg_temp.hits;
 RESET SESSION AUTHORIZATION;
 SELECT rolsuper FROM pg_roles WHERE rolname = 'regress_evil';
@@ -66,5 +68,6 @@ BEGIN
 END $$;
 DELETE FROM nfpg.loader_batches WHERE batch_id = 'regress-evil-1';
 DELETE FROM nfpg.exporters WHERE exporter = '192.0.2.1';
+DELETE FROM nfpg.collector_counters WHERE instance = 'regress-evil';
 DROP OWNED BY regress_evil;
 DROP ROLE regress_evil;

@@ -114,6 +114,34 @@ def main():
             seed(d, "flowgen-%d" % k, gs[i:i + 3])
             seed(d, "flowgen-rev-%d" % k, [gs[i + 1], gs[i]])
     sflow_seeds()
+    template_seeds(list(pcap_payloads("v9.pcap")), list(pcap_payloads("ipfix.pcap")))
+
+
+def template_seeds(v9, ipfix):
+    """Seeds of template_fuzz.c: records selector, 2-byte length, datagram.
+
+    Selector bits 0-1 address (3 = the first one as ::ffff:a.b.c.d), bit 2
+    IPFIX, bit 3 set: source id / domain = bits 4-5.  flowgen's first
+    datagram of each capture is a template, the next ones data.
+    """
+    def rec(sel, g):
+        return struct.pack("!BH", sel, len(g)) + g
+
+    def write(name, recs):
+        os.makedirs(os.path.join(HERE, "seeds", "templates"), exist_ok=True)
+        with open(os.path.join(HERE, "seeds", "templates", name), "wb") as f:
+            f.write(b"".join(recs))
+
+    # the same template ids from two exporters, one of them both v9 and IPFIX
+    write("two-exporters", [rec(0, v9[0]), rec(5, ipfix[0]), rec(0, v9[1]), rec(5, ipfix[1]),
+                            rec(4, ipfix[0]), rec(4, ipfix[1])])
+    # data before its template, while another exporter's template of that id is known
+    write("pending", [rec(0, v9[0]), rec(2, v9[1]), rec(0, v9[1]), rec(2, v9[0]), rec(2, v9[3])])
+    # one address, two domains: the template of domain 1 must not serve domain 2
+    write("domains", [rec(4 | 8 | 16, ipfix[0]), rec(4 | 8 | 32, ipfix[1]),
+                      rec(4 | 8 | 16, ipfix[1]), rec(4 | 8 | 32, ipfix[0]), rec(4 | 8 | 32, ipfix[3])])
+    # an IPv4 exporter seen through a dual-stack socket is the same exporter
+    write("mapped", [rec(0, v9[0]), rec(3, v9[1]), rec(1, v9[1]), rec(3, v9[2])])
 
 
 if __name__ == "__main__":

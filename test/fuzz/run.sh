@@ -1,36 +1,68 @@
 #!/bin/sh
-# test/fuzz/run.sh: build and run the libFuzzer harness of each decoder.
+# test/fuzz/run.sh: build and run nfpg's libFuzzer harnesses.
 #
-#   test/fuzz/run.sh [SECONDS] [DECODER...]     DECODER: v1 v5 v7 v9 ipfix sflow
+#   test/fuzz/run.sh [SECONDS] [TARGET...]
 #
-# Each decoder runs SECONDS (default 300) on one core under AddressSanitizer
-# and UBSan, starting from test/fuzz/seeds/<decoder> and growing
-# test/fuzz/corpus/<decoder> (kept in git, minimised with -merge=1 after the
-# run).  Crashes land in test/fuzz/findings/.  Needs clang with libFuzzer
-# (Debian: clang-14).  The issue asks for 30 minutes each: run.sh 1800.
+# TARGET:
+#   v1 v5 v7 v9 ipfix sflow   one decoder each (decode_fuzz.c)
+#   templates                 v9/IPFIX template caches across exporters (template_fuzz.c)
+#   filter                    the nfdump filter parser (filter_fuzz.c)
+#   filter-sql                parse + plan + deparse against a private PostgreSQL
+#                             (filter_sql_fuzz.c; needs the extension installed
+#                             in PG_CONFIG's PostgreSQL and a non-root user)
+# Default: every target but filter-sql.
+#
+# Each target runs SECONDS (default 300) on one core under AddressSanitizer
+# and UBSan, starting from test/fuzz/seeds/<target> and growing
+# test/fuzz/corpus/<target> (kept in git, minimised with -merge=1 after the
+# run).  Crashes land in test/fuzz/findings/ and stop the run.  Needs clang
+# with libFuzzer (Debian: clang-14).  The issues ask for 30 minutes each:
+# run.sh 1800 TARGET.  Run it under nice -n 19 on a shared machine.
 set -eu
 cd "$(dirname "$0")"
 SECS=${1:-300}
 [ $# -gt 0 ] && shift
-DECODERS=${*:-v1 v5 v7 v9 ipfix sflow}
+TARGETS=${*:-v1 v5 v7 v9 ipfix sflow templates filter}
 CC=${CC:-clang}
-SRCS="../../loader/decode.c ../../loader/netflow_v5.c ../../loader/netflow_v9.c \
+CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
+DECODERS="../../loader/decode.c ../../loader/netflow_v5.c ../../loader/netflow_v9.c \
 ../../loader/ipfix.c ../../loader/sflow.c ../../loader/templates.c ../../loader/elements.c"
+FILTER="../../extension/filter_parse.c ../../extension/protocols.c"
 mkdir -p findings
-[ -d seeds/v1 ] || python3 mkseeds.py
+[ -d seeds/templates ] || python3 mkseeds.py
 
-for d in $DECODERS; do
-	case $d in
-		v1) v=1 ;; v5) v=5 ;; v7) v=7 ;; v9) v=9 ;; ipfix) v=10 ;; sflow) v=0x85 ;;
-		*) echo "unknown decoder $d" >&2; exit 2 ;;
+for t in $TARGETS; do
+	opts="-max_len=8192 -timeout=10"
+	case $t in
+		v1|v5|v7|v9|ipfix|sflow)
+			case $t in
+				v1) v=1 ;; v5) v=5 ;; v7) v=7 ;; v9) v=9 ;; ipfix) v=10 ;; sflow) v=0x85 ;;
+			esac
+			$CC $CFLAGS -DFUZZ_VERSION=$v -I../../loader -o ${t}_fuzz decode_fuzz.c $DECODERS ;;
+		templates)
+			opts="-max_len=16384 -timeout=10"
+			$CC $CFLAGS -I../../loader -o templates_fuzz template_fuzz.c $DECODERS ;;
+		filter)
+			opts="-timeout=5 -dict=filter.dict"
+			$CC $CFLAGS -I../../extension -o filter_fuzz filter_fuzz.c $FILTER ;;
+		filter-sql)
+			opts="-timeout=30 -dict=filter.dict"
+			PGINC=$("${PG_CONFIG:-pg_config}" --includedir)
+			PGLIB=$("${PG_CONFIG:-pg_config}" --libdir)
+			$CC $CFLAGS -I../../extension -I"$PGINC" -o filter-sql_fuzz filter_sql_fuzz.c $FILTER \
+				-L"$PGLIB" -lpq
+			. ./filter_sql_server.sh
+			fuzz_server_start ;;
+		*) echo "unknown target $t" >&2; exit 2 ;;
 	esac
-	$CC -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-DFUZZ_VERSION=$v -I../../loader -o ${d}_fuzz decode_fuzz.c $SRCS
-	mkdir -p corpus/$d
-	echo "== $d: $SECS s"
-	./${d}_fuzz -max_total_time="$SECS" -max_len=8192 -timeout=10 -rss_limit_mb=1024 \
-		-print_final_stats=1 -artifact_prefix=findings/${d}- corpus/$d seeds/$d
-	mkdir -p corpus/$d.min
-	./${d}_fuzz -merge=1 corpus/$d.min corpus/$d >/dev/null 2>&1
-	rm -rf corpus/$d && mv corpus/$d.min corpus/$d
+	mkdir -p corpus/$t
+	seeds=seeds/$t
+	[ -d "$seeds" ] || seeds=seeds/filter
+	echo "== $t: $SECS s"
+	./${t}_fuzz -max_total_time="$SECS" $opts -rss_limit_mb=1024 \
+		-print_final_stats=1 -artifact_prefix=findings/${t}- corpus/$t "$seeds"
+	mkdir -p corpus/$t.min
+	./${t}_fuzz -merge=1 $opts corpus/$t.min corpus/$t >/dev/null 2>&1
+	rm -rf corpus/$t && mv corpus/$t.min corpus/$t
+	if [ "$t" = filter-sql ]; then fuzz_server_stop; fi
 done

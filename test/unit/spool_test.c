@@ -235,6 +235,41 @@ test_format(Spool *s)
 	batch_free(b);
 }
 
+/* Links under a spool file's names: refused, their targets untouched. */
+static void
+test_links(Spool *s)
+{
+	char		err[256],
+				name[SPOOL_NAME_LEN],
+				link[128],
+				victim[128],
+				buf[16] = "";
+	Batch	   *b = make_batch(40, 10);
+	FILE	   *f;
+
+	snprintf(victim, sizeof(victim), "%s.victim", dir);
+	f = fopen(victim, "w");
+	fputs("precious", f);
+	fclose(f);
+	snprintf(link, sizeof(link), "%s/.tmp-%s%s", dir, b->key, SPOOL_SUFFIX);
+	CHECK(symlink(victim, link) == 0, "symlink");
+	CHECK(spool_write(s, b, err, sizeof(err)) == SPOOL_ERROR, "write through a planted link refused");
+	f = fopen(victim, "r");
+	CHECK(fread(buf, 1, sizeof(buf) - 1, f) == 8 && strcmp(buf, "precious") == 0,
+		  "the link's target is untouched: %s", buf);
+	fclose(f);
+	unlink(link);
+
+	snprintf(name, sizeof(name), "%s%s", b->key, SPOOL_SUFFIX);
+	path_of(name, link, sizeof(link));
+	CHECK(symlink(victim, link) == 0, "symlink");
+	CHECK(spool_read(s, name, err, sizeof(err)) == NULL && strstr(err, "cannot open"),
+		  "read through a link refused: %s", err);
+	unlink(link);
+	unlink(victim);
+	batch_free(b);
+}
+
 int
 main(void)
 {
@@ -249,6 +284,7 @@ main(void)
 	test_corruption(&s);
 	test_limit_and_restart(&s);
 	test_format(&s);
+	test_links(&s);
 	spool_close(&s);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
