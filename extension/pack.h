@@ -2,7 +2,8 @@
  *
  * pack.h
  *		Packed (compressed, column-wise) flows partitions: what the files
- *		pack_columns.c, pack_summary.c, pack_build.c and pack_fdw.c share.
+ *		pack_columns.c, pack_summary.c, pack_skip.c, pack_build.c, pack_fdw.c
+ *		and pack_write.c share.
  *		The design is described at the top of pack_fdw.c.
  *
  * Storage of one packed partition P (created by nfpg.pack_partition(),
@@ -22,6 +23,8 @@
 
 #include "access/tupdesc.h"
 #include "fmgr.h"
+#include "storage/lockdefs.h"
+#include "utils/relcache.h"
 #include "nodes/pg_list.h"
 
 #include "colcodec.h"
@@ -98,6 +101,22 @@ extern void pack_decode_column(const PackCol *col, const uint8 *chunk, size_t le
 
 /* The 17-byte record of an inet datum (the Bloom key of an address). */
 extern void pack_inet_record(Datum d, uint8 *rec);
+
+/* The options of a packed foreign table, its storage tables (pack_fdw.c). */
+typedef struct PackOptions
+{
+	char	   *segments;		/* qualified name of P_seg */
+	char	   *late;			/* qualified name of P_late */
+	double		rows;			/* flows in the segments when packed */
+} PackOptions;
+
+extern void pack_get_options(Oid relid, PackOptions *o);
+extern Relation pack_open_storage(Relation ftrel, const char *name, LOCKMODE mode);
+extern void pack_check_late_layout(Relation ftrel, Relation late);
+
+/* INSERT, COPY, TRUNCATE and ANALYZE callbacks (pack_write.c) */
+struct FdwRoutine;
+extern void pack_fdw_write_routines(struct FdwRoutine *r);
 
 /* Block summaries (pack_summary.c) */
 typedef struct PackBlockInfo

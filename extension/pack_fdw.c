@@ -50,10 +50,11 @@
  * whoever claims the unit after the last segment.  Segments read in the
  * same order in every process, so the counter is all they share.
  *
- * Writes.  INSERT and COPY routed to a packed hour (late flows, or the
- * loader's COPY into the partition) go to P_late; the next pack merges
- * them.  TRUNCATE empties both tables.  A damaged chunk or summary is an
- * ERROR naming the partition (pack_columns.c, pack_summary.c).
+ * Writes (pack_write.c).  INSERT and COPY routed to a packed hour (late
+ * flows, or the loader's COPY into the partition) go to P_late; the next
+ * pack merges them.  TRUNCATE empties both tables; ANALYZE samples.  A
+ * damaged chunk or summary is an ERROR naming the partition
+ * (pack_columns.c, pack_summary.c).
  *
  * The storage tables must belong to the foreign table's owner: the options
  * name them, and this check keeps a foreign table from being pointed at
@@ -72,7 +73,6 @@
 #include "catalog/pg_foreign_table.h"
 #include "commands/defrem.h"
 #include "commands/explain.h"
-#include "executor/spi.h"
 #include "foreign/fdwapi.h"
 #include "foreign/foreign.h"
 #include "miscadmin.h"
@@ -84,28 +84,18 @@
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
 #include "port/atomics.h"
-#include "storage/bufmgr.h"
 #include "storage/shm_toc.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/regproc.h"
-#include "utils/sampling.h"
 #include "utils/snapmgr.h"
 
 #include "pack.h"
 
 PG_FUNCTION_INFO_V1(nfpg_packed_handler);
 PG_FUNCTION_INFO_V1(nfpg_packed_validator);
-
-/* The options of a packed foreign table. */
-typedef struct PackOptions
-{
-	char	   *segments;		/* qualified name of P_seg */
-	char	   *late;			/* qualified name of P_late */
-	double		rows;			/* flows in the segments when packed */
-} PackOptions;
 
 static const char *const option_names[] = {"segments", "late", "rows", NULL};
 
@@ -191,8 +181,8 @@ nfpg_packed_validator(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-static void
-get_options(Oid relid, PackOptions *o)
+void
+pack_get_options(Oid relid, PackOptions *o)
 {
 	ForeignTable *ft = GetForeignTable(relid);
 	ListCell   *lc;
@@ -216,8 +206,8 @@ get_options(Oid relid, PackOptions *o)
 }
 
 /* Open a storage table named by an option, owned by the foreign table's owner. */
-static Relation
-open_storage(Relation ftrel, const char *name, LOCKMODE mode)
+Relation
+pack_open_storage(Relation ftrel, const char *name, LOCKMODE mode)
 {
 	List	   *names = stringToQualifiedNameList(name);
 	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(names), mode, true);
@@ -238,8 +228,8 @@ open_storage(Relation ftrel, const char *name, LOCKMODE mode)
 }
 
 /* P_late has the layout of the foreign table (both made LIKE nfpg.flows). */
-static void
-check_late_layout(Relation ftrel, Relation late)
+void
+pack_check_late_layout(Relation ftrel, Relation late)
 {
 	TupleDesc	a = RelationGetDescr(ftrel),
 				b = RelationGetDescr(late);
@@ -268,8 +258,8 @@ packGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid
 	Relation	ft = table_open(foreigntableid, NoLock);
 	double		late_rows;
 
-	get_options(foreigntableid, &o);
-	late = open_storage(ft, o.late, AccessShareLock);
+	pack_get_options(foreigntableid, &o);
+	late = pack_open_storage(ft, o.late, AccessShareLock);
 	late_rows = late->rd_rel->reltuples > 0 ? late->rd_rel->reltuples : 0;
 	table_close(late, AccessShareLock);
 	table_close(ft, NoLock);
@@ -386,10 +376,10 @@ packBeginForeignScan(ForeignScanState *node, int eflags)
 
 	node->fdw_state = s;
 	s->where = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(ft)), RelationGetRelationName(ft));
-	get_options(RelationGetRelid(ft), &o);
-	s->segrel = open_storage(ft, o.segments, AccessShareLock);
-	s->laterel = open_storage(ft, o.late, AccessShareLock);
-	check_late_layout(ft, s->laterel);
+	pack_get_options(RelationGetRelid(ft), &o);
+	s->segrel = pack_open_storage(ft, o.segments, AccessShareLock);
+	s->laterel = pack_open_storage(ft, o.late, AccessShareLock);
+	pack_check_late_layout(ft, s->laterel);
 	s->natts = RelationGetDescr(ft)->natts;
 	pack_layout_init(&s->layout, RelationGetDescr(ft));
 	s->skip = pack_skip_compile(plan->scan.plan.qual, &s->layout);
@@ -809,237 +799,6 @@ packInitializeWorkerForeignScan(ForeignScanState *node, shm_toc *toc, void *coor
 	s->shared = coordinate;
 }
 
-/* ---------- ANALYZE ---------- */
-
-#define SAMPLE_READ_ROWS	300000	/* about how many flows ANALYZE decodes */
-#define SAMPLE_WINDOWS		30
-
-/* Feed the rows of one query (SPI) into the reservoir. */
-static void
-sample_query(const char *sql, int nargs, Oid *types, Datum *args, MemoryContext caller,
-			 ReservoirState rs, HeapTuple *rows, int targrows, int *n, double *seen, double *skip)
-{
-	Portal		portal = SPI_cursor_open_with_args(NULL, sql, nargs, types, args, NULL, true, 0);
-
-	for (;;)
-	{
-		SPI_cursor_fetch(portal, true, 10000);
-		if (SPI_processed == 0)
-			break;
-		for (uint64 i = 0; i < SPI_processed; i++)
-		{
-			int			k = -1;
-
-			if (*n < targrows)
-				k = (*n)++;
-			else
-			{
-				if (*skip < 0)
-					*skip = reservoir_get_next_S(rs, *seen, targrows);
-				if (*skip <= 0)
-				{
-					k = (int) (targrows * sampler_random_fract(&rs->randstate));
-					heap_freetuple(rows[k]);
-				}
-				*skip -= 1;
-			}
-			if (k >= 0)
-			{
-				MemoryContext old = MemoryContextSwitchTo(caller);
-
-				rows[k] = heap_copytuple(SPI_tuptable->vals[i]);
-				MemoryContextSwitchTo(old);
-			}
-			*seen += 1;
-		}
-		SPI_freetuptable(SPI_tuptable);
-		CHECK_FOR_INTERRUPTS();
-	}
-	SPI_cursor_close(portal);
-}
-
-/*
- * A random sample of the partition's flows for ANALYZE, so the planner has
- * statistics for packed hours and ANALYZE nfpg.flows counts them.  Rows are
- * read through this wrapper with SPI and sampled as file_fdw does (Vitter's
- * reservoir).  A large hour is not decoded whole: the sample comes from
- * SAMPLE_WINDOWS short first_seen windows, one at a random place in each
- * equal slice of the hour, together about SAMPLE_READ_ROWS flows; block
- * skipping on first_seen makes that cost what it reads.  The total is the
- * segments' row count plus the late rows.
- */
-static int
-pack_sample_rows(Relation rel, int elevel, HeapTuple *rows, int targrows,
-				 double *totalrows, double *totaldeadrows)
-{
-	MemoryContext caller = CurrentMemoryContext;
-	ReservoirStateData rstate;
-	PackOptions o;
-	double		seen = 0;
-	double		skip = -1;
-	int			n = 0;
-	char	   *ft;
-	char	   *sql;
-	bool		isnull;
-	int64		lo,
-				hi;
-	double		segrows,
-				laterows;
-
-	get_options(RelationGetRelid(rel), &o);
-	ft = psprintf("%s.%s", quote_identifier(get_namespace_name(RelationGetNamespace(rel))),
-				  quote_identifier(RelationGetRelationName(rel)));
-	reservoir_init_selection_state(&rstate, targrows);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	/* the tables the options name, resolved and checked, never the option text */
-	{
-		Relation	seg = open_storage(rel, o.segments, AccessShareLock);
-		Relation	late = open_storage(rel, o.late, AccessShareLock);
-
-		sql = psprintf("SELECT min(seg_first_min), max(seg_first_max), coalesce(sum(seg_rows), 0)::float8, "
-					   "(SELECT count(*) FROM %s.%s)::float8 FROM %s.%s",
-					   quote_identifier(get_namespace_name(RelationGetNamespace(late))),
-					   quote_identifier(RelationGetRelationName(late)),
-					   quote_identifier(get_namespace_name(RelationGetNamespace(seg))),
-					   quote_identifier(RelationGetRelationName(seg)));
-		table_close(seg, NoLock);
-		table_close(late, NoLock);
-	}
-	if (SPI_execute(sql, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "nfpg: cannot read the segments of %s", ft);
-	lo = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	hi = isnull ? 0 : DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-	segrows = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
-	laterows = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
-	SPI_freetuptable(SPI_tuptable);
-
-	if (segrows <= SAMPLE_READ_ROWS || hi <= lo)
-		sample_query(psprintf("SELECT * FROM %s", ft), 0, NULL, NULL, caller, &rstate, rows, targrows, &n, &seen, &skip);
-	else
-	{
-		double		slice = (double) (hi - lo) / SAMPLE_WINDOWS;
-		double		width = slice * SAMPLE_READ_ROWS / segrows;
-		Oid			types[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
-
-		sql = psprintf("SELECT * FROM %s WHERE first_seen >= $1 AND first_seen < $2", ft);
-		for (int w = 0; w < SAMPLE_WINDOWS; w++)
-		{
-			int64		from = lo + (int64) (w * slice + (slice - width) * sampler_random_fract(&rstate.randstate));
-			Datum		args[2] = {Int64GetDatum(from), Int64GetDatum(from + (int64) width + 1)};
-
-			sample_query(sql, 2, types, args, caller, &rstate, rows, targrows, &n, &seen, &skip);
-		}
-	}
-	SPI_finish();
-	*totalrows = Max(segrows + laterows, n);
-	*totaldeadrows = 0;
-	ereport(elevel,
-			(errmsg("\"%s\": read %.0f of about %.0f flows (packed), %d in the sample",
-					RelationGetRelationName(rel), seen, *totalrows, n)));
-	return n;
-}
-
-static bool
-packAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func, BlockNumber *totalpages)
-{
-	PackOptions o;
-	Relation	seg;
-
-	get_options(RelationGetRelid(relation), &o);
-	seg = open_storage(relation, o.segments, AccessShareLock);
-	*totalpages = Max(1, RelationGetNumberOfBlocks(seg));
-	table_close(seg, AccessShareLock);
-	*func = pack_sample_rows;
-	return true;
-}
-
-/* ---------- writing: late flows, TRUNCATE ---------- */
-
-static int
-packIsForeignRelUpdatable(Relation rel)
-{
-	return 1 << CMD_INSERT;
-}
-
-static void
-begin_insert(ResultRelInfo *rinfo)
-{
-	Relation	ft = rinfo->ri_RelationDesc;
-	PackOptions o;
-	Relation	late;
-
-	get_options(RelationGetRelid(ft), &o);
-	late = open_storage(ft, o.late, RowExclusiveLock);
-	check_late_layout(ft, late);
-	rinfo->ri_FdwState = late;
-}
-
-static void
-packBeginForeignModify(ModifyTableState *mtstate, ResultRelInfo *rinfo, List *fdw_private,
-					   int subplan_index, int eflags)
-{
-	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
-		begin_insert(rinfo);
-}
-
-static void
-packBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
-{
-	begin_insert(rinfo);
-}
-
-static TupleTableSlot *
-packExecForeignInsert(EState *estate, ResultRelInfo *rinfo, TupleTableSlot *slot, TupleTableSlot *planSlot)
-{
-	Relation	late = rinfo->ri_FdwState;
-	HeapTuple	tup;
-
-	slot_getallattrs(slot);
-	tup = heap_form_tuple(RelationGetDescr(late), slot->tts_values, slot->tts_isnull);
-	heap_insert(late, tup, GetCurrentCommandId(true), 0, NULL);
-	heap_freetuple(tup);
-	return slot;
-}
-
-static void
-packEndForeignInsert(EState *estate, ResultRelInfo *rinfo)
-{
-	if (rinfo->ri_FdwState)
-		table_close((Relation) rinfo->ri_FdwState, NoLock);
-	rinfo->ri_FdwState = NULL;
-}
-
-static void
-packExecForeignTruncate(List *rels, DropBehavior behavior, bool restart_seqs)
-{
-	ListCell   *lc;
-
-	SPI_connect();
-	foreach(lc, rels)
-	{
-		Relation	ft = lfirst(lc);
-		PackOptions o;
-		Relation	seg,
-					late;
-		char	   *sql;
-
-		get_options(RelationGetRelid(ft), &o);
-		seg = open_storage(ft, o.segments, AccessExclusiveLock);
-		late = open_storage(ft, o.late, AccessExclusiveLock);
-		sql = psprintf("TRUNCATE %s.%s, %s.%s",
-					   quote_identifier(get_namespace_name(RelationGetNamespace(seg))),
-					   quote_identifier(RelationGetRelationName(seg)),
-					   quote_identifier(get_namespace_name(RelationGetNamespace(late))),
-					   quote_identifier(RelationGetRelationName(late)));
-		table_close(seg, NoLock);
-		table_close(late, NoLock);
-		if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
-			elog(ERROR, "nfpg: %s failed", sql);
-	}
-	SPI_finish();
-}
-
 Datum
 nfpg_packed_handler(PG_FUNCTION_ARGS)
 {
@@ -1053,18 +812,11 @@ nfpg_packed_handler(PG_FUNCTION_ARGS)
 	r->ReScanForeignScan = packReScanForeignScan;
 	r->EndForeignScan = packEndForeignScan;
 	r->ExplainForeignScan = packExplainForeignScan;
-	r->AnalyzeForeignTable = packAnalyzeForeignTable;
 	r->IsForeignScanParallelSafe = packIsForeignScanParallelSafe;
 	r->EstimateDSMForeignScan = packEstimateDSMForeignScan;
 	r->InitializeDSMForeignScan = packInitializeDSMForeignScan;
 	r->ReInitializeDSMForeignScan = packReInitializeDSMForeignScan;
 	r->InitializeWorkerForeignScan = packInitializeWorkerForeignScan;
-	r->IsForeignRelUpdatable = packIsForeignRelUpdatable;
-	r->BeginForeignModify = packBeginForeignModify;
-	r->ExecForeignInsert = packExecForeignInsert;
-	r->EndForeignModify = packEndForeignInsert;
-	r->BeginForeignInsert = packBeginForeignInsert;
-	r->EndForeignInsert = packEndForeignInsert;
-	r->ExecForeignTruncate = packExecForeignTruncate;
+	pack_fdw_write_routines(r);	/* INSERT, COPY, TRUNCATE, ANALYZE: pack_write.c */
 	PG_RETURN_POINTER(r);
 }
