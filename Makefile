@@ -24,7 +24,7 @@ PGFILEDESC = "nfpg - nfdump flows in PostgreSQL"
 DATA_built = extension/$(EXT)--$(EXTVERSION).sql extension/$(EXT)--0.1--0.2.sql
 DATA = extension/$(EXT).control extension/$(EXT)--0.1.sql
 MODULEDIR = extension
-NEW_IN_0.2 = $(addprefix extension/sql/,05_roles.sql 01_flow.sql 17_counters.sql 17_import.sql 36_present.sql 58_profile_links.sql 72_web.sql 93_config_dump.sql 95_setup.sql 96_access.sql)
+NEW_IN_0.2 = $(addprefix extension/sql/,05_roles.sql 01_flow.sql 17_counters.sql 17_import.sql 36_present.sql 58_profile_links.sql 66_pack.sql 72_web.sql 93_config_dump.sql 95_setup.sql 96_access.sql)
 
 # setup makes nfpg.flows in the regression database; every later test uses it.
 REGRESS = setup $(filter-out setup,$(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql))))
@@ -32,7 +32,7 @@ REGRESS_OPTS = --load-extension=$(EXT) --temp-config=test/regress.conf
 
 PG_CPPFLAGS = -Iextension -Iloader
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror=implicit-function-declaration
-SHLIB_LINK = -lcrypto
+SHLIB_LINK = -lcrypto -lzstd -lz
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -100,6 +100,16 @@ t_same_rows() {
 	q "(($3) EXCEPT ALL ($2)) LIMIT 3" | sed 's/^/# extra:   /'
 }
 
+# pack_flows: when NFPG_PACKED is set, pack every partition holding flows
+# (66_pack.sql), so that the checks that follow run over packed hours; the
+# *_packed.sh tests set it and run their row-store sibling.
+pack_flows() {
+	[ -n "${NFPG_PACKED:-}" ] || return 0
+	q "SELECT nfpg.pack_partitions('0', 1000)" >/dev/null
+	t_eq "every flow is in a packed hour" "$(q 'SELECT count(*) FROM nfpg.flows')" \
+		"$(q 'SELECT coalesce(sum(flows), 0) FROM nfpg.pack_status() WHERE packed')"
+}
+
 # udp_queue PORT: the receive queue of the UDP socket bound to PORT, empty
 # while nothing is bound.
 udp_queue() {

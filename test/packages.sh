@@ -2,7 +2,7 @@
 
 # What building and running nfpg needs.
 NFPG_RUN_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron libpq-dev libbz2-dev
-	liblzo2-dev liblz4-dev libzstd-dev libssl-dev build-essential python3 libmicrohttpd-dev pkg-config
+	liblzo2-dev liblz4-dev libzstd-dev zlib1g-dev libssl-dev build-essential python3 libmicrohttpd-dev pkg-config
 	libjs-chart.js"
 # What the tests add: the reference nfdump, real exporters, pcap tools, fuzzers,
 # zstd (ZSTD nfcapd files for the import test), headless Chromium for the web

@@ -41,7 +41,7 @@ BEGIN
 	END IF;
 	PERFORM pg_advisory_xact_lock('nfpg.flows'::regclass::oid::bigint);
 
-	SELECT coalesce(sum(pg_total_relation_size(r.relid)), 0) + pg_total_relation_size('nfpg.flows_default')
+	SELECT coalesce(sum(nfpg.partition_size(r.relid)), 0) + pg_total_relation_size('nfpg.flows_default')
 	  INTO total FROM nfpg.partitions r;
 	-- 1. Is a limit reached at all?
 	IF NOT ((s.max_size IS NOT NULL AND total >= s.max_size)
@@ -50,7 +50,7 @@ BEGIN
 		RETURN;
 	END IF;
 	-- 2. Drop oldest first down to the watermark.
-	FOR p IN SELECT r.relid, r.lower_bound, r.upper_bound, pg_total_relation_size(r.relid) AS bytes
+	FOR p IN SELECT r.relid, r.lower_bound, r.upper_bound, nfpg.partition_size(r.relid) AS bytes
 			   FROM nfpg.partitions r WHERE r.upper_bound <= now ORDER BY r.lower_bound
 	LOOP
 		over_size := s.max_size IS NOT NULL AND total >= s.max_size * s.watermark / 100.0;
@@ -62,8 +62,7 @@ BEGIN
 		upper_bound := p.upper_bound;
 		size := p.bytes;
 		reason := CASE WHEN over_size THEN 'size' ELSE 'lifetime' END;
-		DELETE FROM nfpg.partitions r WHERE r.relid = p.relid;
-		EXECUTE format('DROP TABLE %s', p.relid);
+		PERFORM nfpg.drop_partition(p.relid);	-- packed or not (66_pack.sql)
 		total := total - p.bytes;
 		RETURN NEXT;
 	END LOOP;

@@ -7,7 +7,10 @@
 --      the profile's plugins and alerts for each of those slots in order;
 --   3. seal finished partitions: nfpg.index_partitions() (20_filter.sql)
 --      builds the host and port indexes of partitions that ended over an
---      hour ago (if it is missing, the step is skipped and says so);
+--      hour ago (if it is missing, the step is skipped and says so); when
+--      the setting nfpg.pack_after is an interval (ALTER DATABASE ... SET
+--      nfpg.pack_after = '2 hours'), one partition that ended that long ago
+--      is packed per run (nfpg.pack_partitions, 66_pack.sql);
 --   4. aging: nf_expire() for flows, nf_expire_series() for profile data.
 -- A slot is done when nfpg.profile_slots has it, and plugin runs and alert
 -- evaluations are keyed by slot too, so a late run catches up every missed
@@ -44,7 +47,7 @@ COMMENT ON COLUMN nfpg.runs.plugin_failures IS 'Plugin calls that failed';
 COMMENT ON COLUMN nfpg.runs.alerts_fired IS 'Alerts that fired (and were sent with NOTIFY)';
 COMMENT ON COLUMN nfpg.runs.partitions_dropped IS 'Flows partitions dropped by aging';
 COMMENT ON COLUMN nfpg.runs.series_deleted IS 'Profile series rows deleted by series aging';
-COMMENT ON COLUMN nfpg.runs.indexed IS 'Outcome of the partition index step: how many partitions were indexed, or why it was skipped';
+COMMENT ON COLUMN nfpg.runs.indexed IS 'Outcome of the partition index step: how many partitions were indexed, or why it was skipped; and how many were packed when nfpg.pack_after is set';
 COMMENT ON COLUMN nfpg.runs.errors IS 'Errors of steps that failed and were skipped (profile build, index, aging)';
 
 -- One profile's pending slots: build, then plugins and alerts slot by slot.
@@ -127,6 +130,15 @@ BEGIN
 			GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
 			r.indexed := 'failed';
 			r.errors := r.errors || ('index: ' || msg);
+		END;
+	END IF;
+	IF nullif(current_setting('nfpg.pack_after', true), '') IS NOT NULL THEN
+		BEGIN
+			n := nfpg.pack_partitions(current_setting('nfpg.pack_after')::interval, 1, now);
+			r.indexed := r.indexed || format('; packed %s partitions', n);
+		EXCEPTION WHEN OTHERS THEN
+			GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+			r.errors := r.errors || ('pack: ' || msg);
 		END;
 	END IF;
 

@@ -567,3 +567,143 @@ END
 $$;
 COMMENT ON FUNCTION nfpg.nf_stat(text, text, integer, text, timestamptz, timestamptz) IS
 'nfdump -s stat_type/order_by -n top [filter] [-t t_from-t_to]: the Top-N table with nfdump''s counting rules, percentages and rates (order_by may end in :a or :d; top 0 = all)';
+
+-- Packed partitions (66_pack.sql, new in 0.2): aging sizes and drops them
+-- with their storage tables, and nf_run packs one finished partition per run
+-- when nfpg.pack_after is set.  (Copies of 60_aging.sql and 68_schedule.sql.)
+CREATE OR REPLACE FUNCTION nfpg.nf_expire(now timestamptz DEFAULT now())
+RETURNS TABLE (partition text, lower_bound timestamptz, upper_bound timestamptz,
+			   size bigint, reason text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '30s'
+AS $$
+DECLARE
+	s			nfpg.nfsen_settings;
+	total		bigint;
+	p			record;
+	over_size	boolean;
+	over_age	boolean;
+BEGIN
+	SELECT * INTO s FROM nfpg.nfsen_settings;
+	IF s.max_size IS NULL AND s.max_lifetime IS NULL THEN
+		RETURN;
+	END IF;
+	PERFORM pg_advisory_xact_lock('nfpg.flows'::regclass::oid::bigint);
+
+	SELECT coalesce(sum(nfpg.partition_size(r.relid)), 0) + pg_total_relation_size('nfpg.flows_default')
+	  INTO total FROM nfpg.partitions r;
+	-- 1. Is a limit reached at all?
+	IF NOT ((s.max_size IS NOT NULL AND total >= s.max_size)
+			OR (s.max_lifetime IS NOT NULL AND EXISTS (
+				SELECT 1 FROM nfpg.partitions r WHERE r.upper_bound <= now - s.max_lifetime))) THEN
+		RETURN;
+	END IF;
+	-- 2. Drop oldest first down to the watermark.
+	FOR p IN SELECT r.relid, r.lower_bound, r.upper_bound, nfpg.partition_size(r.relid) AS bytes
+			   FROM nfpg.partitions r WHERE r.upper_bound <= now ORDER BY r.lower_bound
+	LOOP
+		over_size := s.max_size IS NOT NULL AND total >= s.max_size * s.watermark / 100.0;
+		over_age := s.max_lifetime IS NOT NULL
+					AND p.upper_bound <= now - s.max_lifetime * s.watermark / 100.0;
+		EXIT WHEN NOT (over_size OR over_age);
+		partition := p.relid::text;
+		lower_bound := p.lower_bound;
+		upper_bound := p.upper_bound;
+		size := p.bytes;
+		reason := CASE WHEN over_size THEN 'size' ELSE 'lifetime' END;
+		PERFORM nfpg.drop_partition(p.relid);	-- packed or not (66_pack.sql)
+		total := total - p.bytes;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+CREATE OR REPLACE FUNCTION nfpg.nf_run(now timestamptz DEFAULT now())
+RETURNS nfpg.runs
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r			nfpg.runs;
+	p			record;
+	u			record;
+	n			integer;
+	msg			text;
+BEGIN
+	r.run_time := now;
+	r.started := clock_timestamp();
+	r.slots := 0;
+	r.plugin_failures := 0;
+	r.alerts_fired := 0;
+	r.partitions_dropped := 0;
+	r.series_deleted := 0;
+	r.errors := '{}';
+	IF NOT pg_try_advisory_xact_lock('nfpg.profiles'::regclass::oid::bigint) THEN
+		r.errors := ARRAY['another nf_run was active; nothing done'];
+		RETURN r;
+	END IF;
+
+	-- 1. Partitions ahead of the data.
+	BEGIN
+		PERFORM nfpg.ensure_partitions(now);
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+		r.errors := r.errors || ('partitions: ' || msg);
+	END;
+
+	-- 2. Profiles, their plugins and alerts.
+	FOR p IN SELECT x.profile FROM nfpg.profiles x ORDER BY x.profile LOOP
+		BEGIN
+			u := nfpg.nf_profile_update(p.profile, now);
+			r.slots := r.slots + u.slots;
+			r.plugin_failures := r.plugin_failures + u.plugin_failures;
+			r.alerts_fired := r.alerts_fired + u.alerts_fired;
+		EXCEPTION WHEN OTHERS THEN
+			GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+			RAISE WARNING 'profile "%" not updated: %', p.profile, msg;
+			r.errors := r.errors || format('profile %s: %s', p.profile, msg);
+		END;
+	END LOOP;
+
+	-- 3. Seal finished partitions.
+	IF to_regproc('nfpg.index_partitions') IS NULL THEN
+		r.indexed := 'skipped: nfpg.index_partitions() not installed';
+	ELSE
+		BEGIN
+			EXECUTE 'SELECT nfpg.index_partitions()' INTO n;
+			r.indexed := format('ok: %s partitions indexed', n);
+		EXCEPTION WHEN OTHERS THEN
+			GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+			r.indexed := 'failed';
+			r.errors := r.errors || ('index: ' || msg);
+		END;
+	END IF;
+	IF nullif(current_setting('nfpg.pack_after', true), '') IS NOT NULL THEN
+		BEGIN
+			n := nfpg.pack_partitions(current_setting('nfpg.pack_after')::interval, 1, now);
+			r.indexed := r.indexed || format('; packed %s partitions', n);
+		EXCEPTION WHEN OTHERS THEN
+			GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+			r.errors := r.errors || ('pack: ' || msg);
+		END;
+	END IF;
+
+	-- 4. Aging.
+	BEGIN
+		SELECT count(*) INTO r.partitions_dropped FROM nfpg.nf_expire(now);
+		r.series_deleted := nfpg.nf_expire_series(now);
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+		r.errors := r.errors || ('aging: ' || msg);
+	END;
+
+	r.finished := clock_timestamp();
+	INSERT INTO nfpg.runs (started, finished, run_time, slots, plugin_failures, alerts_fired,
+						   partitions_dropped, series_deleted, indexed, errors)
+	VALUES (r.started, r.finished, r.run_time, r.slots, r.plugin_failures, r.alerts_fired,
+			r.partitions_dropped, r.series_deleted, r.indexed, r.errors)
+	RETURNING run INTO r.run;
+	RETURN r;
+END
+$$;
+COMMENT ON COLUMN nfpg.runs.indexed IS 'Outcome of the partition index step: how many partitions were indexed, or why it was skipped; and how many were packed when nfpg.pack_after is set';

@@ -43,6 +43,7 @@ FROM truth;
 ANALYZE nfpg.flows;
 SQL
 
+pack_flows	# NFPG_PACKED: the same filters over packed hours (filter_differential_packed.sh)
 total_nfpg=$(q "SELECT count(*) FROM nfpg.flows")
 total_nfdump=$(TZ=UTC nfdump -R "$T_DIR/cap" -q -N -o 'fmt:%cnt' | grep -c .)
 t_eq "nfcapd stored every flow flowgen sent" "$FLOWS" "$total_nfdump"

@@ -1,0 +1,741 @@
+/*-------------------------------------------------------------------------
+ *
+ * colcodec.c
+ *		Column chunk codec of packed flows partitions (see colcodec.h for
+ *		the format and why it is shaped so).
+ *
+ * Chunk header, 48 bytes, little-endian:
+ *	  0 magic "NFC1"		  4 crc32 of bytes 8..end
+ *	  8 kind				  9 layout (0 planes, 1 dictionary)
+ *	 10 flags				 11 the caller's tag
+ *	 12 nrows				 16 record width
+ *	 20 body length before compression
+ *	 24 body length stored (after the header)
+ *	 28 frame-of-reference base (CC_INT)
+ *	 36 first value (CC_INT, delta-coded)
+ *	 44 byte-string length (CC_BLOB), common divisor (CC_INT, 0 = none)
+ * Body (decompressed): the NULL bitmap when some row is NULL, then the
+ * records (planes or dictionary), then for CC_BLOB the bytes of the strings
+ * (the records are their 4-byte lengths).
+ *
+ * The decoder trusts nothing: every length is checked against what is left
+ * before it is used, and the checksum is tested first so damage is reported
+ * as damage.  zstd contexts are kept for the life of the process (one each
+ * for compressing and decompressing) because creating them costs more than
+ * decoding a small chunk.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "colcodec.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <zlib.h>
+#include <zstd.h>
+
+#define CC_MAGIC		"NFC1"
+
+#define CCF_NULLS		0x01	/* a NULL bitmap precedes the records */
+#define CCF_DELTA		0x02	/* CC_INT delta-coded */
+#define CCF_ALLNULL		0x04	/* every row NULL: no body */
+#define CCF_ZSTD		0x08	/* body is one zstd frame */
+
+#define CCL_PLANES		0
+#define CCL_DICT		1
+
+#define DICT_MAX		256
+#define DICT_SLOTS		1024
+
+static ZSTD_CCtx *cctx;
+static ZSTD_DCtx *dctx;
+
+uint32_t
+cc_crc32(const uint8_t *bytes, size_t len)
+{
+	uLong		crc = crc32(0L, Z_NULL, 0);
+
+	while (len > 0)
+	{
+		uInt		n = len > (1u << 30) ? (1u << 30) : (uInt) len;
+
+		crc = crc32(crc, bytes, n);
+		bytes += n;
+		len -= n;
+	}
+	return (uint32_t) crc;
+}
+
+static void *
+cc_alloc(const CcAlloc *mem, size_t size)
+{
+	return mem->alloc(mem->ctx, size ? size : 1);
+}
+
+static void
+cc_release(const CcAlloc *mem, void *ptr)
+{
+	if (ptr && mem->release)
+		mem->release(mem->ctx, ptr);
+}
+
+bool
+cc_buf_reserve(CcBuf *buf, size_t len, const CcAlloc *mem)
+{
+	if (buf->len + len > buf->cap)
+	{
+		size_t		cap = buf->cap ? buf->cap : 4096;
+		uint8_t    *n;
+
+		while (cap < buf->len + len)
+			cap *= 2;
+		n = cc_alloc(mem, cap);
+		if (!n)
+			return false;
+		if (buf->len)
+			memcpy(n, buf->data, buf->len);
+		cc_release(mem, buf->data);
+		buf->data = n;
+		buf->cap = cap;
+	}
+	return true;
+}
+
+bool
+cc_buf_append(CcBuf *buf, const void *bytes, size_t len, const CcAlloc *mem)
+{
+	if (!cc_buf_reserve(buf, len, mem))
+		return false;
+	if (len)
+		memcpy(buf->data + buf->len, bytes, len);
+	buf->len += len;
+	return true;
+}
+
+static uint64_t
+fnv_bytes(uint64_t h, const uint8_t *p, size_t len)
+{
+	while (len--)
+		h = (h ^ *p++) * 0x100000001b3ULL;
+	return h;
+}
+
+static uint64_t
+fmix64(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ULL;
+	k ^= k >> 33;
+	return k;
+}
+
+/*
+ * Dictionary of the n records of rec (width w): fills dict and codes and
+ * returns the number of distinct records, or 0 when there are more than
+ * DICT_MAX.
+ */
+static int
+build_dict(const uint8_t *rec, uint32_t n, uint32_t w, uint8_t *dict, uint8_t *codes)
+{
+	int16_t		slot[DICT_SLOTS];
+	int			k = 0;
+
+	memset(slot, -1, sizeof(slot));
+	for (uint32_t i = 0; i < n; i++)
+	{
+		const uint8_t *r = rec + (size_t) i * w;
+		uint32_t	h = (uint32_t) fmix64(fnv_bytes(0xcbf29ce484222325ULL, r, w)) & (DICT_SLOTS - 1);
+
+		for (;;)
+		{
+			if (slot[h] < 0)
+			{
+				if (k == DICT_MAX)
+					return 0;
+				memcpy(dict + (size_t) k * w, r, w);
+				slot[h] = (int16_t) k++;
+				codes[i] = (uint8_t) slot[h];
+				break;
+			}
+			if (memcmp(dict + (size_t) slot[h] * w, r, w) == 0)
+			{
+				codes[i] = (uint8_t) slot[h];
+				break;
+			}
+			h = (h + 1) & (DICT_SLOTS - 1);
+		}
+	}
+	return k;
+}
+
+/* Size of the planes layout of n records of width w. */
+static size_t
+planes_size(const uint8_t *rec, uint32_t n, uint32_t w, bool *constant)
+{
+	size_t		size = 0;
+
+	for (uint32_t p = 0; p < w; p++)
+	{
+		constant[p] = true;
+		for (uint32_t i = 1; i < n; i++)
+			if (rec[(size_t) i * w + p] != rec[p])
+			{
+				constant[p] = false;
+				break;
+			}
+		size += constant[p] ? 2 : 1 + (size_t) n;
+	}
+	return size;
+}
+
+/* Append the records of width w in the smaller layout; returns the layout or -1. */
+static int
+put_records(const uint8_t *rec, uint32_t n, uint32_t w, const CcAlloc *mem, CcBuf *body)
+{
+	bool		constant[CC_MAX_WIDTH];
+	size_t		psize = planes_size(rec, n, w, constant);
+	uint8_t    *dict = cc_alloc(mem, (size_t) DICT_MAX * w);
+	uint8_t    *codes = cc_alloc(mem, n);
+	int			k = 0;
+	int			layout = CCL_PLANES;
+	bool		ok = true;
+
+	if (!dict || !codes)
+		return -1;
+	if (n > 0 && psize > (size_t) n)	/* a dictionary can only beat planes above n bytes */
+		k = build_dict(rec, n, w, dict, codes);
+	if (k > 0 && 2 + (size_t) k * w + n < psize)
+	{
+		uint8_t		hdr[2] = {(uint8_t) (k - 1), 0};
+
+		layout = CCL_DICT;
+		ok = cc_buf_append(body, hdr, 2, mem) &&
+			cc_buf_append(body, dict, (size_t) k * w, mem) &&
+			cc_buf_append(body, codes, n, mem);
+	}
+	else
+	{
+		for (uint32_t p = 0; p < w && ok; p++)
+		{
+			uint8_t		tag[2] = {constant[p] ? 0 : 1, n ? rec[p] : 0};
+
+			if (constant[p])
+				ok = cc_buf_append(body, tag, 2, mem);
+			else
+			{
+				ok = cc_buf_append(body, tag, 1, mem);
+				for (uint32_t i = 0; i < n && ok; i += 4096)
+				{
+					uint8_t		plane[4096];
+					uint32_t	m = n - i < 4096 ? n - i : 4096;
+
+					for (uint32_t j = 0; j < m; j++)
+						plane[j] = rec[(size_t) (i + j) * w + p];
+					ok = cc_buf_append(body, plane, m, mem);
+				}
+			}
+		}
+	}
+	cc_release(mem, dict);
+	cc_release(mem, codes);
+	return ok ? layout : -1;
+}
+
+size_t
+cc_encode(const CcColumn *col, int options, int zstd_level,
+		  const CcAlloc *mem, CcBuf *out, char *err, size_t errlen)
+{
+	uint32_t	n = col->nrows;
+	uint32_t	w;
+	uint8_t		hdr[CC_HEADER_LEN] = {0};
+	uint8_t    *rec = NULL;
+	CcBuf		body = {0};
+	uint64_t	base = 0,
+				first = 0;
+	uint32_t	bloblen = 0;
+	uint64_t	scale = 0;
+	int			flags = 0;
+	int			layout = CCL_PLANES;
+	uint32_t	nnull = 0;
+	size_t		start = out->len;
+	size_t		stored;
+
+	if (n > CC_MAX_ROWS || (col->kind == CC_FIXED && (col->width == 0 || col->width > CC_MAX_WIDTH)) ||
+		(col->kind != CC_INT && col->kind != CC_FIXED && col->kind != CC_BLOB))
+	{
+		snprintf(err, errlen, "cannot encode a column of kind %d, width %u, %u rows", col->kind, col->width, n);
+		return 0;
+	}
+	w = col->kind == CC_INT ? 8 : col->kind == CC_BLOB ? 4 : col->width;
+	if (col->isnull)
+		for (uint32_t i = 0; i < n; i++)
+			nnull += col->isnull[i];
+	if (n > 0 && nnull == n)
+		flags |= CCF_ALLNULL;
+	else
+	{
+		if (nnull)
+		{
+			uint8_t    *bm = cc_alloc(mem, (n + 7) / 8);
+
+			if (!bm)
+				goto nomem;
+			memset(bm, 0, (n + 7) / 8);
+			for (uint32_t i = 0; i < n; i++)
+				if (col->isnull[i])
+					bm[i / 8] |= (uint8_t) (1 << (i % 8));
+			flags |= CCF_NULLS;
+			if (!cc_buf_append(&body, bm, (n + 7) / 8, mem))
+				goto nomem;
+			cc_release(mem, bm);
+		}
+		rec = cc_alloc(mem, (size_t) n * w);
+		if (!rec)
+			goto nomem;
+		if (col->kind == CC_INT)
+		{
+			uint64_t   *u = cc_alloc(mem, (size_t) n * 8);
+			uint64_t	prev = 0;
+			bool		seen = false;
+
+			if (!u)
+				goto nomem;
+			/* NULL rows repeat the previous value: a zero delta, the base */
+			for (uint32_t i = 0; i < n; i++)
+			{
+				bool		null = col->isnull && col->isnull[i];
+				uint64_t	v = null ? prev : (uint64_t) col->ints[i];
+
+				if (!seen && !null)
+				{
+					/* rows before the first value take it too */
+					for (uint32_t j = 0; j < i; j++)
+						u[j] = v;
+					first = v;
+					seen = true;
+				}
+				u[i] = v;
+				prev = v;
+			}
+			if (options & CC_OPT_DELTA)
+			{
+				flags |= CCF_DELTA;
+				for (uint32_t i = n; i-- > 1;)
+					u[i] -= u[i - 1];
+				if (n)
+					u[0] = 0;
+			}
+			/* frame of reference: subtract the minimum (signed) */
+			for (uint32_t i = 0; i < n; i++)
+				if (i == 0 || (int64_t) u[i] < (int64_t) base)
+					base = u[i];
+			/* then divide by the common divisor (stops early at 1) */
+			for (uint32_t i = 0; i < n && scale != 1; i++)
+			{
+				uint64_t	a = u[i] - base,
+							b = scale;
+
+				while (b)
+				{
+					uint64_t	t = a % b;
+
+					a = b;
+					b = t;
+				}
+				scale = a;
+			}
+			if (scale > UINT32_MAX || scale == 0)
+				scale = 1;
+			for (uint32_t i = 0; i < n; i++)
+				cc_put64(rec + (size_t) i * 8, (u[i] - base) / scale);
+			cc_release(mem, u);
+		}
+		else if (col->kind == CC_FIXED)
+		{
+			for (uint32_t i = 0; i < n; i++)
+			{
+				if (col->isnull && col->isnull[i])
+					memset(rec + (size_t) i * w, 0, w);
+				else
+					memcpy(rec + (size_t) i * w, col->data + (size_t) i * w, w);
+			}
+		}
+		else
+		{
+			for (uint32_t i = 0; i < n; i++)
+			{
+				uint32_t	len = (col->isnull && col->isnull[i]) ? 0 : col->offsets[i + 1] - col->offsets[i];
+
+				if (col->offsets[i + 1] < col->offsets[i] || (uint64_t) bloblen + len > (1u << 30))
+				{
+					snprintf(err, errlen, "byte strings of the column too long or badly ordered");
+					cc_release(mem, rec);
+					return 0;
+				}
+				cc_put32(rec + (size_t) i * 4, len);
+				bloblen += len;
+			}
+		}
+		layout = put_records(rec, n, w, mem, &body);
+		if (layout < 0)
+			goto nomem;
+		if (col->kind == CC_BLOB)
+			for (uint32_t i = 0; i < n; i++)
+				if (!(col->isnull && col->isnull[i]) &&
+					!cc_buf_append(&body, col->data + col->offsets[i], col->offsets[i + 1] - col->offsets[i], mem))
+					goto nomem;
+		cc_release(mem, rec);
+		rec = NULL;
+	}
+
+	/* header, then the body compressed when that makes it smaller */
+	if (!cc_buf_append(out, hdr, CC_HEADER_LEN, mem))
+		goto nomem;
+	stored = body.len;
+	if (body.len > 64)
+	{
+		size_t		bound = ZSTD_compressBound(body.len);
+		size_t		got;
+
+		if (!cctx && !(cctx = ZSTD_createCCtx()))
+			goto nomem;
+		if (!cc_buf_reserve(out, bound, mem))
+			goto nomem;
+		got = ZSTD_compressCCtx(cctx, out->data + out->len, out->cap - out->len,
+								body.data, body.len, zstd_level);
+		if (ZSTD_isError(got))
+		{
+			snprintf(err, errlen, "zstd: %s", ZSTD_getErrorName(got));
+			cc_release(mem, body.data);
+			return 0;
+		}
+		if (got < body.len)
+		{
+			flags |= CCF_ZSTD;
+			stored = got;
+			out->len += got;
+		}
+	}
+	if (!(flags & CCF_ZSTD) && !cc_buf_append(out, body.data, body.len, mem))
+		goto nomem;
+	cc_release(mem, body.data);
+
+	memcpy(hdr, CC_MAGIC, 4);
+	hdr[8] = (uint8_t) col->kind;
+	hdr[9] = (uint8_t) layout;
+	hdr[10] = (uint8_t) flags;
+	hdr[11] = col->tag;
+	cc_put32(hdr + 12, n);
+	cc_put32(hdr + 16, w);
+	cc_put32(hdr + 20, (uint32_t) body.len);
+	cc_put32(hdr + 24, (uint32_t) stored);
+	cc_put64(hdr + 28, base);
+	cc_put64(hdr + 36, first);
+	cc_put32(hdr + 44, col->kind == CC_INT ? (uint32_t) scale : bloblen);
+	memcpy(out->data + start, hdr, CC_HEADER_LEN);
+	cc_put32(out->data + start + 4, cc_crc32(out->data + start + 8, out->len - start - 8));
+	return out->len - start;
+
+nomem:
+	snprintf(err, errlen, "out of memory");
+	cc_release(mem, rec);
+	return 0;
+}
+
+/* Read n records of width w from body[*pos..len) into rec. */
+static bool
+get_records(const uint8_t *body, size_t len, size_t *pos, int layout, uint32_t n, uint32_t w,
+			uint8_t *rec, char *err, size_t errlen)
+{
+	size_t		p = *pos;
+
+	if (layout == CCL_DICT)
+	{
+		uint32_t	k;
+		const uint8_t *dict;
+
+		if (len - p < 2)
+			goto short_body;
+		k = (uint32_t) body[p] + 1;
+		p += 2;
+		if (len - p < (size_t) k * w + n)
+			goto short_body;
+		dict = body + p;
+		p += (size_t) k * w;
+		for (uint32_t i = 0; i < n; i++)
+		{
+			uint8_t		c = body[p + i];
+
+			if (c >= k)
+			{
+				snprintf(err, errlen, "dictionary code %u out of range (%u entries)", c, k);
+				return false;
+			}
+			memcpy(rec + (size_t) i * w, dict + (size_t) c * w, w);
+		}
+		p += n;
+	}
+	else if (layout == CCL_PLANES)
+	{
+		for (uint32_t b = 0; b < w; b++)
+		{
+			if (len - p < 1)
+				goto short_body;
+			if (body[p] == 0)
+			{
+				if (len - p < 2)
+					goto short_body;
+				for (uint32_t i = 0; i < n; i++)
+					rec[(size_t) i * w + b] = body[p + 1];
+				p += 2;
+			}
+			else if (body[p] == 1)
+			{
+				p++;
+				if (len - p < n)
+					goto short_body;
+				for (uint32_t i = 0; i < n; i++)
+					rec[(size_t) i * w + b] = body[p + i];
+				p += n;
+			}
+			else
+			{
+				snprintf(err, errlen, "bad plane tag %u", body[p]);
+				return false;
+			}
+		}
+	}
+	else
+	{
+		snprintf(err, errlen, "unknown layout %d", layout);
+		return false;
+	}
+	*pos = p;
+	return true;
+
+short_body:
+	snprintf(err, errlen, "chunk body too short");
+	return false;
+}
+
+bool
+cc_decode(const uint8_t *chunk, size_t len, const CcAlloc *mem,
+		  CcColumn *col, char *err, size_t errlen)
+{
+	uint32_t	n,
+				w,
+				rawlen,
+				stored,
+				bloblen;
+	int			kind,
+				layout,
+				flags;
+	const uint8_t *body;
+	uint8_t    *raw = NULL;
+	uint8_t    *rec = NULL;
+	size_t		pos = 0;
+
+	memset(col, 0, sizeof(*col));
+	if (len < CC_HEADER_LEN || memcmp(chunk, CC_MAGIC, 4) != 0)
+	{
+		snprintf(err, errlen, "not a column chunk (bad magic or %zu bytes)", len);
+		return false;
+	}
+	if (cc_get32(chunk + 4) != cc_crc32(chunk + 8, len - 8))
+	{
+		snprintf(err, errlen, "checksum mismatch");
+		return false;
+	}
+	kind = chunk[8];
+	layout = chunk[9];
+	flags = chunk[10];
+	n = cc_get32(chunk + 12);
+	w = cc_get32(chunk + 16);
+	rawlen = cc_get32(chunk + 20);
+	stored = cc_get32(chunk + 24);
+	bloblen = kind == CC_BLOB ? cc_get32(chunk + 44) : 0;
+	if (n > CC_MAX_ROWS || stored != len - CC_HEADER_LEN ||
+		!((kind == CC_INT && w == 8) || (kind == CC_BLOB && w == 4) ||
+		  (kind == CC_FIXED && w >= 1 && w <= CC_MAX_WIDTH)) ||
+		bloblen > (1u << 30) || (kind != CC_BLOB && bloblen))
+	{
+		snprintf(err, errlen, "inconsistent chunk header");
+		return false;
+	}
+	col->kind = kind;
+	col->tag = chunk[11];
+	col->nrows = n;
+	col->width = kind == CC_FIXED ? w : 0;
+
+	if (flags & CCF_ALLNULL)
+	{
+		if (rawlen != 0 || n == 0)
+		{
+			snprintf(err, errlen, "inconsistent chunk header");
+			return false;
+		}
+		col->isnull = cc_alloc(mem, n * sizeof(bool));
+		if (!col->isnull)
+			goto nomem;
+		memset(col->isnull, 1, n * sizeof(bool));
+	}
+
+	/* the body, decompressed */
+	body = chunk + CC_HEADER_LEN;
+	if (flags & CCF_ZSTD)
+	{
+		size_t		got;
+
+		/* no layout is larger than this: refuse to allocate more */
+		if ((uint64_t) rawlen > (uint64_t) (n + 7) / 8 + 2 + (uint64_t) DICT_MAX * w +
+			(uint64_t) (n + 1) * w + (uint64_t) n + bloblen)
+		{
+			snprintf(err, errlen, "inconsistent chunk header");
+			goto fail;
+		}
+		raw = cc_alloc(mem, rawlen);
+		if (!raw)
+			goto nomem;
+		if (!dctx && !(dctx = ZSTD_createDCtx()))
+			goto nomem;
+		got = ZSTD_decompressDCtx(dctx, raw, rawlen, body, stored);
+		if (ZSTD_isError(got) || got != rawlen)
+		{
+			snprintf(err, errlen, "zstd: %s", ZSTD_isError(got) ? ZSTD_getErrorName(got) : "wrong length");
+			goto fail;
+		}
+		body = raw;
+	}
+	else if (rawlen != stored)
+	{
+		snprintf(err, errlen, "inconsistent chunk header");
+		goto fail;
+	}
+	if (flags & CCF_ALLNULL)
+		return true;
+
+	if (flags & CCF_NULLS)
+	{
+		if (rawlen < (n + 7) / 8)
+			goto short_body;
+		col->isnull = cc_alloc(mem, n * sizeof(bool));
+		if (!col->isnull)
+			goto nomem;
+		for (uint32_t i = 0; i < n; i++)
+			col->isnull[i] = (body[i / 8] >> (i % 8)) & 1;
+		pos = (n + 7) / 8;
+	}
+	rec = cc_alloc(mem, (size_t) n * w);
+	if (!rec)
+		goto nomem;
+	if (!get_records(body, rawlen, &pos, layout, n, w, rec, err, errlen))
+		goto fail;
+
+	if (kind == CC_INT)
+	{
+		uint64_t	base = cc_get64(chunk + 28);
+		uint64_t	v = cc_get64(chunk + 36);
+		uint64_t	scale = cc_get32(chunk + 44);
+
+		col->ints = cc_alloc(mem, (size_t) n * 8);
+		if (!col->ints)
+			goto nomem;
+		for (uint32_t i = 0; i < n; i++)
+		{
+			uint64_t	u = cc_get64(rec + (size_t) i * 8) * (scale ? scale : 1) + base;
+
+			if (flags & CCF_DELTA)
+				v += u;			/* row 0 holds a zero delta: the first value */
+			else
+				v = u;
+			col->ints[i] = (int64_t) v;
+		}
+		cc_release(mem, rec);
+	}
+	else if (kind == CC_FIXED)
+		col->data = rec;
+	else
+	{
+		uint32_t	off = 0;
+
+		col->offsets = cc_alloc(mem, ((size_t) n + 1) * sizeof(uint32_t));
+		if (!col->offsets)
+			goto nomem;
+		for (uint32_t i = 0; i < n; i++)
+		{
+			uint32_t	l = cc_get32(rec + (size_t) i * 4);
+
+			col->offsets[i] = off;
+			if (l > bloblen - off)
+				goto short_body;
+			off += l;
+		}
+		col->offsets[n] = off;
+		if (off != bloblen || rawlen - pos != bloblen)
+			goto short_body;
+		col->data = cc_alloc(mem, bloblen);
+		if (!col->data)
+			goto nomem;
+		memcpy(col->data, body + pos, bloblen);
+		pos += bloblen;
+		cc_release(mem, rec);
+	}
+	rec = NULL;
+	if (pos != rawlen)
+		goto short_body;
+	cc_release(mem, raw);
+	return true;
+
+short_body:
+	snprintf(err, errlen, "chunk body does not match its header");
+	goto fail;
+nomem:
+	snprintf(err, errlen, "out of memory");
+fail:
+	cc_release(mem, raw);
+	cc_release(mem, rec);
+	cc_release(mem, col->isnull);
+	cc_release(mem, col->ints);
+	cc_release(mem, col->data);
+	cc_release(mem, col->offsets);
+	memset(col, 0, sizeof(*col));
+	return false;
+}
+
+uint64_t
+cc_hash(uint8_t tag, const uint8_t *key, size_t len)
+{
+	return fmix64(fnv_bytes(fnv_bytes(0xcbf29ce484222325ULL, &tag, 1), key, len));
+}
+
+void
+cc_bloom_add(uint8_t *bits, uint32_t nbits, uint64_t hash)
+{
+	uint64_t	h2 = ((hash >> 32) | (hash << 32)) | 1;
+
+	for (int i = 0; i < CC_BLOOM_PROBES; i++)
+	{
+		uint32_t	b = (uint32_t) ((hash + (uint64_t) i * h2) % nbits);
+
+		bits[b / 8] |= (uint8_t) (1 << (b % 8));
+	}
+}
+
+bool
+cc_bloom_maybe(const uint8_t *bits, uint32_t nbits, uint64_t hash)
+{
+	uint64_t	h2 = ((hash >> 32) | (hash << 32)) | 1;
+
+	if (nbits == 0)
+		return false;
+	for (int i = 0; i < CC_BLOOM_PROBES; i++)
+	{
+		uint32_t	b = (uint32_t) ((hash + (uint64_t) i * h2) % nbits);
+
+		if (!(bits[b / 8] & (1 << (b % 8))))
+			return false;
+	}
+	return true;
+}

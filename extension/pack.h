@@ -1,0 +1,146 @@
+/*-------------------------------------------------------------------------
+ *
+ * pack.h
+ *		Packed (compressed, column-wise) flows partitions: what the files
+ *		pack_columns.c, pack_summary.c, pack_skip.c, pack_build.c, pack_fdw.c
+ *		and pack_write.c share.
+ *		The design is described at the top of pack_fdw.c.
+ *
+ * Storage of one packed partition P (created by nfpg.pack_partition(),
+ * 66_pack.sql), all ordinary heap tables:
+ *	 P          the foreign table, a partition of nfpg.flows (FDW nfpg_packed)
+ *	 P_seg      one row per segment: seg_no, seg_rows, seg_first_min,
+ *				seg_first_max, seg_summary (per-block summaries), then one
+ *				bytea per flows column, named as the column
+ *	 P_late     flows that arrived for P after it was packed (LIKE nfpg.flows)
+ * A column value of P_seg is the column's chunks for the segment's blocks:
+ *	 u32 nblocks, u32 chunk length x nblocks, the chunks (colcodec.h).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef NFPG_PACK_H
+#define NFPG_PACK_H
+
+#include "access/tupdesc.h"
+#include "fmgr.h"
+#include "storage/lockdefs.h"
+#include "utils/relcache.h"
+#include "nodes/pg_list.h"
+
+#include "colcodec.h"
+
+/* metadata columns of P_seg */
+#define PACK_SEG_NO			"seg_no"
+#define PACK_SEG_ROWS		"seg_rows"
+#define PACK_SEG_FIRST_MIN	"seg_first_min"
+#define PACK_SEG_FIRST_MAX	"seg_first_max"
+#define PACK_SEG_SUMMARY	"seg_summary"
+
+/* How one flows column is turned into a codec column. */
+typedef enum PackHow
+{
+	PACK_INT64,					/* int8, timestamptz */
+	PACK_INT32,
+	PACK_INT16,
+	PACK_TIME_SORTED,			/* first_seen: rows are sorted on it, delta-coded */
+	PACK_TIME_REL,				/* last_seen, received: minus first_seen */
+	PACK_INET,					/* 17-byte record: family/bits code, 16 address bytes */
+	PACK_MAC,					/* 6-byte record */
+	PACK_BLOB					/* anything else: the type's binary send form */
+} PackHow;
+
+#define PACK_INET_WIDTH	17
+
+/* chunk tags (CcColumn.tag) */
+#define PACK_TAG_ABSOLUTE	1		/* a PACK_TIME_REL column stored as its values */
+
+typedef struct PackCol
+{
+	int			attnum;			/* in the flows tuple descriptor (1-based) */
+	const char *name;
+	Oid			typid;
+	PackHow		how;
+	FmgrInfo	send;			/* PACK_BLOB */
+	FmgrInfo	recv;
+	Oid			ioparam;
+	int32		typmod;
+} PackCol;
+
+/* The flows layout: one PackCol per live attribute, plus where first_seen is. */
+typedef struct PackLayout
+{
+	int			ncols;
+	PackCol    *cols;			/* indexed by attnum - 1; dropped ones have name NULL */
+	int			first_seen;		/* attnum, or 0 */
+	int			proto;
+	int			src_addr,
+				dst_addr,
+				src_port,
+				dst_port;
+} PackLayout;
+
+extern void pack_layout_init(PackLayout *layout, TupleDesc desc);
+extern const CcAlloc *pack_palloc(void);
+
+/*
+ * Encode attribute col of the n rows values[i * natts + col->attnum - 1]
+ * (first_seen values for PACK_TIME_REL in the same rows) into out.
+ */
+extern void pack_encode_column(const PackLayout *layout, const PackCol *col,
+							   Datum *values, bool *nulls, int natts, int n,
+							   int level, CcBuf *out);
+
+/*
+ * Decode one chunk of col into values/nulls (n rows); first holds the
+ * decoded first_seen of the same rows for PACK_TIME_REL.  errcontext names
+ * the partition in the error about a damaged chunk.
+ */
+extern void pack_decode_column(const PackCol *col, const uint8 *chunk, size_t len,
+							   int expect_rows, const Datum *first,
+							   Datum *values, bool *nulls, const char *where);
+
+/* The 17-byte record of an inet datum (the Bloom key of an address). */
+extern void pack_inet_record(Datum d, uint8 *rec);
+
+/* The options of a packed foreign table, its storage tables (pack_fdw.c). */
+typedef struct PackOptions
+{
+	char	   *segments;		/* qualified name of P_seg */
+	char	   *late;			/* qualified name of P_late */
+	double		rows;			/* flows in the segments when packed */
+} PackOptions;
+
+extern void pack_get_options(Oid relid, PackOptions *o);
+extern Relation pack_open_storage(Relation ftrel, const char *name, LOCKMODE mode);
+extern void pack_check_late_layout(Relation ftrel, Relation late);
+
+/* INSERT, COPY, TRUNCATE and ANALYZE callbacks (pack_write.c) */
+struct FdwRoutine;
+extern void pack_fdw_write_routines(struct FdwRoutine *r);
+
+/* Block summaries (pack_summary.c) */
+typedef struct PackBlockInfo
+{
+	uint32		rows;
+	int64		first_min;
+	int64		first_max;
+	const uint8 *protos;		/* 32-byte bitmap, or NULL: unknown */
+	const uint8 *bloom;			/* or NULL: unknown */
+	uint32		bloom_bits;
+} PackBlockInfo;
+
+extern void pack_summary_add_block(CcBuf *summary, const PackLayout *layout,
+								   Datum *values, bool *nulls, int natts, int n);
+extern bytea *pack_summary_finish(CcBuf *summary, int nblocks);
+extern int	pack_summary_parse(const bytea *summary, PackBlockInfo **blocks, const char *where);
+
+/* Block skipping (pack_skip.c) */
+typedef struct PackSkip PackSkip;
+
+extern PackSkip *pack_skip_compile(List *quals, const PackLayout *layout);
+extern bool pack_skip_maybe(const PackSkip *skip, const PackBlockInfo *block);
+extern int	pack_skip_conditions(const PackSkip *skip);
+extern void pack_skip_columns(const PackSkip *skip, bool *cols);
+extern bool pack_skip_row(const PackSkip *skip, Datum **vals, bool **nulls, int row);
+
+#endif							/* NFPG_PACK_H */

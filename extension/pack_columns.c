@@ -1,0 +1,369 @@
+/*-------------------------------------------------------------------------
+ *
+ * pack_columns.c
+ *		PostgreSQL values of a flows column to and from codec chunks
+ *		(colcodec.h), for packed partitions.
+ *
+ * The mapping is by type, so a column added to nfpg.flows later is packed
+ * without a change here: integers and timestamps are CC_INT, inet a 17-byte
+ * record (a code byte: the prefix length for IPv4, 64 + the prefix length
+ * for IPv6, then the address in 16 bytes, IPv4 zero-padded), macaddr a
+ * 6-byte record, and any other type its binary send form (typsend), read
+ * back with typreceive: portable across hosts, like COPY BINARY.  Two
+ * columns are special by name, because flows are packed sorted on
+ * first_seen: first_seen is delta-coded, and last_seen and received are
+ * stored as their distance from first_seen (a flow's duration, the export
+ * delay), which are small numbers whatever the hour; or as the values
+ * themselves, delta-coded, when that is smaller (a chunk's tag says which).
+ *
+ * The inet record keeps the prefix length, so a value comes back exactly
+ * (10.0.0.0/8 stays /8); the same record is the Bloom key of an address.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <sys/socket.h>
+
+#include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
+#include "utils/inet.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "pack.h"
+
+static void *
+pack_alloc(void *ctx, size_t size)
+{
+	return palloc_extended(size, MCXT_ALLOC_HUGE);
+}
+
+static void
+pack_free(void *ctx, void *ptr)
+{
+	pfree(ptr);
+}
+
+const CcAlloc *
+pack_palloc(void)
+{
+	static const CcAlloc mem = {pack_alloc, pack_free, NULL};
+
+	return &mem;
+}
+
+void
+pack_layout_init(PackLayout *layout, TupleDesc desc)
+{
+	memset(layout, 0, sizeof(*layout));
+	layout->ncols = desc->natts;
+	layout->cols = palloc0(sizeof(PackCol) * desc->natts);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		PackCol    *c = &layout->cols[i];
+
+		if (att->attisdropped)
+			continue;
+		c->attnum = i + 1;
+		c->name = pstrdup(NameStr(att->attname));
+		c->typid = att->atttypid;
+		c->typmod = att->atttypmod;
+		switch (att->atttypid)
+		{
+			case TIMESTAMPTZOID:
+				if (strcmp(c->name, "first_seen") == 0)
+				{
+					c->how = PACK_TIME_SORTED;
+					layout->first_seen = i + 1;
+				}
+				else
+					c->how = PACK_INT64;
+				break;
+			case INT8OID:
+				c->how = PACK_INT64;
+				break;
+			case INT4OID:
+				c->how = PACK_INT32;
+				break;
+			case INT2OID:
+				c->how = PACK_INT16;
+				break;
+			case INETOID:
+				c->how = PACK_INET;
+				break;
+			case MACADDROID:
+				c->how = PACK_MAC;
+				break;
+			default:
+				{
+					Oid			fn;
+					bool		varlena;
+
+					c->how = PACK_BLOB;
+					getTypeBinaryOutputInfo(c->typid, &fn, &varlena);
+					fmgr_info(fn, &c->send);
+					getTypeBinaryInputInfo(c->typid, &fn, &c->ioparam);
+					fmgr_info(fn, &c->recv);
+				}
+		}
+		if (strcmp(c->name, "proto") == 0 && c->how == PACK_INT16)
+			layout->proto = i + 1;
+		else if (strcmp(c->name, "src_addr") == 0 && c->how == PACK_INET)
+			layout->src_addr = i + 1;
+		else if (strcmp(c->name, "dst_addr") == 0 && c->how == PACK_INET)
+			layout->dst_addr = i + 1;
+		else if (strcmp(c->name, "src_port") == 0 && c->how == PACK_INT32)
+			layout->src_port = i + 1;
+		else if (strcmp(c->name, "dst_port") == 0 && c->how == PACK_INT32)
+			layout->dst_port = i + 1;
+	}
+	/* durations and delays only when first_seen is there to add them to */
+	if (layout->first_seen)
+		for (int i = 0; i < desc->natts; i++)
+		{
+			PackCol    *c = &layout->cols[i];
+
+			if (c->name && c->typid == TIMESTAMPTZOID &&
+				(strcmp(c->name, "last_seen") == 0 || strcmp(c->name, "received") == 0))
+				c->how = PACK_TIME_REL;
+		}
+}
+
+void
+pack_inet_record(Datum d, uint8 *rec)
+{
+	inet	   *ip = DatumGetInetPP(d);
+	int			family = ip_family(ip);
+
+	memset(rec, 0, PACK_INET_WIDTH);
+	rec[0] = (uint8) (family == PGSQL_AF_INET6 ? 64 + ip_bits(ip) : ip_bits(ip));
+	memcpy(rec + 1, ip_addr(ip), family == PGSQL_AF_INET6 ? 16 : 4);
+}
+
+void
+pack_encode_column(const PackLayout *layout, const PackCol *col,
+				   Datum *values, bool *nulls, int natts, int n,
+				   int level, CcBuf *out)
+{
+	CcColumn	cc = {0};
+	int			a = col->attnum - 1;
+	int			f = layout->first_seen - 1;
+	int			options = 0;
+	char		err[200];
+	size_t		start = out->len;
+
+	cc.nrows = n;
+	cc.isnull = palloc(n * sizeof(bool));
+	for (int i = 0; i < n; i++)
+		cc.isnull[i] = nulls[i * natts + a];
+	switch (col->how)
+	{
+		case PACK_TIME_SORTED:
+			options = CC_OPT_DELTA;
+			/* FALLTHROUGH */
+		case PACK_INT64:
+		case PACK_INT32:
+		case PACK_INT16:
+		case PACK_TIME_REL:
+			cc.kind = CC_INT;
+			cc.ints = palloc(n * sizeof(int64));
+			for (int i = 0; i < n; i++)
+			{
+				Datum		d = values[i * natts + a];
+
+				if (cc.isnull[i])
+					cc.ints[i] = 0;
+				else if (col->how == PACK_INT32)
+					cc.ints[i] = DatumGetInt32(d);
+				else if (col->how == PACK_INT16)
+					cc.ints[i] = DatumGetInt16(d);
+				else if (col->how == PACK_TIME_REL && !nulls[i * natts + f])
+					cc.ints[i] = (int64) ((uint64) DatumGetInt64(d) - (uint64) DatumGetInt64(values[i * natts + f]));
+				else
+					cc.ints[i] = DatumGetInt64(d);
+			}
+			break;
+		case PACK_INET:
+		case PACK_MAC:
+			cc.kind = CC_FIXED;
+			cc.width = col->how == PACK_INET ? PACK_INET_WIDTH : 6;
+			cc.data = palloc0((size_t) n * cc.width);
+			for (int i = 0; i < n; i++)
+			{
+				if (cc.isnull[i])
+					continue;
+				if (col->how == PACK_INET)
+					pack_inet_record(values[i * natts + a], cc.data + (size_t) i * cc.width);
+				else
+					memcpy(cc.data + (size_t) i * 6, DatumGetPointer(values[i * natts + a]), 6);
+			}
+			break;
+		case PACK_BLOB:
+			{
+				StringInfoData buf;
+
+				initStringInfo(&buf);
+				cc.kind = CC_BLOB;
+				cc.offsets = palloc((n + 1) * sizeof(uint32));
+				for (int i = 0; i < n; i++)
+				{
+					cc.offsets[i] = buf.len;
+					if (!cc.isnull[i])
+					{
+						bytea	   *b = SendFunctionCall((FmgrInfo *) &col->send, values[i * natts + a]);
+
+						/* not freed: a send function may return its argument (byteasend) */
+						appendBinaryStringInfo(&buf, VARDATA(b), VARSIZE(b) - VARHDRSZ);
+					}
+				}
+				cc.offsets[n] = buf.len;
+				cc.data = (uint8 *) buf.data;
+			}
+			break;
+	}
+	if (cc_encode(&cc, options, level, pack_palloc(), out, err, sizeof(err)) == 0)
+		elog(ERROR, "nfpg pack: column %s: %s", col->name, err);
+	if (col->how == PACK_TIME_REL)
+	{
+		/*
+		 * The distance from first_seen is small when the column follows the
+		 * flow (last_seen, an exporter's receive time); when it does not
+		 * (received set at load time), the value itself, delta-coded, is
+		 * smaller.  Keep the smaller; the tag tells the decoder.
+		 */
+		size_t		rel_len = out->len - start;
+		CcBuf		abs = {0};
+
+		for (int i = 0; i < n; i++)
+			cc.ints[i] = cc.isnull[i] ? 0 : DatumGetInt64(values[i * natts + a]);
+		cc.tag = PACK_TAG_ABSOLUTE;
+		if (cc_encode(&cc, CC_OPT_DELTA, level, pack_palloc(), &abs, err, sizeof(err)) == 0)
+			elog(ERROR, "nfpg pack: column %s: %s", col->name, err);
+		if (abs.len < rel_len)
+		{
+			out->len = start;
+			if (!cc_buf_append(out, abs.data, abs.len, pack_palloc()))
+				elog(ERROR, "out of memory");
+		}
+		pfree(abs.data);
+	}
+	pfree(cc.isnull);
+	if (cc.ints)
+		pfree(cc.ints);
+	if (cc.data)
+		pfree(cc.data);
+	if (cc.offsets)
+		pfree(cc.offsets);
+}
+
+void
+pack_decode_column(const PackCol *col, const uint8 *chunk, size_t len,
+				   int expect_rows, const Datum *first,
+				   Datum *values, bool *nulls, const char *where)
+{
+	CcColumn	cc;
+	char		err[200] = "";
+	int			n;
+
+	if (!cc_decode(chunk, len, pack_palloc(), &cc, err, sizeof(err)) || (int) cc.nrows != expect_rows ||
+		(cc.kind != (col->how == PACK_INET || col->how == PACK_MAC ? CC_FIXED :
+					 col->how == PACK_BLOB ? CC_BLOB : CC_INT)) ||
+		(cc.kind == CC_FIXED && cc.width != (col->how == PACK_INET ? PACK_INET_WIDTH : 6)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("packed flows partition %s is damaged: column %s: %s",
+						where, col->name,
+						cc.nrows != (uint32) expect_rows && err[0] == '\0' ? "wrong row count" :
+						err[0] ? err : "wrong kind of chunk"),
+				 errhint("Restore the partition from a backup, or drop it; nfpg.unpack_partition() cannot read it either.")));
+	n = expect_rows;
+	for (int i = 0; i < n; i++)
+		nulls[i] = cc.isnull ? cc.isnull[i] : false;
+	if (cc.ints == NULL && cc.data == NULL && cc.offsets == NULL)
+	{
+		/* NULL in every row: the chunk has no values */
+		memset(values, 0, sizeof(Datum) * n);
+		if (cc.isnull)
+			pfree(cc.isnull);
+		return;
+	}
+	switch (col->how)
+	{
+		case PACK_INT64:
+		case PACK_TIME_SORTED:
+			for (int i = 0; i < n; i++)
+				values[i] = Int64GetDatum(cc.ints[i]);
+			break;
+		case PACK_INT32:
+			for (int i = 0; i < n; i++)
+				values[i] = Int32GetDatum((int32) cc.ints[i]);
+			break;
+		case PACK_INT16:
+			for (int i = 0; i < n; i++)
+				values[i] = Int16GetDatum((int16) cc.ints[i]);
+			break;
+		case PACK_TIME_REL:
+			for (int i = 0; i < n; i++)
+				values[i] = cc.tag == PACK_TAG_ABSOLUTE ? Int64GetDatum(cc.ints[i]) :
+					Int64GetDatum((int64) ((uint64) cc.ints[i] + (uint64) DatumGetInt64(first[i])));
+			break;
+		case PACK_INET:
+			{
+				/* one allocation for the block; 24 bytes keeps every inet 4-aligned */
+				char	   *mem = palloc((size_t) n * 24);
+
+				for (int i = 0; i < n; i++)
+				{
+					inet	   *ip = (inet *) (mem + (size_t) i * 24);
+					const uint8 *r = cc.data + (size_t) i * PACK_INET_WIDTH;
+					bool		v6 = r[0] >= 64;
+
+					if (nulls[i])
+						continue;
+					if ((v6 && r[0] > 64 + 128) || (!v6 && r[0] > 32))
+						ereport(ERROR,
+								(errcode(ERRCODE_DATA_CORRUPTED),
+								 errmsg("packed flows partition %s is damaged: column %s: bad address code %u",
+										where, col->name, r[0])));
+					/* a 4-byte header first: the ip_* macros read it */
+					SET_VARSIZE(ip, VARHDRSZ + sizeof(inet_struct));
+					ip_family(ip) = v6 ? PGSQL_AF_INET6 : PGSQL_AF_INET;
+					ip_bits(ip) = v6 ? r[0] - 64 : r[0];
+					memcpy(ip_addr(ip), r + 1, v6 ? 16 : 4);
+					SET_INET_VARSIZE(ip);
+					values[i] = InetPGetDatum(ip);
+				}
+			}
+			break;
+		case PACK_MAC:
+			for (int i = 0; i < n; i++)
+				values[i] = PointerGetDatum(cc.data + (size_t) i * 6);
+			cc.data = NULL;		/* the values point into it */
+			break;
+		case PACK_BLOB:
+			for (int i = 0; i < n; i++)
+			{
+				StringInfoData buf;
+
+				if (nulls[i])
+					continue;
+				/* typreceive wants its own terminated buffer */
+				initStringInfo(&buf);
+				appendBinaryStringInfo(&buf, (char *) cc.data + cc.offsets[i], cc.offsets[i + 1] - cc.offsets[i]);
+				values[i] = ReceiveFunctionCall((FmgrInfo *) &col->recv, &buf, col->ioparam, col->typmod);
+				pfree(buf.data);
+			}
+			break;
+	}
+	if (cc.isnull)
+		pfree(cc.isnull);
+	if (cc.ints)
+		pfree(cc.ints);
+	if (cc.data)
+		pfree(cc.data);
+	if (cc.offsets)
+		pfree(cc.offsets);
+}

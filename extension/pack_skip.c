@@ -1,0 +1,425 @@
+/*-------------------------------------------------------------------------
+ *
+ * pack_skip.c
+ *		Which blocks of a packed partition a query's conditions can skip.
+ *
+ * nf_filter() is rewritten by the planner into plain conditions on columns
+ * (20_filter.sql), so a scan of a packed partition sees quals such as
+ *	 (src_addr = '10.1.2.3'::inet OR dst_addr = '10.1.2.3'::inet)
+ *	 proto = 6 AND dst_port = 587
+ *	 first_seen >= '...' AND first_seen < '...'
+ *	 dst_port = ANY ('{25,587}')
+ * This file turns the quals into a small tree that answers, from a block's
+ * summary alone (pack_summary.c), "can a row of this block match?".  It is
+ * conservative: anything it does not understand (other columns, NOT,
+ * parameters, cross-type comparisons it has no use for) answers "maybe",
+ * AND needs every child to say maybe, OR any child.  A "no" is only given
+ * when it is certain: an exact protocol set, a Bloom filter (no false
+ * negatives), a first_seen range.  The executor still evaluates every qual
+ * on the rows of the blocks that are read, so skipping changes the work,
+ * never the answer.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/nbtree.h"
+#include "access/stratnum.h"
+#include "catalog/pg_opfamily_d.h"
+#include "catalog/pg_type.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/array.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+
+#include "pack.h"
+
+typedef enum SkipKind
+{
+	SK_MAYBE,
+	SK_AND,
+	SK_OR,
+	SK_TIME,					/* first_seen <strategy> t */
+	SK_PROTO,					/* proto in the set */
+	SK_KEY						/* a Bloom key (tagged address or port) */
+} SkipKind;
+
+struct PackSkip
+{
+	SkipKind	kind;
+	List	   *children;		/* SK_AND, SK_OR: PackSkip * */
+	int			attno;			/* leaves: the column */
+	int			strategy;		/* SK_TIME */
+	int64		t;
+	uint8		protos[32];		/* SK_PROTO */
+	uint64		hash;			/* SK_KEY */
+	bool		is_addr;		/* SK_KEY: an address (else a port, in t) */
+	uint8		rec[PACK_INET_WIDTH];	/* SK_KEY address */
+};
+
+static PackSkip *
+skip_node(SkipKind kind)
+{
+	PackSkip   *s = palloc0(sizeof(PackSkip));
+
+	s->kind = kind;
+	return s;
+}
+
+/* The attribute number of a plain column reference, or 0. */
+static int
+var_attno(Node *n)
+{
+	while (n && IsA(n, RelabelType))
+		n = (Node *) ((RelabelType *) n)->arg;
+	if (n && IsA(n, Var) && ((Var *) n)->varlevelsup == 0 && ((Var *) n)->varattno > 0)
+		return ((Var *) n)->varattno;
+	return 0;
+}
+
+static bool
+int_const(Oid type, Datum d, int64 *v)
+{
+	switch (type)
+	{
+		case INT2OID:
+			*v = DatumGetInt16(d);
+			return true;
+		case INT4OID:
+			*v = DatumGetInt32(d);
+			return true;
+		case INT8OID:
+			*v = DatumGetInt64(d);
+			return true;
+	}
+	return false;
+}
+
+/* One "column op constant" condition, or NULL (maybe). */
+static PackSkip *
+leaf(const PackLayout *layout, int attno, Oid opno, bool commuted, Const *c, Datum value)
+{
+	Oid			fn = get_opcode(opno);
+	PackSkip   *s;
+	int64		v;
+
+	if (attno == layout->first_seen && c->consttype == TIMESTAMPTZOID)
+	{
+		int			strategy;
+
+		switch (fn)
+		{
+			case F_TIMESTAMPTZ_LT:
+				strategy = BTLessStrategyNumber;
+				break;
+			case F_TIMESTAMPTZ_LE:
+				strategy = BTLessEqualStrategyNumber;
+				break;
+			case F_TIMESTAMPTZ_EQ:
+				strategy = BTEqualStrategyNumber;
+				break;
+			case F_TIMESTAMPTZ_GE:
+				strategy = BTGreaterEqualStrategyNumber;
+				break;
+			case F_TIMESTAMPTZ_GT:
+				strategy = BTGreaterStrategyNumber;
+				break;
+			default:
+				return NULL;
+		}
+		if (commuted)
+			strategy = BTCommuteStrategyNumber(strategy);
+		s = skip_node(SK_TIME);
+		s->attno = attno;
+		s->strategy = strategy;
+		s->t = DatumGetInt64(value);
+		return s;
+	}
+	if ((attno == layout->src_addr || attno == layout->dst_addr) &&
+		c->consttype == INETOID && fn == F_NETWORK_EQ)
+	{
+		uint8		rec[PACK_INET_WIDTH];
+
+		pack_inet_record(value, rec);
+		s = skip_node(SK_KEY);
+		s->hash = cc_hash(attno == layout->dst_addr ? 'd' : 's', rec, PACK_INET_WIDTH);
+		s->attno = attno;
+		s->is_addr = true;
+		memcpy(s->rec, rec, PACK_INET_WIDTH);
+		return s;
+	}
+	if ((attno == layout->src_port || attno == layout->dst_port || attno == layout->proto) &&
+		get_op_opfamily_strategy(opno, INTEGER_BTREE_FAM_OID) == BTEqualStrategyNumber &&
+		int_const(c->consttype, value, &v))
+	{
+		if (attno == layout->proto)
+		{
+			s = skip_node(SK_PROTO);
+			s->attno = attno;
+			if (v >= 0 && v <= 255)
+				s->protos[v / 8] |= (uint8) (1 << (v % 8));
+			return s;			/* an impossible protocol matches no block */
+		}
+		if (v < 0 || v > 65535)
+			return skip_node(SK_OR);	/* an empty OR: never */
+		{
+			uint8		port[4];
+
+			cc_put32(port, (uint32) v);
+			s = skip_node(SK_KEY);
+			s->hash = cc_hash(attno == layout->dst_port ? 'D' : 'S', port, 4);
+			s->attno = attno;
+			s->t = v;
+		}
+		return s;
+	}
+	return NULL;
+}
+
+static PackSkip *
+compile(Node *n, const PackLayout *layout)
+{
+	if (n == NULL)
+		return NULL;
+	if (IsA(n, BoolExpr))
+	{
+		BoolExpr   *b = (BoolExpr *) n;
+		PackSkip   *s;
+		ListCell   *lc;
+
+		if (b->boolop == NOT_EXPR)
+			return NULL;
+		s = skip_node(b->boolop == AND_EXPR ? SK_AND : SK_OR);
+		foreach(lc, b->args)
+		{
+			PackSkip   *c = compile(lfirst(lc), layout);
+
+			if (c == NULL)
+			{
+				if (s->kind == SK_OR)
+					return NULL;	/* one unknown branch: the OR may match */
+				continue;		/* an unknown conjunct restricts nothing */
+			}
+			s->children = lappend(s->children, c);
+		}
+		if (s->kind == SK_AND && s->children == NIL)
+			return NULL;
+		return s;
+	}
+	if (IsA(n, OpExpr) && list_length(((OpExpr *) n)->args) == 2)
+	{
+		OpExpr	   *op = (OpExpr *) n;
+		Node	   *l = linitial(op->args),
+				   *r = lsecond(op->args);
+		int			attno;
+
+		if ((attno = var_attno(l)) && IsA(r, Const) && !((Const *) r)->constisnull)
+			return leaf(layout, attno, op->opno, false, (Const *) r, ((Const *) r)->constvalue);
+		if ((attno = var_attno(r)) && IsA(l, Const) && !((Const *) l)->constisnull)
+			return leaf(layout, attno, op->opno, true, (Const *) l, ((Const *) l)->constvalue);
+		return NULL;
+	}
+	if (IsA(n, ScalarArrayOpExpr))
+	{
+		ScalarArrayOpExpr *sa = (ScalarArrayOpExpr *) n;
+		Node	   *l = linitial(sa->args),
+				   *r = lsecond(sa->args);
+		int			attno = var_attno(l);
+		ArrayType  *arr;
+		Datum	   *elems;
+		bool	   *enulls;
+		int			nelems;
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+		PackSkip   *s;
+		Const		elem;
+
+		if (!sa->useOr || !attno || !IsA(r, Const) || ((Const *) r)->constisnull)
+			return NULL;
+		arr = DatumGetArrayTypeP(((Const *) r)->constvalue);
+		get_typlenbyvalalign(ARR_ELEMTYPE(arr), &typlen, &typbyval, &typalign);
+		deconstruct_array(arr, ARR_ELEMTYPE(arr), typlen, typbyval, typalign, &elems, &enulls, &nelems);
+		s = skip_node(SK_OR);
+		memset(&elem, 0, sizeof(elem));
+		elem.consttype = ARR_ELEMTYPE(arr);
+		for (int i = 0; i < nelems; i++)
+		{
+			PackSkip   *c;
+
+			if (enulls[i])
+				continue;		/* col = NULL is never true */
+			c = leaf(layout, attno, sa->opno, false, &elem, elems[i]);
+			if (c == NULL)
+				return NULL;
+			s->children = lappend(s->children, c);
+		}
+		return s;
+	}
+	return NULL;
+}
+
+PackSkip *
+pack_skip_compile(List *quals, const PackLayout *layout)
+{
+	PackSkip   *s = skip_node(SK_AND);
+	ListCell   *lc;
+
+	foreach(lc, quals)
+	{
+		PackSkip   *c = compile(lfirst(lc), layout);
+
+		if (c)
+			s->children = lappend(s->children, c);
+	}
+	return s->children ? s : NULL;
+}
+
+int
+pack_skip_conditions(const PackSkip *skip)
+{
+	return skip ? list_length(skip->children) : 0;
+}
+
+bool
+pack_skip_maybe(const PackSkip *s, const PackBlockInfo *b)
+{
+	ListCell   *lc;
+
+	if (s == NULL)
+		return true;
+	switch (s->kind)
+	{
+		case SK_MAYBE:
+			return true;
+		case SK_AND:
+			foreach(lc, s->children)
+				if (!pack_skip_maybe(lfirst(lc), b))
+					return false;
+			return true;
+		case SK_OR:
+			foreach(lc, s->children)
+				if (pack_skip_maybe(lfirst(lc), b))
+					return true;
+			return false;
+		case SK_TIME:
+			if (b->rows == 0)
+				return false;
+			switch (s->strategy)
+			{
+				case BTLessStrategyNumber:
+					return b->first_min < s->t;
+				case BTLessEqualStrategyNumber:
+					return b->first_min <= s->t;
+				case BTEqualStrategyNumber:
+					return b->first_min <= s->t && s->t <= b->first_max;
+				case BTGreaterEqualStrategyNumber:
+					return b->first_max >= s->t;
+				case BTGreaterStrategyNumber:
+					return b->first_max > s->t;
+			}
+			return true;
+		case SK_PROTO:
+			if (b->protos == NULL)
+				return true;
+			for (int i = 0; i < 32; i++)
+				if (s->protos[i] & b->protos[i])
+					return true;
+			return false;
+		case SK_KEY:
+			if (b->bloom == NULL)
+				return true;
+			return cc_bloom_maybe(b->bloom, b->bloom_bits, s->hash);
+	}
+	return true;
+}
+
+/* Mark the columns the conditions read (attnum - 1). */
+void
+pack_skip_columns(const PackSkip *s, bool *cols)
+{
+	ListCell   *lc;
+
+	if (s == NULL)
+		return;
+	if (s->attno > 0)
+		cols[s->attno - 1] = true;
+	foreach(lc, s->children)
+		pack_skip_columns(lfirst(lc), cols);
+}
+
+/*
+ * The same conditions on one decoded row: false when the row cannot pass
+ * the quals (a NULL fails them as well), so the scan returns only the rows
+ * that may, and decodes the other columns of a block only when one may.
+ * Exact for the leaves (equality of the 17-byte address record is inet
+ * equality), conservative above them, like pack_skip_maybe.
+ */
+bool
+pack_skip_row(const PackSkip *s, Datum **vals, bool **nulls, int row)
+{
+	ListCell   *lc;
+	Datum		d;
+
+	if (s == NULL)
+		return true;
+	switch (s->kind)
+	{
+		case SK_MAYBE:
+			return true;
+		case SK_AND:
+			foreach(lc, s->children)
+				if (!pack_skip_row(lfirst(lc), vals, nulls, row))
+					return false;
+			return true;
+		case SK_OR:
+			foreach(lc, s->children)
+				if (pack_skip_row(lfirst(lc), vals, nulls, row))
+					return true;
+			return false;
+		default:
+			break;
+	}
+	if (nulls[s->attno - 1][row])
+		return false;
+	d = vals[s->attno - 1][row];
+	switch (s->kind)
+	{
+		case SK_TIME:
+			{
+				int64		v = DatumGetInt64(d);
+
+				switch (s->strategy)
+				{
+					case BTLessStrategyNumber:
+						return v < s->t;
+					case BTLessEqualStrategyNumber:
+						return v <= s->t;
+					case BTEqualStrategyNumber:
+						return v == s->t;
+					case BTGreaterEqualStrategyNumber:
+						return v >= s->t;
+					case BTGreaterStrategyNumber:
+						return v > s->t;
+				}
+				return true;
+			}
+		case SK_PROTO:
+			{
+				int			p = DatumGetInt16(d);
+
+				return p >= 0 && p <= 255 && (s->protos[p / 8] & (1 << (p % 8)));
+			}
+		case SK_KEY:
+			if (s->is_addr)
+			{
+				uint8		rec[PACK_INET_WIDTH];
+
+				pack_inet_record(d, rec);
+				return memcmp(rec, s->rec, PACK_INET_WIDTH) == 0;
+			}
+			return DatumGetInt32(d) == s->t;
+		default:
+			return true;
+	}
+}
