@@ -747,10 +747,11 @@ packExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("Block Filter Conditions", NULL, pack_skip_conditions(s->skip), es);
 	if (es->analyze && s->segs)
 	{
-		uint64		ss = s->shared ? pg_atomic_read_u64(&s->shared->segs_skipped) : s->segs_skipped;
-		uint64		br = s->shared ? pg_atomic_read_u64(&s->shared->blocks_read) : s->blocks_read;
-		uint64		bs = s->shared ? pg_atomic_read_u64(&s->shared->blocks_skipped) : s->blocks_skipped;
-		uint64		rf = s->shared ? pg_atomic_read_u64(&s->shared->rows_filtered) : s->rows_filtered;
+		/* a parallel scan's counts were taken over by packShutdownForeignScan */
+		uint64		ss = s->segs_skipped;
+		uint64		br = s->blocks_read;
+		uint64		bs = s->blocks_skipped;
+		uint64		rf = s->rows_filtered;
 
 		ExplainPropertyInteger("Segments", NULL, s->nsegs, es);
 		ExplainPropertyInteger("Segments Skipped", NULL, ss, es);
@@ -761,6 +762,25 @@ packExplainForeignScan(ForeignScanState *node, ExplainState *es)
 }
 
 /* ---------- parallel scan ---------- */
+
+/*
+ * The parallel context, with its shared counters, is gone by the time EXPLAIN
+ * ANALYZE prints the plan: Gather shuts it down at the end of the run (its
+ * children first, this node among them).  Keep the counts in the scan state.
+ */
+static void
+packShutdownForeignScan(ForeignScanState *node)
+{
+	PackScan   *s = node->fdw_state;
+
+	if (s == NULL || s->shared == NULL)
+		return;
+	s->segs_skipped += pg_atomic_read_u64(&s->shared->segs_skipped);
+	s->blocks_read += pg_atomic_read_u64(&s->shared->blocks_read);
+	s->blocks_skipped += pg_atomic_read_u64(&s->shared->blocks_skipped);
+	s->rows_filtered += pg_atomic_read_u64(&s->shared->rows_filtered);
+	s->shared = NULL;
+}
 
 static Size
 packEstimateDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt)
@@ -817,6 +837,7 @@ nfpg_packed_handler(PG_FUNCTION_ARGS)
 	r->InitializeDSMForeignScan = packInitializeDSMForeignScan;
 	r->ReInitializeDSMForeignScan = packReInitializeDSMForeignScan;
 	r->InitializeWorkerForeignScan = packInitializeWorkerForeignScan;
+	r->ShutdownForeignScan = packShutdownForeignScan;
 	pack_fdw_write_routines(r);	/* INSERT, COPY, TRUNCATE, ANALYZE: pack_write.c */
 	PG_RETURN_POINTER(r);
 }

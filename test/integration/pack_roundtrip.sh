@@ -5,7 +5,8 @@
 #      a copy of them is the truth.  The default, 200000, takes about 2.5
 #      minutes on the shared 2-core machine at load average 10; the issue's
 #      1000000 (NFPG_PACK_FLOWS=1000000) passed there in about 9 minutes;
-#   2. SIGKILL of the backend in the middle of packing an hour: after crash
+#   2. SIGKILL of the backend in the middle of packing an hour (segments
+#      built, waiting for its swap behind a reader's lock): after crash
 #      recovery the hour is still its heap partition with every row, and no
 #      storage table is left behind; packing it again works;
 #   3. every hour packed: nfpg.flows holds exactly the truth (EXCEPT ALL both
@@ -28,18 +29,26 @@ H2=$(q "SELECT relid FROM nfpg.partitions ORDER BY lower_bound OFFSET 1 LIMIT 1"
 HOURS="SELECT * FROM nfpg.flows WHERE first_seen < (SELECT upper_bound FROM nfpg.partitions WHERE relid = '$H1'::regclass)"
 TRUTH1="SELECT * FROM truth WHERE first_seen < (SELECT upper_bound FROM nfpg.partitions WHERE relid = '$H1'::regclass)"
 
-# 2. kill -9 the packing backend while it builds the segments
+# 2. kill -9 the packing backend after it built the segments: a reader holds
+#    nfpg.flows, so the pack waits at its swap (DROP of the heap partition)
+#    with the segments written in its open transaction; no timing guesswork.
+psql -qXAt -c "BEGIN" -c "LOCK TABLE nfpg.flows IN ACCESS SHARE MODE" -c "SELECT pg_sleep(120)" \
+	>/dev/null 2>&1 &
+HOLDER_PID=$!
+wait_count 1 "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(120)%' AND pid <> pg_backend_pid()" 30 >/dev/null
 psql -qXAt -c "SELECT nfpg.pack_partition('$H1')" >"$T_DIR/killed.out" 2>&1 &
 PSQL_PID=$!
 pid=
-for _ in $(seq 100); do
-	pid=$(q "SELECT pid FROM pg_stat_activity WHERE query LIKE '%pack_partition%' AND pid <> pg_backend_pid() AND state = 'active'")
+for _ in $(seq 600); do
+	pid=$(q "SELECT pid FROM pg_stat_activity WHERE query LIKE '%pack_partition%' AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'")
 	[ -n "$pid" ] && break
 	sleep 0.1
 done
-sleep 1
+t_eq "the pack built its segments and waits for the swap" "1" \
+	"$([ -n "$pid" ] && echo 1 || echo 0)"
 [ -n "$pid" ] && kill -9 "$pid"
 wait "$PSQL_PID"
+kill "$HOLDER_PID" 2>/dev/null; wait "$HOLDER_PID" 2>/dev/null
 if grep -q "terminated abnormally\|connection to server was lost" "$T_DIR/killed.out"; then
 	t_ok "the packing backend was killed before it finished"
 else
