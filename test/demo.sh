@@ -155,6 +155,8 @@ Connect:  runuser -u postgres -- psql -h $STATE -p $PGPORT nfpg
 Try:      SELECT dst_port, count(*) AS flows, sum(bytes) AS bytes
             FROM nfpg.flows WHERE first_seen > now() - interval '1 hour'
             GROUP BY 1 ORDER BY 3 DESC LIMIT 10;
+nfdump:   runuser -u postgres -- env PGHOST=$STATE PGPORT=$PGPORT PGDATABASE=nfpg \\
+            $PGBIN/nfpg-dump -R /any -s ip/bytes -n 10 'proto tcp'
 Browse:   http://127.0.0.1:$WEBPORT/  (role analyst, password $(cat "$STATE/web-password"))
           from elsewhere: ssh -L $WEBPORT:127.0.0.1:$WEBPORT this-host, or a TLS proxy (docs/web.md)
 Stop:     $TOP/test/demo.sh stop
