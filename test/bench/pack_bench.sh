@@ -19,5 +19,5 @@ N=${NFPG_BENCH_FLOWS:-2000000}
 echo "== storage, $N flows"
 sh "$HERE/storage_bench.sh" "$N"
 echo "== queries over packed hours, $N flows"
-NFPG_BENCH_FLOWS=$N NFPG_BENCH_PACK=${NFPG_BENCH_PACK:-3} NFPG_BENCH_QUERIES=${NFPG_BENCH_QUERIES:-d e f g h i} \
-	sh "$HERE/stat_bench.sh"
+NFPG_BENCH_PACK=${NFPG_BENCH_PACK:-3} NFPG_BENCH_QUERIES=${NFPG_BENCH_QUERIES:-d e f g h i} \
+	sh "$HERE/stat_bench.sh" "$N"

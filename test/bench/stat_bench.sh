@@ -18,10 +18,16 @@
 #                                  connection with the fixed costs (B, C)
 #   NFPG_BENCH_DATA=/tmp/nfpg-bench-2000000  where the generated flows are
 #                                  kept between runs (nfcapd files + CSV)
+#   NFPG_BENCH_PACK=3              pack the hours first (66_pack.sql) at this
+#                                  zstd level: test/bench/pack_bench.sh
+#   NFPG_BENCH_QUERIES="d e f g h i"  which queries (default d e f g)
 #
 # Queries (baselines.md C2): d -s ip/bytes; e -s dstport/flows;
 # f -A srcip4/24,dstip4/24 -s record/bytes -n 15; g the port-scan query
-# -A srcip,dstport -s record/packets with its filter.  Each runs four ways, as
+# -A srcip,dstport -s record/packets with its filter; h and i are lookups that
+# print flows: h 'host X' for an address in about 100 flows, i 'proto tcp and
+# dst port 587' (nf_format of nf_filter's rows; plain: the filter's SQL).
+# Each runs four ways, as
 # a whole process per run (psql's start, the connection and a new backend
 # included, as a CLI or cron call pays them; psql is the server's own binary,
 # not Debian's wrapper, whose cost part C shows): nfdump; nf_stat / nf_aggregate
@@ -45,6 +51,7 @@ esac
 RUNS=${NFPG_BENCH_RUNS:-$runs}
 PLAIN=${NFPG_BENCH_PLAIN:-$plain}
 PARTS=${NFPG_BENCH_PARTS:-process open}
+QUERIES=${NFPG_BENCH_QUERIES:-d e f g}
 D=${NFPG_BENCH_DATA:-/tmp/nfpg-bench-$N}
 . "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
 mkdir -p "$D/results"
@@ -80,8 +87,24 @@ psql -qX -v csv="$D/flows.csv" -f "$NFPG_TOP/test/tools/load_flowgen_csv.sql" >/
 q "VACUUM ANALYZE nfpg.flows" >/dev/null
 rows=$(q "SELECT count(*) FROM nfpg.flows")
 [ "$rows" = "$N" ] || { echo "nfpg holds $rows of $N flows"; exit 1; }
+if [ -n "${NFPG_BENCH_PACK:-}" ]; then
+	t0=$(date +%s.%N)
+	# one statement per hour: a query reading a partition may not also drop it
+	for r in $(q "SELECT relid FROM nfpg.partitions p WHERE EXISTS (SELECT 1 FROM nfpg.flows f
+				  WHERE f.first_seen >= p.lower_bound AND f.first_seen < p.upper_bound)"); do
+		q "SELECT nfpg.pack_partition('$r', $NFPG_BENCH_PACK)" >/dev/null
+	done
+	t1=$(date +%s.%N)
+	echo "packed at zstd level $NFPG_BENCH_PACK in $(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}') s, $(q "SELECT round(sum(bytes)::numeric / sum(flows), 1) FROM nfpg.pack_status() WHERE packed") bytes/flow all-in"
+	rows=$(q "SELECT count(*) FROM nfpg.flows")
+	[ "$rows" = "$N" ] || { echo "packed nfpg holds $rows of $N flows"; exit 1; }
+fi
+# every table holding flows: heap partitions, packed hours' segments (their
+# TOAST, where the compressed columns are) and late flows
 q "CREATE EXTENSION IF NOT EXISTS pg_prewarm" >/dev/null
-q "SELECT sum(pg_prewarm(inhrelid)) FROM pg_inherits WHERE inhparent = 'nfpg.flows'::regclass" >/dev/null
+q "SELECT sum(pg_prewarm(r)) FROM (SELECT c.oid AS r FROM pg_class c WHERE c.relnamespace = 'nfpg'::regnamespace
+	AND c.relkind = 'r' AND c.relname LIKE 'flows\_%' UNION ALL SELECT c.reltoastrelid FROM pg_class c
+	WHERE c.relnamespace = 'nfpg'::regnamespace AND c.relkind = 'r' AND c.relname LIKE 'flows\_%' AND c.reltoastrelid <> 0) s" >/dev/null
 echo "loaded $(date -u +%H:%M:%SZ): shared_buffers $(q 'SHOW shared_buffers'), huge pages: $(grep -q '^HugePages_Total: *0$' /proc/meminfo && echo 'none on this host (huge_pages = try fell back)' || echo "$(grep HugePages_Total /proc/meminfo)")"
 
 G_FILTER='not proto icmp and bytes < 100 and bpp < 100 and packets < 5 and not port 80 and not port 53'
@@ -93,6 +116,10 @@ d_sql="SELECT * FROM nfpg.nf_stat('ip', 'bytes', 10)"
 e_sql="SELECT * FROM nfpg.nf_stat('dstport', 'flows', 10)"
 f_sql="SELECT * FROM nfpg.nf_aggregate('srcip4/24,dstip4/24', 'bytes', 15)"
 g_sql="SELECT * FROM nfpg.nf_aggregate('srcip,dstport', 'packets', 10, '$G_FILTER')"
+H_FILTER="host $(q "SELECT host(src_addr) FROM nfpg.flows GROUP BY src_addr HAVING count(*) BETWEEN 80 AND 120 ORDER BY count(*) DESC, 1 LIMIT 1")"
+I_FILTER='proto tcp and dst port 587'
+h_sql="SELECT nfpg.nf_format(f, 'line') FROM nfpg.flows f WHERE nfpg.nf_filter('$H_FILTER')"
+i_sql="SELECT nfpg.nf_format(f, 'line') FROM nfpg.flows f WHERE nfpg.nf_filter('$I_FILTER')"
 cat >"$D/queries.sh" <<Q
 d_nfdump="$NF -s ip/bytes -n 10"
 d_plain="$PSQL \"SELECT ip, count(*), sum(packets), sum(bytes) FROM (SELECT src_addr AS ip, packets, bytes FROM nfpg.flows UNION ALL SELECT dst_addr, packets, bytes FROM nfpg.flows) s GROUP BY ip ORDER BY sum(bytes) DESC LIMIT 10\""
@@ -102,12 +129,16 @@ f_nfdump="$NF -A srcip4/24,dstip4/24 -s record/bytes -n 15"
 f_plain="$PSQL \"SELECT network(set_masklen(src_addr, CASE family(src_addr) WHEN 4 THEN 24 ELSE 120 END)) s, network(set_masklen(dst_addr, CASE family(dst_addr) WHEN 4 THEN 24 ELSE 120 END)) d, count(*), sum(packets), sum(bytes) FROM nfpg.flows GROUP BY 1, 2 ORDER BY sum(bytes) DESC LIMIT 15\""
 g_nfdump="$NF -A srcip,dstport -s record/packets '$G_FILTER'"
 g_plain="$PSQL \"SELECT src_addr, dst_port, count(*), sum(packets), sum(bytes) FROM nfpg.flows WHERE $G_WHERE GROUP BY src_addr, dst_port ORDER BY sum(packets) DESC LIMIT 10\""
+h_nfdump="$NF -q -o line '$H_FILTER'"
+h_plain="$PSQL \"SELECT * FROM nfpg.flows WHERE $(q "SELECT nfpg.nf_filter_sql('$H_FILTER')")\""
+i_nfdump="$NF -q -o line '$I_FILTER'"
+i_plain="$PSQL \"SELECT * FROM nfpg.flows WHERE $(q "SELECT nfpg.nf_filter_sql('$I_FILTER')")\""
 Q
 . "$D/queries.sh"
 PM=$(head -1 "$T_DIR/data/postmaster.pid")
 
 # 3. whole processes, interleaved rounds
-for x in d e f g; do
+for x in $QUERIES; do
 	case $PARTS in *process*) ;; *) break ;; esac
 	eval "nfd=\$${x}_nfdump sql=\$${x}_sql plain=\$${x}_plain"
 	set -- "nfdump=$nfd" "parallel=$PSQL \"$sql\"" "serial=$SERIAL $PSQL \"$sql\""
@@ -121,7 +152,7 @@ session() {	# OUT [PGOPTIONS] SQL
 	{ printf '%s\n' '\timing on'; for _ in $(seq $((RUNS + 1))); do printf '%s;\n' "$_sql"; done; } |
 		PGOPTIONS="$_opt" "$PGBIN/psql" -X -q -A -t | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n "$RUNS" >"$_o"
 }
-for x in d e f g; do
+for x in $QUERIES; do
 	case $PARTS in *open*) ;; *) break ;; esac
 	eval "sql=\$${x}_sql"
 	session "$D/results/$x.open.parallel" "" "$sql"
@@ -138,12 +169,13 @@ esac
 
 # 6. the tables
 echo "end $(date -u +%H:%M:%SZ), load average $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) CPUs, $(free -g | awk '/^Mem/ {print $2}') GiB, $("$PGBIN/postgres" --version)"
-python3 - "$D/results" "$RUNS" "$PARTS" <<'PY'
+python3 - "$D/results" "$RUNS" "$PARTS" "$(echo $QUERIES | tr -d ' ')" "$H_FILTER" <<'PY'
 import json, statistics, sys
-d, runs, parts = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+d, runs, parts, queries = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 names = {'d': '-s ip/bytes -n 10', 'e': '-s dstport/flows -n 10',
          'f': '-A srcip4/24,dstip4/24 -s record/bytes -n 15',
-         'g': 'port scan: -A srcip,dstport -s record/packets'}
+         'g': 'port scan: -A srcip,dstport -s record/packets',
+         'h': sys.argv[5] + ' (flows printed)', 'i': 'proto tcp and dst port 587 (flows printed)'}
 med = statistics.median
 cols = ['nfdump', 'parallel', 'serial', 'plain']
 heads = ['nfdump', 'nfpg parallel', 'nfpg serial', 'plain SQL']
@@ -156,7 +188,7 @@ def processes():
     print('   median seconds (min-max), and the ratio of medians to nfdump\'s')
     print(row % ('query', '', *heads))
     loads = []
-    for q in 'defg':
+    for q in queries:
         r = json.load(open('%s/%s.json' % (d, q)))
         loads += r['load']
         for what in ('wall', 'cpu'):
@@ -178,7 +210,7 @@ def processes():
 def open_connection():
     print('\nB. one open connection (psql session), %d runs after a warm-up: median ms (min-max)' % runs)
     print('%-46s %20s %20s %16s' % ('query', 'nfpg parallel', 'nfpg serial', 'parallel/serial'))
-    for q in 'defg':
+    for q in queries:
         v = {m: ms('%s/%s.open.%s' % (d, q, m)) for m in ('parallel', 'serial')}
         cell = lambda m: '%.0f (%.0f-%.0f)' % (med(v[m]), min(v[m]), max(v[m]))
         print('%-46s %20s %20s %16.2f' % (names[q], cell('parallel'), cell('serial'),
@@ -191,7 +223,7 @@ def open_connection():
     print('   the same on an open connection                %6.0f' % med(ms('%s/fixed.open.empty' % d)))
     if 'process' in parts:
         print('   a whole query, fresh (A) against open (B):')
-        for q in 'defg':
+        for q in queries:
             a = json.load(open('%s/%s.json' % (d, q)))
             for m in ('parallel', 'serial'):
                 o = ms('%s/%s.open.%s' % (d, q, m))
