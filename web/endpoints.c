@@ -86,6 +86,13 @@ static const struct endpoint endpoints[] = {
 		"SELECT coalesce(json_agg(e ORDER BY e.exporter, e.export_version, e.source_id), '[]')"
 		" FROM (SELECT host(exporter) AS exporter, source_id, export_version, first_seen, last_seen,"
 		" packets, flows, sequence_failures, templates, sampling_interval FROM nfpg.exporters) e", {NULL}},
+	/* nfpgd's own counters (17_counters.sql): per instance, its total row first */
+	{"collector", false,
+		"SELECT coalesce(json_agg(c ORDER BY c.instance, c.exporter NULLS FIRST), '[]')"
+		" FROM (SELECT instance, host(exporter) AS exporter, running_since, updated, datagrams, flows,"
+		" denied, rejected, out_of_window, queue_drops, socket_drops, loaded_flows, spooled_flows,"
+		" replayed_flows, lost_flows, failed_batches, spool_files, quarantine_files"
+		" FROM nfpg.collector_stats) c", {NULL}},
 	{"alerts", false,
 		"SELECT coalesce(json_agg(a), '[]') FROM (SELECT l.alert, a.profile, a.metric, a.op, a.threshold,"
 		" l.slot, l.value, l.reference, l.fired, l.evaluated FROM nfpg.alert_log l JOIN nfpg.alerts a"

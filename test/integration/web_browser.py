@@ -242,6 +242,11 @@ with Browser(log=open(os.path.join(ART, "chromedriver.log"), "w")) as b:
     b.wait("return document.querySelectorAll('#o-exporters tbody tr').length > 0")
     exporters = b.run("return document.querySelectorAll('#o-exporters tbody tr').length")
     check("operations: one row per exporter", str(exporters) == psql("SELECT count(*) FROM nfpg.exporters")[0][0])
+    b.wait("return document.querySelectorAll('#o-collector tbody tr').length > 0")
+    collector = b.run("return document.querySelectorAll('#o-collector tbody tr').length")
+    check("operations: nfpgd's counters, as many rows as nfpg.collector_stats shows web_reader",
+          str(collector) == psql("SELECT count(*) FROM nfpg.collector_stats", "web_reader")[0][0] and collector >= 1,
+          str(collector))
     b.screenshot(os.path.join(ART, "operations.png"))
 
     # -- 7. row-level security: web_tcp sees TCP only, as in psql

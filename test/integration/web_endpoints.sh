@@ -10,7 +10,8 @@
 . "$NFPG_TOP/test/tools/web_setup.sh"
 set -u
 
-web_cluster 5000 || { t_fail "cluster with flows"; t_done; exit 1; }
+N=5000
+web_cluster "$N" || { t_fail "cluster with flows"; t_done; exit 1; }
 web_start || { t_fail "nfpg-web starts"; t_done; exit 1; }
 JAR="$T_DIR/cookies"
 FROM=$(date -u -d "@$WEB_FROM" +%Y-%m-%dT%H:%M:%SZ)
@@ -98,6 +99,15 @@ t_eq "Grafana dashboard: all 9 panel queries run as web_reader" "0 9" \
 	"$? $(grep -c '^([0-9]* rows\{0,1\})$' "$T_DIR/grafana.out")"
 t_eq "Grafana dashboard: rows in every panel but channels (live has none) and runs" 7 \
 	"$(grep -c '^([1-9][0-9]* rows\{0,1\})$' "$T_DIR/grafana.out")"
+
+# -- the operations view's collector counters: nfpg.collector_stats as a reader sees it
+call GET "/api/collector"
+t_eq "collector: HTTP 200" 200 "$CODE"
+t_eq "collector: the rows of nfpg.collector_stats (a total, and a row per source with drops or rejects), the total first, every flow loaded" \
+	"$(PGPASSWORD=reader-pw psql -h 127.0.0.1 -U web_reader -XAt -c "SELECT count(*) || ' ' || (array_agg(exporter IS NULL
+		ORDER BY instance, exporter NULLS FIRST))[1] || ' ' || (sum(loaded_flows) FILTER (WHERE exporter IS NULL) >= $N)
+		FROM nfpg.collector_stats")" \
+	"$(printf '%s' "$BODY" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(len(r), str(r[0]["exporter"] is None).lower(), str(r[0]["loaded_flows"] >= '"$N"').lower())')"
 
 # -- wrong parameters: 4xx with a message, never 500
 call GET "/api/stat?to=$TO"; expect "missing from" 400

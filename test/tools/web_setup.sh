@@ -26,8 +26,11 @@ web_cluster() {
 	$FLOWGEN --count "$1" --seed 16 --format v9 --exporters 2 --start "$WEB_FROM" --duration 3600 \
 		--rate 20000 --dest "127.0.0.1:$LOADER_PORT" -q
 	[ "$(wait_count "$1")" -eq "$1" ] || return 1
-	# nfpgd reports exporters every exporter_interval (10 s): wait for all of them
+	# nfpgd reports exporters and its own counters every exporter_interval
+	# (10 s): wait for all of them
 	[ "$(wait_count "$1" "SELECT coalesce(sum(flows), 0) FROM nfpg.exporters" 30)" -ge "$1" ] || return 1
+	[ "$(wait_count "$1" "SELECT coalesce(sum(loaded_flows), 0) FROM nfpg.collector_stats WHERE exporter IS NULL" 30)" -ge "$1" ] ||
+		return 1
 	q "SELECT nfpg.nf_profile_drop('live')" >/dev/null	# setup() made one from now on
 	q "SELECT nfpg.nf_live_profile(to_timestamp($WEB_FROM))" >/dev/null
 	q "SELECT nfpg.nf_profile_build('live', to_timestamp($WEB_FROM), to_timestamp($WEB_TO))" >/dev/null

@@ -476,6 +476,16 @@ async function ops() {
 		{ key: 'sampling_interval', title: 'sampling' }, { key: 'templates', num: true },
 		{ key: 'first_seen', title: 'first seen', render: (r) => fmtTime(r.first_seen) },
 		{ key: 'last_seen', title: 'last seen', render: (r) => fmtTime(r.last_seen) }]);
+	const n = (key, title) => ({ key, title, num: true, render: (r) => fmtNum(r[key]) });
+	await load('collector', 'o-collector', [{ key: 'instance' },
+		{ key: 'exporter', title: 'source', render: (r) => r.exporter || 'all sources' },
+		{ key: 'running_since', title: 'running since', render: (r) => fmtTime(r.running_since) },
+		{ key: 'updated', render: (r) => fmtTime(r.updated) },
+		n('datagrams', 'datagrams'), n('flows', 'flows'), n('denied', 'denied'), n('rejected', 'rejected'),
+		n('out_of_window', 'out of window'), n('queue_drops', 'queue drops'), n('socket_drops', 'socket drops'),
+		n('loaded_flows', 'loaded'), n('spooled_flows', 'spooled'), n('replayed_flows', 'replayed'),
+		n('lost_flows', 'lost'), n('failed_batches', 'failed batches'), n('spool_files', 'spool files'),
+		n('quarantine_files', 'quarantined files')]);
 	await load('runs', 'o-runs', [{ key: 'run' }, { key: 'started', render: (r) => fmtTime(r.started) },
 		{ key: 'finished', render: (r) => fmtTime(r.finished) }, { key: 'slots', num: true },
 		{ key: 'plugin_failures', title: 'plugin failures', num: true },
