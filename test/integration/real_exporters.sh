@@ -64,20 +64,26 @@ case_start() {
 	D="$T_DIR/$1"
 	mkdir -p "$D/nfcapd"
 	echo "127.0.0.$2" >"$D/addr"
+	# both ports chosen before either is bound: free_port could otherwise hand
+	# the tee the collector's port while the collector is still starting
 	cport=$(free_port)
+	PORT=$(free_port)
+	while [ "$PORT" = "$cport" ] || [ "$PORT" = "$NFPORT" ] || [ "$cport" = "$NFPORT" ]; do
+		cport=$(free_port)
+		PORT=$(free_port)
+	done
 	# -B: a burst of 500 sFlow datagrams overflows the default receive buffer under load.
 	$3 -w "$D/nfcapd" -p "$cport" -b 127.0.0.1 -t 3600 -B 4194304 >"$D/collector.log" 2>&1 &
 	echo $! >"$D/collector.pid"
-	PORT=$(free_port)
 	python3 "$TOOLS/udptee.py" --listen "127.0.0.1:$PORT" --source "127.0.0.$2" \
 		--to "127.0.0.1:$NFPORT" --to "127.0.0.1:$cport" --log "$D/datagrams.hex" \
 		--ready "$D/tee.ready" 2>"$D/tee.log" &
 	echo $! >"$D/tee.pid"
-	for _ in $(seq 100); do
+	for _ in $(seq 300); do
 		[ -e "$D/tee.ready" ] && grep -q "^Startup" "$D/collector.log" && return 0
 		sleep 0.1
 	done
-	t_fail "$1: $3 or udptee.py did not start"
+	t_fail "$1: $3 or udptee.py did not start: $(tail -2 "$D/collector.log" "$D/tee.log" | tr '\n' ' ')"
 }
 
 # case_stop NAME: stop the case's tee and collector once the exporter is done.
