@@ -46,12 +46,7 @@
 static void
 remember(ImportDb *db, const char *what, const PGresult *res)
 {
-	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn);
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-
-	snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", state ? state : "");
-	snprintf(db->error, sizeof(db->error), "%s: %s", what, msg && *msg ? msg : "failed");
-	db->error[strcspn(db->error, "\n")] = '\0';
+	copy_error(db->conn, res, what, db->error, sizeof(db->error), db->sqlstate);
 }
 
 /* Run a statement with text parameters; true if it returned `expect`. */
@@ -97,16 +92,6 @@ idb_close(ImportDb *db)
 	db->conn = NULL;
 }
 
-static int64_t
-floor_hour(int64_t ms)
-{
-	int64_t		h = ms / MS_PER_HOUR;
-
-	if (ms < 0 && h * MS_PER_HOUR != ms)
-		h--;
-	return h * MS_PER_HOUR;
-}
-
 static bool
 hour_ensured(ImportDb *db, int64_t hour)
 {
@@ -142,8 +127,8 @@ bool
 idb_prepare_partitions(ImportDb *db, int64_t first_ms, int64_t last_ms)
 {
 	int64_t		limit = (int64_t) time(NULL) * 1000 + FUTURE_LIMIT;
-	int64_t		lo = floor_hour(first_ms),
-				hi = floor_hour(last_ms);
+	int64_t		lo = batch_floor_hour(first_ms),
+				hi = batch_floor_hour(last_ms);
 	bool		all = true;
 
 	/* a range too wide to trust is left to the per-batch hours */

@@ -96,8 +96,8 @@ batch_free(Batch *b)
 	}
 }
 
-static int64_t
-floor_hour(int64_t ms)
+int64_t
+batch_floor_hour(int64_t ms)
 {
 	int64_t		h = ms / MS_PER_HOUR;
 
@@ -109,7 +109,7 @@ floor_hour(int64_t ms)
 void
 batch_note_time(Batch *b, int64_t first_ms)
 {
-	int64_t		hour = floor_hour(first_ms);
+	int64_t		hour = batch_floor_hour(first_ms);
 
 	if (first_ms < b->min_first_ms)
 		b->min_first_ms = first_ms;

@@ -33,6 +33,8 @@ typedef struct Batch
 	int64_t		created_ms;		/* monotonic clock */
 } Batch;
 
+/* The start of the UTC hour holding ms (epoch milliseconds, negative too). */
+extern int64_t batch_floor_hour(int64_t ms);
 extern Batch *batch_new(const char *instance, int64_t boot_ms, uint64_t seq, size_t cap);
 extern Batch *batch_new_with_id(const char *id, const char *key);
 extern void batch_free(Batch *b);

@@ -33,14 +33,14 @@ copy_format_ts(int64_t ms, char *buf, size_t len)
 	snprintf(buf + n, len - n, ".%03d+00", (int) (ms - (int64_t) secs * 1000));
 }
 
-static void
-remember(PGconn *conn, const PGresult *res, char *err, size_t errlen, char *sqlstate)
+void
+copy_error(PGconn *conn, const PGresult *res, const char *what, char *err, size_t errlen, char *sqlstate)
 {
 	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(conn);
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
 	snprintf(sqlstate, 6, "%s", state ? state : "");
-	snprintf(err, errlen, "COPY: %s", msg && *msg ? msg : "failed");
+	snprintf(err, errlen, "%s: %s", what, msg && *msg ? msg : "failed");
 	err[strcspn(err, "\n")] = '\0';
 }
 
@@ -58,7 +58,7 @@ copy_send(PGconn *conn, const char *target, const CopyBuf *rows,
 	res = PQexec(conn, sql);
 	ok = PQresultStatus(res) == PGRES_COPY_IN;
 	if (!ok)
-		remember(conn, res, err, errlen, sqlstate);
+		copy_error(conn, res, "COPY", err, errlen, sqlstate);
 	PQclear(res);
 	if (!ok)
 		return false;
@@ -72,10 +72,10 @@ copy_send(PGconn *conn, const char *target, const CopyBuf *rows,
 	}
 	ok = ok && PQputCopyData(conn, copybuf_trailer, COPYBUF_TRAILER_LEN) == 1;
 	if (!ok)
-		remember(conn, NULL, err, errlen, sqlstate);
+		copy_error(conn, NULL, "COPY", err, errlen, sqlstate);
 	if (PQputCopyEnd(conn, ok ? NULL : "sending failed") != 1 && ok)
 	{
-		remember(conn, NULL, err, errlen, sqlstate);
+		copy_error(conn, NULL, "COPY", err, errlen, sqlstate);
 		ok = false;
 	}
 
@@ -85,7 +85,7 @@ copy_send(PGconn *conn, const char *target, const CopyBuf *rows,
 		if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		{
 			if (ok)
-				remember(conn, res, err, errlen, sqlstate);
+				copy_error(conn, res, "COPY", err, errlen, sqlstate);
 			ok = false;
 		}
 		PQclear(res);

@@ -23,6 +23,13 @@
 extern void copy_format_ts(int64_t ms, char *buf, size_t len);
 
 /*
+ * "what: message" (its first line) of res, or of conn when res is NULL, into
+ * err, and the SQLSTATE (or "") into sqlstate[6].
+ */
+extern void copy_error(PGconn *conn, const PGresult *res, const char *what,
+					   char *err, size_t errlen, char *sqlstate);
+
+/*
  * COPY rows into target (a qualified, quoted name); false with "COPY:
  * message" in err and the SQLSTATE (or "") in sqlstate[6].
  */

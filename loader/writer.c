@@ -80,12 +80,7 @@ typedef struct Writer
 static void
 remember_error(Writer *w, const char *what, const PGresult *res)
 {
-	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(w->conn);
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-
-	snprintf(w->sqlstate, sizeof(w->sqlstate), "%s", state ? state : "");
-	snprintf(w->error, sizeof(w->error), "%s: %s", what, msg && *msg ? msg : "failed");
-	w->error[strcspn(w->error, "\n")] = '\0';
+	copy_error(w->conn, res, what, w->error, sizeof(w->error), w->sqlstate);
 }
 
 static void
