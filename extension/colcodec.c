@@ -444,10 +444,15 @@ nomem:
 	return 0;
 }
 
-/* Read n records of width w from body[*pos..len) into rec. */
+/*
+ * Read the records of the m rows sel[0..m) (every row when sel is NULL, m ==
+ * n) of n records of width w from body[*pos..len) into rec; *pos moves past
+ * all n.  Lengths are checked for all n, so a selection reads the same bytes
+ * a full decode would have been allowed to.
+ */
 static bool
 get_records(const uint8_t *body, size_t len, size_t *pos, int layout, uint32_t n, uint32_t w,
-			uint8_t *rec, char *err, size_t errlen)
+			const uint32_t *sel, uint32_t m, uint8_t *rec, char *err, size_t errlen)
 {
 	size_t		p = *pos;
 
@@ -464,9 +469,9 @@ get_records(const uint8_t *body, size_t len, size_t *pos, int layout, uint32_t n
 			goto short_body;
 		dict = body + p;
 		p += (size_t) k * w;
-		for (uint32_t i = 0; i < n; i++)
+		for (uint32_t i = 0; i < m; i++)
 		{
-			uint8_t		c = body[p + i];
+			uint8_t		c = body[p + (sel ? sel[i] : i)];
 
 			if (c >= k)
 			{
@@ -487,7 +492,7 @@ get_records(const uint8_t *body, size_t len, size_t *pos, int layout, uint32_t n
 			{
 				if (len - p < 2)
 					goto short_body;
-				for (uint32_t i = 0; i < n; i++)
+				for (uint32_t i = 0; i < m; i++)
 					rec[(size_t) i * w + b] = body[p + 1];
 				p += 2;
 			}
@@ -496,8 +501,12 @@ get_records(const uint8_t *body, size_t len, size_t *pos, int layout, uint32_t n
 				p++;
 				if (len - p < n)
 					goto short_body;
-				for (uint32_t i = 0; i < n; i++)
-					rec[(size_t) i * w + b] = body[p + i];
+				if (sel)
+					for (uint32_t i = 0; i < m; i++)
+						rec[(size_t) i * w + b] = body[p + sel[i]];
+				else
+					for (uint32_t i = 0; i < n; i++)
+						rec[(size_t) i * w + b] = body[p + i];
 				p += n;
 			}
 			else
@@ -524,7 +533,15 @@ bool
 cc_decode(const uint8_t *chunk, size_t len, const CcAlloc *mem,
 		  CcColumn *col, char *err, size_t errlen)
 {
+	return cc_decode_rows(chunk, len, mem, NULL, 0, col, err, errlen);
+}
+
+bool
+cc_decode_rows(const uint8_t *chunk, size_t len, const CcAlloc *mem,
+			   const uint32_t *sel, uint32_t nsel, CcColumn *col, char *err, size_t errlen)
+{
 	uint32_t	n,
+				m,
 				w,
 				rawlen,
 				stored,
@@ -564,9 +581,22 @@ cc_decode(const uint8_t *chunk, size_t len, const CcAlloc *mem,
 		snprintf(err, errlen, "inconsistent chunk header");
 		return false;
 	}
+	if (sel)
+	{
+		for (uint32_t i = 0; i < nsel; i++)
+			if (sel[i] >= n)
+			{
+				snprintf(err, errlen, "row %u selected from a chunk of %u rows", sel[i], n);
+				return false;
+			}
+		m = nsel;
+	}
+	else
+		m = n;
 	col->kind = kind;
 	col->tag = chunk[11];
-	col->nrows = n;
+	col->nrows = m;
+	col->chunk_rows = n;
 	col->width = kind == CC_FIXED ? w : 0;
 
 	if (flags & CCF_ALLNULL)
@@ -576,10 +606,10 @@ cc_decode(const uint8_t *chunk, size_t len, const CcAlloc *mem,
 			snprintf(err, errlen, "inconsistent chunk header");
 			return false;
 		}
-		col->isnull = cc_alloc(mem, n * sizeof(bool));
+		col->isnull = cc_alloc(mem, m * sizeof(bool));
 		if (!col->isnull)
 			goto nomem;
-		memset(col->isnull, 1, n * sizeof(bool));
+		memset(col->isnull, 1, m * sizeof(bool));
 	}
 
 	/* the body, decompressed */
@@ -620,18 +650,40 @@ cc_decode(const uint8_t *chunk, size_t len, const CcAlloc *mem,
 	{
 		if (rawlen < (n + 7) / 8)
 			goto short_body;
-		col->isnull = cc_alloc(mem, n * sizeof(bool));
+		col->isnull = cc_alloc(mem, m * sizeof(bool));
 		if (!col->isnull)
 			goto nomem;
-		for (uint32_t i = 0; i < n; i++)
-			col->isnull[i] = (body[i / 8] >> (i % 8)) & 1;
+		for (uint32_t i = 0; i < m; i++)
+		{
+			uint32_t	r = sel ? sel[i] : i;
+
+			col->isnull[i] = (body[r / 8] >> (r % 8)) & 1;
+		}
 		pos = (n + 7) / 8;
 	}
-	rec = cc_alloc(mem, (size_t) n * w);
-	if (!rec)
-		goto nomem;
-	if (!get_records(body, rawlen, &pos, layout, n, w, rec, err, errlen))
-		goto fail;
+
+	/*
+	 * A delta-coded integer is the sum of all the rows before it and a byte
+	 * string's place the sum of their lengths: those read every record and
+	 * keep the selected rows' values; the others read only the selected
+	 * records.
+	 */
+	if (!sel || (kind == CC_INT && !(flags & CCF_DELTA)) || kind == CC_FIXED)
+	{
+		rec = cc_alloc(mem, (size_t) m * w);
+		if (!rec)
+			goto nomem;
+		if (!get_records(body, rawlen, &pos, layout, n, w, sel, m, rec, err, errlen))
+			goto fail;
+	}
+	else
+	{
+		rec = cc_alloc(mem, (size_t) n * w);
+		if (!rec)
+			goto nomem;
+		if (!get_records(body, rawlen, &pos, layout, n, w, NULL, n, rec, err, errlen))
+			goto fail;
+	}
 
 	if (kind == CC_INT)
 	{
@@ -639,18 +691,31 @@ cc_decode(const uint8_t *chunk, size_t len, const CcAlloc *mem,
 		uint64_t	v = cc_get64(chunk + 36);
 		uint64_t	scale = cc_get32(chunk + 44);
 
-		col->ints = cc_alloc(mem, (size_t) n * 8);
+		col->ints = cc_alloc(mem, (size_t) m * 8);
 		if (!col->ints)
 			goto nomem;
-		for (uint32_t i = 0; i < n; i++)
+		if (!(flags & CCF_DELTA))
+			for (uint32_t i = 0; i < m; i++)
+				col->ints[i] = (int64_t) (cc_get64(rec + (size_t) i * 8) * (scale ? scale : 1) + base);
+		else
 		{
-			uint64_t	u = cc_get64(rec + (size_t) i * 8) * (scale ? scale : 1) + base;
+			uint32_t	k = 0;
 
-			if (flags & CCF_DELTA)
-				v += u;			/* row 0 holds a zero delta: the first value */
-			else
-				v = u;
-			col->ints[i] = (int64_t) v;
+			/* row 0 holds a zero delta: the first value */
+			for (uint32_t i = 0; i < n && k < m; i++)
+			{
+				v += cc_get64(rec + (size_t) i * 8) * (scale ? scale : 1) + base;
+				if (!sel)
+					col->ints[k++] = (int64_t) v;
+				else
+					while (k < m && sel[k] == i)
+						col->ints[k++] = (int64_t) v;
+			}
+			if (k < m)
+			{
+				snprintf(err, errlen, "selected rows not in ascending order");
+				goto fail;
+			}
 		}
 		cc_release(mem, rec);
 	}
@@ -658,27 +723,63 @@ cc_decode(const uint8_t *chunk, size_t len, const CcAlloc *mem,
 		col->data = rec;
 	else
 	{
-		uint32_t	off = 0;
+		uint32_t	off = 0,
+					out = 0;
+		uint32_t   *offsets = cc_alloc(mem, ((size_t) n + 1) * sizeof(uint32_t));
 
-		col->offsets = cc_alloc(mem, ((size_t) n + 1) * sizeof(uint32_t));
-		if (!col->offsets)
+		if (!offsets)
 			goto nomem;
 		for (uint32_t i = 0; i < n; i++)
 		{
 			uint32_t	l = cc_get32(rec + (size_t) i * 4);
 
-			col->offsets[i] = off;
+			offsets[i] = off;
 			if (l > bloblen - off)
+			{
+				cc_release(mem, offsets);
 				goto short_body;
+			}
 			off += l;
 		}
-		col->offsets[n] = off;
+		offsets[n] = off;
 		if (off != bloblen || rawlen - pos != bloblen)
+		{
+			cc_release(mem, offsets);
 			goto short_body;
-		col->data = cc_alloc(mem, bloblen);
+		}
+		col->offsets = offsets;
+		if (sel)
+		{
+			/* the selected strings, one after the other */
+			col->offsets = cc_alloc(mem, ((size_t) m + 1) * sizeof(uint32_t));
+			if (!col->offsets)
+			{
+				cc_release(mem, offsets);
+				goto nomem;
+			}
+			for (uint32_t i = 0; i < m; i++)
+			{
+				col->offsets[i] = out;
+				out += offsets[sel[i] + 1] - offsets[sel[i]];
+			}
+			col->offsets[m] = out;
+		}
+		col->data = cc_alloc(mem, sel ? out : bloblen);
 		if (!col->data)
+		{
+			if (sel)
+				cc_release(mem, offsets);
 			goto nomem;
-		memcpy(col->data, body + pos, bloblen);
+		}
+		if (!sel)
+			memcpy(col->data, body + pos, bloblen);
+		else
+		{
+			for (uint32_t i = 0; i < m; i++)
+				memcpy(col->data + col->offsets[i], body + pos + offsets[sel[i]],
+					   col->offsets[i + 1] - col->offsets[i]);
+			cc_release(mem, offsets);
+		}
 		pos += bloblen;
 		cc_release(mem, rec);
 	}

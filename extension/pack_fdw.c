@@ -39,11 +39,13 @@
  * quals (pack_skip.c: first_seen ranges, the exact protocol set, a Bloom
  * filter of addresses and ports); a whole segment is first tested on its
  * first_seen range without reading its summary.  In a block that may
- * match, the columns those conditions read are decoded first and tested
- * row by row; the other columns are decoded only when a row passes, and
- * rows that fail are not returned.  All quals are still evaluated by the
- * executor on the rows returned.  Then the late rows.
- * EXPLAIN shows the segments and blocks read and skipped.
+ * match, the columns those conditions read are decoded first and the same
+ * conditions tested on their arrays row by row (pack_rowfilter.c); values
+ * are built for the rows that pass only, the other columns decoded for
+ * those rows only, and the rows that fail are not returned.  All quals are
+ * still evaluated by the executor on the rows returned.  Then the late rows.
+ * EXPLAIN shows the segments and blocks read and skipped, and the rows the
+ * pre-filter dropped.
  *
  * Parallel scan: the partial path hands out segments from a counter in
  * dynamic shared memory (like Hydra's stripes); the late table goes to
@@ -64,6 +66,7 @@
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/reloptions.h"
@@ -135,11 +138,13 @@ typedef struct PackScan
 	PackBlockInfo *blocks;
 	int			nblocks;
 	int			block;
-	bytea	  **colval;			/* per attribute, detoasted on first use */
-	/* the block being returned */
-	Datum	  **vals;
+	uint32	  **chunkoff;		/* per attribute, on first use: where each block's chunk starts */
+	/* the block being returned: its selected rows */
+	CcColumn   *cc;				/* per attribute: order[0..nphase1) decoded whole */
+	uint32	   *sel;			/* the rows of the block that may pass the quals */
+	Datum	  **vals;			/* per attribute: the selected rows' values */
 	bool	  **nulls;
-	bool	   *rowok;			/* rows that may pass the quals, or NULL: all */
+	int			cap;			/* rows vals, nulls and sel have room for */
 	int			rows;
 	int			row;
 	/* after the segments */
@@ -452,7 +457,8 @@ packBeginForeignScan(ForeignScanState *node, int eflags)
 	table_endscan(scan);
 	qsort_arg(s->segs, s->nsegs, sizeof(HeapTuple), cmp_seg, s);
 
-	s->colval = palloc0(sizeof(bytea *) * s->natts);
+	s->chunkoff = palloc0(sizeof(uint32 *) * s->natts);
+	s->cc = palloc0(sizeof(CcColumn) * s->natts);
 	s->vals = palloc0(sizeof(Datum *) * s->natts);
 	s->nulls = palloc0(sizeof(bool *) * s->natts);
 	s->scancxt = estate->es_query_cxt;
@@ -487,21 +493,83 @@ add_count(PackScan *s, int what, uint64 n)
 
 static const uint8 *block_chunk(PackScan *s, int a, size_t *len);
 
+/*
+ * Room for a block of rows in the arrays that live as long as the scan: a
+ * block's worth of them allocated and freed for every block made the
+ * allocator hand pages back to the kernel and fault them in again.
+ */
 static void
-decode_columns(PackScan *s, int from, int to)
+reserve_rows(PackScan *s, int rows)
 {
-	for (int k = from; k < to; k++)
+	MemoryContext old;
+
+	if (rows <= s->cap)
+		return;
+	old = MemoryContextSwitchTo(s->scancxt);
+	s->cap = Max(rows, 1);
+	if (s->sel)
+		pfree(s->sel);
+	s->sel = palloc(sizeof(uint32) * s->cap);
+	for (int a = 0; a < s->natts; a++)
+		if (s->need[a])
+		{
+			if (s->vals[a])
+			{
+				pfree(s->vals[a]);
+				pfree(s->nulls[a]);
+			}
+			s->vals[a] = palloc(sizeof(Datum) * s->cap);
+			s->nulls[a] = palloc(sizeof(bool) * s->cap);
+		}
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Decode the current block: the columns the conditions read whole, then
+ * the rows they may accept (all rows without conditions), then values of
+ * those rows only.  Returns how many rows are selected.
+ */
+static int
+decode_block(PackScan *s, int rows)
+{
+	const uint32 *sel = NULL;
+	int			n = rows;
+	int			f = s->layout.first_seen - 1;
+	size_t		len;
+	const uint8 *chunk;
+
+	reserve_rows(s, rows);
+	for (int k = 0; k < s->nphase1; k++)
 	{
 		int			a = s->order[k];
-		size_t		len;
-		const uint8 *chunk = block_chunk(s, a, &len);
 
-		s->vals[a] = palloc(sizeof(Datum) * Max(s->rows, 1));
-		s->nulls[a] = palloc(sizeof(bool) * Max(s->rows, 1));
-		pack_decode_column(&s->layout.cols[a], chunk, len, s->rows,
-						   s->layout.first_seen ? s->vals[s->layout.first_seen - 1] : NULL,
-						   s->vals[a], s->nulls[a], s->where);
+		chunk = block_chunk(s, a, &len);
+		pack_decode_chunk(&s->layout.cols[a], chunk, len, rows, NULL, 0, &s->cc[a], s->where);
 	}
+	if (s->skip)
+	{
+		n = pack_rowfilter(s->skip, s->cc, rows, s->sel);
+		add_count(s, 3, rows - n);
+		if (n == 0)
+			return 0;
+		sel = s->sel;
+	}
+	/* first_seen is order[0]: its values are there for the columns stored relative to it */
+	for (int k = 0; k < s->norder; k++)
+	{
+		int			a = s->order[k];
+
+		if (k < s->nphase1)
+			pack_column_values(&s->layout.cols[a], &s->cc[a], sel, n, f >= 0 ? s->vals[f] : NULL,
+							   s->vals[a], s->nulls[a], s->where);
+		else
+		{
+			chunk = block_chunk(s, a, &len);
+			pack_decode_column(&s->layout.cols[a], chunk, len, rows, sel, n,
+							   f >= 0 ? s->vals[f] : NULL, s->vals[a], s->nulls[a], s->where);
+		}
+	}
+	return n;
 }
 
 /* Claim segments until one may hold matches; false when none is left. */
@@ -543,7 +611,7 @@ next_segment(PackScan *s)
 		old = MemoryContextSwitchTo(s->segcxt);
 		s->nblocks = pack_summary_parse(DatumGetByteaPP(heap_getattr(t, s->a_summary, sd, &isnull)),
 										&s->blocks, s->where);
-		memset(s->colval, 0, sizeof(bytea *) * s->natts);
+		memset(s->chunkoff, 0, sizeof(uint32 *) * s->natts);
 		MemoryContextSwitchTo(old);
 		s->seg = t;
 		s->block = 0;
@@ -551,40 +619,55 @@ next_segment(PackScan *s)
 	}
 }
 
-/* The chunk of attribute a for the current block. */
+/*
+ * The chunk of attribute a for the current block, fetched alone: the
+ * columns of P_seg are stored EXTERNAL (uncompressed TOAST), so a slice
+ * reads only the TOAST rows that hold it, and a lookup that reads a few
+ * blocks of a segment neither copies nor allocates the whole segment's
+ * column.  The chunk index at the head of the value is read once per segment.
+ */
 static const uint8 *
 block_chunk(PackScan *s, int a, size_t *len)
 {
-	const uint8 *p;
-	size_t		total;
-	uint32		n;
-	size_t		off;
+	bool		isnull;
+	struct varlena *v = (struct varlena *) DatumGetPointer(heap_getattr(s->seg, s->segatt[a],
+																		 RelationGetDescr(s->segrel), &isnull));
+	struct varlena *slice;
+	uint32	   *off = s->chunkoff[a];
 
-	if (s->colval[a] == NULL)
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("packed flows partition %s is damaged: column %s missing", s->where,
+						s->layout.cols[a].name)));
+	if (off == NULL)
 	{
-		MemoryContext old = MemoryContextSwitchTo(s->segcxt);
-		bool		isnull;
-		Datum		d = heap_getattr(s->seg, s->segatt[a], RelationGetDescr(s->segrel), &isnull);
+		size_t		total = toast_raw_datum_size(PointerGetDatum(v)) - VARHDRSZ;
+		size_t		head = 4 + 4 * (size_t) s->nblocks;
+		const uint8 *p;
 
-		if (isnull)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("packed flows partition %s is damaged: column %s missing", s->where,
-							s->layout.cols[a].name)));
-		s->colval[a] = DatumGetByteaPP(d);
-		MemoryContextSwitchTo(old);
+		if (total < head)
+			goto bad;
+		slice = detoast_attr_slice(v, 0, (int32) head);
+		p = (const uint8 *) VARDATA_ANY(slice);
+		if (VARSIZE_ANY_EXHDR(slice) != head || cc_get32(p) != (uint32) s->nblocks)
+			goto bad;
+		off = MemoryContextAlloc(s->segcxt, sizeof(uint32) * (s->nblocks + 1));
+		off[0] = (uint32) head;
+		for (int b = 0; b < s->nblocks; b++)
+		{
+			if (cc_get32(p + 4 + 4 * b) > total - off[b])
+				goto bad;
+			off[b + 1] = off[b] + cc_get32(p + 4 + 4 * b);
+		}
+		pfree(slice);
+		s->chunkoff[a] = off;
 	}
-	p = (const uint8 *) VARDATA_ANY(s->colval[a]);
-	total = VARSIZE_ANY_EXHDR(s->colval[a]);
-	if (total < 4 || (n = cc_get32(p)) != (uint32) s->nblocks || total < 4 + 4 * (size_t) n)
+	*len = off[s->block + 1] - off[s->block];
+	slice = detoast_attr_slice(v, (int32) off[s->block], (int32) *len);
+	if (VARSIZE_ANY_EXHDR(slice) != *len)
 		goto bad;
-	off = 4 + 4 * (size_t) n;
-	for (int b = 0; b < s->block; b++)
-		off += cc_get32(p + 4 + 4 * b);
-	*len = cc_get32(p + 4 + 4 * s->block);
-	if (off > total || *len > total - off)
-		goto bad;
-	return p + off;
+	return (const uint8 *) VARDATA_ANY(slice);
 
 bad:
 	ereport(ERROR,
@@ -617,28 +700,9 @@ next_block(PackScan *s)
 		}
 		MemoryContextReset(s->blockcxt);
 		old = MemoryContextSwitchTo(s->blockcxt);
-		s->rows = (int) s->blocks[s->block].rows;
-		s->rowok = NULL;
-		decode_columns(s, 0, s->nphase1);
 		add_count(s, 1, 1);
+		s->rows = decode_block(s, (int) s->blocks[s->block].rows);
 		s->row = 0;
-		if (s->skip)
-		{
-			int			pass = 0;
-
-			s->rowok = palloc(sizeof(bool) * Max(s->rows, 1));
-			for (int i = 0; i < s->rows; i++)
-				pass += s->rowok[i] = pack_skip_row(s->skip, s->vals, s->nulls, i);
-			add_count(s, 3, s->rows - pass);
-			if (pass == 0)
-			{
-				MemoryContextSwitchTo(old);
-				s->block++;
-				s->rows = 0;
-				continue;
-			}
-		}
-		decode_columns(s, s->nphase1, s->norder);
 		MemoryContextSwitchTo(old);
 		s->block++;
 		if (s->rows > 0)
@@ -664,15 +728,6 @@ packIterateForeignScan(ForeignScanState *node)
 				s->done = true;
 				return slot;
 			}
-		}
-	}
-	if (s->latescan == NULL && s->rowok)
-	{
-		/* the rows the conditions rule out are not returned at all */
-		while (!s->rowok[s->row])
-		{
-			if (++s->row >= s->rows)
-				return packIterateForeignScan(node);
 		}
 	}
 	if (s->latescan == NULL)

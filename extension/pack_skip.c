@@ -17,7 +17,8 @@
  * when it is certain: an exact protocol set, a Bloom filter (no false
  * negatives), a first_seen range.  The executor still evaluates every qual
  * on the rows of the blocks that are read, so skipping changes the work,
- * never the answer.
+ * never the answer.  In a block that is read, pack_rowfilter.c evaluates the
+ * same tree row by row.
  *
  *-------------------------------------------------------------------------
  */
@@ -34,31 +35,8 @@
 
 #include "pack.h"
 
-typedef enum SkipKind
-{
-	SK_MAYBE,
-	SK_AND,
-	SK_OR,
-	SK_TIME,					/* first_seen <strategy> t */
-	SK_PROTO,					/* proto in the set */
-	SK_KEY						/* a Bloom key (tagged address or port) */
-} SkipKind;
-
-struct PackSkip
-{
-	SkipKind	kind;
-	List	   *children;		/* SK_AND, SK_OR: PackSkip * */
-	int			attno;			/* leaves: the column */
-	int			strategy;		/* SK_TIME */
-	int64		t;
-	uint8		protos[32];		/* SK_PROTO */
-	uint64		hash;			/* SK_KEY */
-	bool		is_addr;		/* SK_KEY: an address (else a port, in t) */
-	uint8		rec[PACK_INET_WIDTH];	/* SK_KEY address */
-};
-
 static PackSkip *
-skip_node(SkipKind kind)
+skip_node(PackSkipKind kind)
 {
 	PackSkip   *s = palloc0(sizeof(PackSkip));
 
@@ -346,80 +324,4 @@ pack_skip_columns(const PackSkip *s, bool *cols)
 		cols[s->attno - 1] = true;
 	foreach(lc, s->children)
 		pack_skip_columns(lfirst(lc), cols);
-}
-
-/*
- * The same conditions on one decoded row: false when the row cannot pass
- * the quals (a NULL fails them as well), so the scan returns only the rows
- * that may, and decodes the other columns of a block only when one may.
- * Exact for the leaves (equality of the 17-byte address record is inet
- * equality), conservative above them, like pack_skip_maybe.
- */
-bool
-pack_skip_row(const PackSkip *s, Datum **vals, bool **nulls, int row)
-{
-	ListCell   *lc;
-	Datum		d;
-
-	if (s == NULL)
-		return true;
-	switch (s->kind)
-	{
-		case SK_MAYBE:
-			return true;
-		case SK_AND:
-			foreach(lc, s->children)
-				if (!pack_skip_row(lfirst(lc), vals, nulls, row))
-					return false;
-			return true;
-		case SK_OR:
-			foreach(lc, s->children)
-				if (pack_skip_row(lfirst(lc), vals, nulls, row))
-					return true;
-			return false;
-		default:
-			break;
-	}
-	if (nulls[s->attno - 1][row])
-		return false;
-	d = vals[s->attno - 1][row];
-	switch (s->kind)
-	{
-		case SK_TIME:
-			{
-				int64		v = DatumGetInt64(d);
-
-				switch (s->strategy)
-				{
-					case BTLessStrategyNumber:
-						return v < s->t;
-					case BTLessEqualStrategyNumber:
-						return v <= s->t;
-					case BTEqualStrategyNumber:
-						return v == s->t;
-					case BTGreaterEqualStrategyNumber:
-						return v >= s->t;
-					case BTGreaterStrategyNumber:
-						return v > s->t;
-				}
-				return true;
-			}
-		case SK_PROTO:
-			{
-				int			p = DatumGetInt16(d);
-
-				return p >= 0 && p <= 255 && (s->protos[p / 8] & (1 << (p % 8)));
-			}
-		case SK_KEY:
-			if (s->is_addr)
-			{
-				uint8		rec[PACK_INET_WIDTH];
-
-				pack_inet_record(d, rec);
-				return memcmp(rec, s->rec, PACK_INET_WIDTH) == 0;
-			}
-			return DatumGetInt32(d) == s->t;
-		default:
-			return true;
-	}
 }
