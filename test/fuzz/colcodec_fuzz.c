@@ -1,11 +1,12 @@
 /*
  * colcodec_fuzz.c
  *		libFuzzer target for the column chunk codec of packed partitions
- *		(extension/colcodec.c).
+ *		(extension/colcodec.c, colcodec_decode.c).
  *
  * Build and run: test/fuzz/run_colcodec.sh [SECONDS], which does
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iextension \
- *     test/fuzz/colcodec_fuzz.c extension/colcodec.c -lzstd -lz -o colcodec_fuzz
+ *     test/fuzz/colcodec_fuzz.c extension/colcodec.c extension/colcodec_decode.c \
+ *     -lzstd -lz -o colcodec_fuzz
  *
  * The first input byte picks the mode:
  *   even: the rest is a stored chunk.  Its checksum is made valid first, so

@@ -1,6 +1,7 @@
 /*
  * colcodec_test.c
- *		Unit test of the packed-partition column codec (extension/colcodec.c).
+ *		Unit test of the packed-partition column codec (extension/colcodec.c,
+ *		colcodec_decode.c).
  *
  * 1. Round trips of every kind and layout: sorted timestamps delta-coded,
  *    counters, low-cardinality ports (dictionary), extreme values
