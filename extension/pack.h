@@ -3,7 +3,7 @@
  * pack.h
  *		Packed (compressed, column-wise) flows partitions: what the files
  *		pack_columns.c, pack_summary.c, pack_skip.c, pack_rowfilter.c,
- *		pack_build.c, pack_fdw.c and pack_write.c share.
+ *		pack_build.c, pack_storage.c, pack_fdw.c and pack_write.c share.
  *		The design is described at the top of pack_fdw.c.
  *
  * Storage of one packed partition P (created by nfpg.pack_partition(),
@@ -116,7 +116,7 @@ extern void pack_free_chunk(CcColumn *cc);
 /* The 17-byte record of an inet datum (the Bloom key of an address). */
 extern void pack_inet_record(Datum d, uint8 *rec);
 
-/* The options of a packed foreign table, its storage tables (pack_fdw.c). */
+/* The options of a packed foreign table, its storage tables (pack_storage.c). */
 typedef struct PackOptions
 {
 	char	   *segments;		/* qualified name of P_seg */
