@@ -261,17 +261,17 @@ AS $$
 DECLARE
 	n			record;
 	seen		inet[];
-	added		inet[];
+	fresh		inet[];
 BEGIN
 	FOR n IN SELECT x.node, x.exporters FROM nfpg.nodes x ORDER BY x.node FOR UPDATE LOOP
 		EXECUTE format('SELECT array_agg(DISTINCT exporter) FROM nfpg.%I', 'exporters_node_' || n.node)
 			INTO seen;
-		SELECT array_agg(e ORDER BY e) INTO added FROM unnest(seen) e WHERE e <> ALL (n.exporters);
-		IF added IS NOT NULL THEN
-			PERFORM nfpg.node_check_exporters(n.node, added);
-			UPDATE nfpg.nodes x SET exporters = x.exporters || added WHERE x.node = n.node;
+		SELECT array_agg(e ORDER BY e) INTO fresh FROM unnest(seen) e WHERE e <> ALL (n.exporters);
+		IF fresh IS NOT NULL THEN
+			PERFORM nfpg.node_check_exporters(n.node, fresh);
+			UPDATE nfpg.nodes x SET exporters = x.exporters || fresh WHERE x.node = n.node;
 			PERFORM nfpg.node_attach(n.node);
-			RETURN QUERY SELECT n.node, e FROM unnest(added) e;
+			RETURN QUERY SELECT n.node, e FROM unnest(fresh) e;
 		END IF;
 		UPDATE nfpg.nodes x SET synced = now() WHERE x.node = n.node;
 	END LOOP;
