@@ -114,6 +114,10 @@ BEGIN
 	COMMENT ON TABLE nfpg.flows IS 'The flows of every node of this coordinator: one foreign partition per node (nfpg.node_add), by exporter';
 	ALTER TABLE nfpg.flows OWNER TO nfpg_owner;
 	GRANT SELECT ON nfpg.flows TO nfpg_reader, nfpg_admin;
+	-- the web page's overview of every flow, now of every node's
+	IF NOT EXISTS (SELECT 1 FROM nfpg.profiles WHERE profile = 'live') THEN
+		PERFORM nfpg.nf_live_profile();
+	END IF;
 	RETURN 'made the coordinator''s nfpg.flows; add nodes with nfpg.node_add()';
 END
 $$;

@@ -4,7 +4,8 @@
 -- The statistics read the flows through nf_topn_sql() / nf_flow_sources(),
 -- which on a coordinator ask each node for its partial state; the scheduled
 -- job keeps a coordinator's exporter lists instead of making partitions.
--- The functions below are the 0.3 bodies of 30_stat.sql and 68_schedule.sql.
+-- Profiles on a coordinator sum per node.  The functions below are the
+-- 0.3 bodies of 30_stat.sql, 68_schedule.sql and 50_profiles.sql.
 --------------------------------------------------------------------------------
 
 CREATE OR REPLACE FUNCTION nfpg.nf_stat(stat_type text, order_by text DEFAULT 'flows', top integer DEFAULT 10,
@@ -223,5 +224,89 @@ BEGIN
 			r.partitions_dropped, r.series_deleted, r.indexed, r.errors)
 	RETURNING run INTO r.run;
 	RETURN r;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION nfpg.nf_profile_build_slots(profile text, slots timestamptz[])
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cond		text := nfpg.nf_profile_condition(profile);
+	names		text[] := ARRAY['*'];
+	tests		text := '(1, true)';
+	conds		text[] := ARRAY['true'];
+	matched		text;
+	lo			timestamptz;
+	hi			timestamptz;
+	ch			record;
+BEGIN
+	SELECT min(s), max(s) + interval '5 minutes' INTO lo, hi FROM unnest(slots) s;
+	IF lo IS NULL THEN
+		RETURN 0;
+	END IF;
+	FOR ch IN SELECT c.channel, c.filter_sql FROM nfpg.profile_channels c
+			   WHERE c.profile = $1 ORDER BY c.channel
+	LOOP
+		names := names || ch.channel;
+		conds := conds || ch.filter_sql;
+		tests := tests || format(', (%s, %s)', cardinality(names), ch.filter_sql);
+	END LOOP;
+
+	-- m: per slot and channel index, the sums of the matching flows
+	IF nfpg.is_coordinator() THEN
+		SELECT string_agg(format(
+				'SELECT %s AS idx, n.* FROM (SELECT nfpg.nf_slot(first_seen) AS slot,'
+				' sum(flows) AS fl, sum(flows) FILTER (WHERE proto = 6) AS fl_tcp,'
+				' sum(flows) FILTER (WHERE proto = 17) AS fl_udp, sum(flows) FILTER (WHERE proto IN (1, 58)) AS fl_icmp,'
+				' sum(flows) FILTER (WHERE proto NOT IN (1, 6, 17, 58)) AS fl_other,'
+				' sum(packets) AS pk, sum(packets) FILTER (WHERE proto = 6) AS pk_tcp,'
+				' sum(packets) FILTER (WHERE proto = 17) AS pk_udp, sum(packets) FILTER (WHERE proto IN (1, 58)) AS pk_icmp,'
+				' sum(packets) FILTER (WHERE proto NOT IN (1, 6, 17, 58)) AS pk_other,'
+				' sum(bytes) AS by, sum(bytes) FILTER (WHERE proto = 6) AS by_tcp,'
+				' sum(bytes) FILTER (WHERE proto = 17) AS by_udp, sum(bytes) FILTER (WHERE proto IN (1, 58)) AS by_icmp,'
+				' sum(bytes) FILTER (WHERE proto NOT IN (1, 6, 17, 58)) AS by_other'
+				' FROM %s WHERE first_seen >= $4 AND first_seen < $5 AND (%s) AND (%s) GROUP BY 1) n',
+				c.idx, src, cond, c.test), ' UNION ALL ')
+		  INTO matched
+		  FROM unnest(conds) WITH ORDINALITY c(test, idx), nfpg.nf_flow_sources() src;
+	ELSE
+		matched := format('SELECT nfpg.nf_slot(first_seen) AS slot, t.idx, flows AS fl,'
+			' CASE WHEN proto = 6 THEN flows END AS fl_tcp, CASE WHEN proto = 17 THEN flows END AS fl_udp,'
+			' CASE WHEN proto IN (1, 58) THEN flows END AS fl_icmp,'
+			' CASE WHEN proto NOT IN (1, 6, 17, 58) THEN flows END AS fl_other,'
+			' packets AS pk, CASE WHEN proto = 6 THEN packets END AS pk_tcp,'
+			' CASE WHEN proto = 17 THEN packets END AS pk_udp, CASE WHEN proto IN (1, 58) THEN packets END AS pk_icmp,'
+			' CASE WHEN proto NOT IN (1, 6, 17, 58) THEN packets END AS pk_other,'
+			' bytes AS by, CASE WHEN proto = 6 THEN bytes END AS by_tcp,'
+			' CASE WHEN proto = 17 THEN bytes END AS by_udp, CASE WHEN proto IN (1, 58) THEN bytes END AS by_icmp,'
+			' CASE WHEN proto NOT IN (1, 6, 17, 58) THEN bytes END AS by_other'
+			' FROM nfpg.flows, LATERAL (VALUES %s) t(idx, hit)'
+			' WHERE first_seen >= $4 AND first_seen < $5 AND (%s) AND t.hit', tests, cond);
+	END IF;
+
+	DELETE FROM nfpg.profile_series s WHERE s.profile = $1 AND s.slot = ANY (slots);
+	EXECUTE format($q$
+		INSERT INTO nfpg.profile_series
+		SELECT $1, c.channel, s.slot,
+			   coalesce(sum(m.fl), 0), coalesce(sum(m.fl_tcp), 0), coalesce(sum(m.fl_udp), 0),
+			   coalesce(sum(m.fl_icmp), 0), coalesce(sum(m.fl_other), 0),
+			   coalesce(sum(m.pk), 0), coalesce(sum(m.pk_tcp), 0), coalesce(sum(m.pk_udp), 0),
+			   coalesce(sum(m.pk_icmp), 0), coalesce(sum(m.pk_other), 0),
+			   coalesce(sum(m.by), 0), coalesce(sum(m.by_tcp), 0), coalesce(sum(m.by_udp), 0),
+			   coalesce(sum(m.by_icmp), 0), coalesce(sum(m.by_other), 0)
+		  FROM unnest($2::timestamptz[]) s(slot)
+		 CROSS JOIN unnest($3::text[]) WITH ORDINALITY c(channel, idx)
+		  LEFT JOIN (%s) m
+			ON m.slot = s.slot AND m.idx = c.idx
+		 GROUP BY c.channel, s.slot
+	$q$, matched)
+	USING profile, slots, names, lo, hi;
+
+	INSERT INTO nfpg.profile_slots AS ps (profile, slot)
+	SELECT $1, s FROM unnest(slots) s
+	ON CONFLICT ON CONSTRAINT profile_slots_pkey DO UPDATE SET built = clock_timestamp();
+	RETURN cardinality(slots);
 END
 $$;
