@@ -6,7 +6,8 @@
 -- job keeps a coordinator's exporter lists instead of making partitions.
 -- Profiles on a coordinator sum per node.  The functions below are the
 -- 0.3 bodies of 30_stat.sql, 68_schedule.sql, 50_profiles.sql and
--- 36_present.sql (nfdump(): its one scan and -a/-A per node).
+-- 36_present.sql (nfdump(): its one scan and -a/-A per node), and the web
+-- page's series of 72_web.sql (summed per node).
 --------------------------------------------------------------------------------
 
 CREATE OR REPLACE FUNCTION nfpg.nf_stat(stat_type text, order_by text DEFAULT 'flows', top integer DEFAULT 10,
@@ -617,5 +618,91 @@ BEGIN
 			(res->>'packets')::bigint, (res->>'p_first')::timestamptz, (res->>'p_last')::timestamptz,
 			(res->>'s_first')::timestamptz, (res->>'s_last')::timestamptz, t_from, t_to);
 	END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION nfpg.nf_filter_series(filter text, from_ts timestamptz, to_ts timestamptz,
+									  bucket interval DEFAULT '5 minutes',
+									  shift interval DEFAULT '0')
+RETURNS TABLE (slot timestamptz, flows bigint, packets bigint, bytes bigint,
+			   flows_s double precision, packets_s double precision, bits_s double precision)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cond	text := nfpg.nf_filter_sql(coalesce(nullif(btrim(filter), ''), 'any'));
+	secs	double precision := extract(epoch FROM bucket);
+	parts	text;
+BEGIN
+	-- per source (each node of a coordinator, which sums on the node), then added up
+	SELECT string_agg(format('SELECT date_bin($3, first_seen, ''2000-01-01 00:00+00'') AS slot,'
+							 ' sum(flows) AS flows, sum(packets) AS packets, sum(bytes) AS bytes'
+							 ' FROM %s WHERE first_seen >= $1 AND first_seen < $2 AND (%s) GROUP BY 1',
+							 src, cond), ' UNION ALL ')
+	  INTO parts FROM nfpg.nf_flow_sources() src;
+	RETURN QUERY EXECUTE format($q$
+		SELECT b.slot + $5, coalesce(m.flows, 0)::bigint, coalesce(m.packets, 0)::bigint,
+			   coalesce(m.bytes, 0)::bigint,
+			   coalesce(m.flows, 0) / $4, coalesce(m.packets, 0) / $4, coalesce(m.bytes, 0) * 8 / $4
+		  FROM nfpg.nf_web_buckets($1, $2, $3) b(slot)
+		  LEFT JOIN (SELECT p.slot, sum(p.flows) AS flows, sum(p.packets) AS packets, sum(p.bytes) AS bytes
+					   FROM (%s) p GROUP BY 1) m USING (slot)
+		 ORDER BY b.slot
+	$q$, parts)
+	USING from_ts - shift, to_ts - shift, bucket, secs, shift;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION nfpg.nf_topn_series(stat_type text, order_by text, top integer, filter text,
+									from_ts timestamptz, to_ts timestamptz,
+									bucket interval DEFAULT '5 minutes')
+RETURNS TABLE (slot timestamptz, key text, rank integer, value double precision)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	k		record := nfpg.nf_stat_keys(stat_type);
+	cond	text := nfpg.nf_filter_sql(coalesce(nullif(btrim(filter), ''), 'any'));
+	keyexpr	text;
+	metric	text;
+	parts	text;
+BEGIN
+	IF k.two_sided OR k.keys LIKE '%,%' THEN
+		RAISE EXCEPTION 'nf_topn_series: statistic "%" is two-sided or composite', stat_type
+			USING ERRCODE = 'feature_not_supported',
+				  HINT = 'Use a one-sided statistic: srcip, dstip, srcport, dstport, srcas, dstas, proto, inif, outif, router, ...';
+	END IF;
+	metric := CASE lower(order_by) WHEN 'flows' THEN 'flows' WHEN 'packets' THEN 'packets'
+								   WHEN 'bytes' THEN 'bytes * 8' END;
+	IF metric IS NULL THEN
+		RAISE EXCEPTION 'nf_topn_series: order "%" is not flows, packets or bytes', order_by
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF top IS NULL OR top < 1 OR top > 50 THEN
+		RAISE EXCEPTION 'nf_topn_series: top must be 1 .. 50' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- keys print as nfdump prints them: addresses without a /32, protocols by name
+	keyexpr := CASE
+		WHEN k.keys = 'proto' THEN 'nfpg.nf_proto_name(proto)'
+		WHEN EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = 'nfpg.flows'::regclass
+						AND a.attname = k.keys AND a.atttypid = 'inet'::regtype) THEN format('host(%s)', k.keys)
+		ELSE format('(%s)::text', k.keys) END;
+	SELECT string_agg(format('SELECT date_bin($3, first_seen, ''2000-01-01 00:00+00'') AS slot,'
+							 ' %s AS key, sum(%s) AS v FROM %s'
+							 ' WHERE first_seen >= $1 AND first_seen < $2 AND (%s) GROUP BY 1, 2',
+							 keyexpr, metric, src, cond), ' UNION ALL ')
+	  INTO parts FROM nfpg.nf_flow_sources() src;
+	RETURN QUERY EXECUTE format($q$
+		WITH m AS MATERIALIZED (
+			SELECT p.slot, p.key, sum(p.v) AS v FROM (%s) p GROUP BY 1, 2),
+		t AS (
+			SELECT m.key, row_number() OVER (ORDER BY sum(m.v) DESC, m.key)::integer AS rank
+			  FROM m WHERE m.key IS NOT NULL GROUP BY m.key ORDER BY sum(m.v) DESC, m.key LIMIT $4)
+		SELECT m.slot, coalesce(t.key, 'Other'), coalesce(t.rank, $4 + 1),
+			   sum(m.v)::double precision / $5
+		  FROM m LEFT JOIN t USING (key)
+		 GROUP BY 1, 2, 3 ORDER BY 1, 3
+	$q$, parts)
+	USING from_ts, to_ts, bucket, top, extract(epoch FROM bucket)::double precision;
 END
 $$;
