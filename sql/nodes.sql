@@ -53,7 +53,11 @@ SELECT split_part(current_setting('unix_socket_directories'), ',', 1) AS node_ho
 	   (SELECT md5(string_agg(s::text, '|' ORDER BY rank)) FROM nfpg.nf_stat('dstport', 'flows', 0, 'proto tcp') s) AS stat_port,
 	   (SELECT md5(string_agg(s::text, '|')) FROM nfpg.nf_aggregate('srcip4/24,dstport', 'bytes', 0) s) AS agg,
 	   (SELECT s::text FROM nfpg.nf_summary('proto udp') s) AS summary,
-	   (SELECT count(*) FROM nfpg.flows WHERE nfpg.nf_filter('proto tcp and not port 80')) AS filtered \gset
+	   (SELECT count(*) FROM nfpg.flows WHERE nfpg.nf_filter('proto tcp and not port 80')) AS filtered,
+	   (SELECT md5(string_agg(l, '|')) FROM nfpg.nfdump(stats => '{ip/bytes,dstport/flows}', filter => 'not proto icmp') l
+		 WHERE l NOT LIKE 'Sys:%') AS dump_stats,
+	   (SELECT md5(string_agg(l, '|')) FROM nfpg.nfdump(fields => 'srcip4/24,proto', top => 20, print_order => 'bytes') l
+		 WHERE l NOT LIKE 'Sys:%') AS dump_agg \gset
 CREATE DATABASE nfpg_coordinator;
 \c nfpg_coordinator
 SET client_min_messages = warning;
@@ -78,6 +82,10 @@ SELECT md5(string_agg(s::text, '|' ORDER BY rank)) = :'stat_port' AS stat_port_e
 SELECT md5(string_agg(s::text, '|')) = :'agg' AS aggregate_equal FROM nfpg.nf_aggregate('srcip4/24,dstport', 'bytes', 0) s;
 SELECT s::text = :'summary' AS summary_equal FROM nfpg.nf_summary('proto udp') s;
 SELECT count(*) = :filtered AS filter_equal FROM nfpg.flows WHERE nfpg.nf_filter('proto tcp and not port 80');
+SELECT md5(string_agg(l, '|')) = :'dump_stats' AS nfdump_stats_equal
+  FROM nfpg.nfdump(stats => '{ip/bytes,dstport/flows}', filter => 'not proto icmp') l WHERE l NOT LIKE 'Sys:%';
+SELECT md5(string_agg(l, '|')) = :'dump_agg' AS nfdump_aggregate_equal
+  FROM nfpg.nfdump(fields => 'srcip4/24,proto', top => 20, print_order => 'bytes') l WHERE l NOT LIKE 'Sys:%';
 
 -- The node computes the partial state; the coordinator only merges.
 CREATE FUNCTION pg_temp.remote(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
