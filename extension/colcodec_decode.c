@@ -74,6 +74,17 @@ get_records(const uint8_t *body, size_t len, size_t *pos, int layout, uint32_t n
 	}
 	else if (layout == CCL_PLANES)
 	{
+		/*
+		 * Most planes are constant (the zero high bytes of a small integer,
+		 * the unused bytes of an IPv4 address in 16): a template record holds
+		 * them, copied into every row, and only the planes that vary are
+		 * then read byte by byte.
+		 */
+		uint8_t		tmpl[CC_MAX_WIDTH];
+		uint32_t	vary[CC_MAX_WIDTH];	/* the varying planes ... */
+		size_t		at[CC_MAX_WIDTH];	/* ... and where their bytes start */
+		uint32_t	nvary = 0;
+
 		for (uint32_t b = 0; b < w; b++)
 		{
 			if (len - p < 1)
@@ -82,8 +93,7 @@ get_records(const uint8_t *body, size_t len, size_t *pos, int layout, uint32_t n
 			{
 				if (len - p < 2)
 					goto short_body;
-				for (uint32_t i = 0; i < m; i++)
-					rec[(size_t) i * w + b] = body[p + 1];
+				tmpl[b] = body[p + 1];
 				p += 2;
 			}
 			else if (body[p] == 1)
@@ -91,12 +101,9 @@ get_records(const uint8_t *body, size_t len, size_t *pos, int layout, uint32_t n
 				p++;
 				if (len - p < n)
 					goto short_body;
-				if (sel)
-					for (uint32_t i = 0; i < m; i++)
-						rec[(size_t) i * w + b] = body[p + sel[i]];
-				else
-					for (uint32_t i = 0; i < n; i++)
-						rec[(size_t) i * w + b] = body[p + i];
+				tmpl[b] = 0;
+				vary[nvary] = b;
+				at[nvary++] = p;
 				p += n;
 			}
 			else
@@ -104,6 +111,27 @@ get_records(const uint8_t *body, size_t len, size_t *pos, int layout, uint32_t n
 				snprintf(err, errlen, "bad plane tag %u", body[p]);
 				return false;
 			}
+		}
+		if (m > 0)
+		{
+			size_t		total = (size_t) m * w;
+
+			/* the template in every row: doubling copies, a few large memcpy calls */
+			memcpy(rec, tmpl, w);
+			for (size_t done = w; done < total; done *= 2)
+				memcpy(rec + done, rec, done < total - done ? done : total - done);
+		}
+		for (uint32_t v = 0; v < nvary; v++)
+		{
+			uint8_t    *r = rec + vary[v];
+			const uint8_t *plane = body + at[v];
+
+			if (sel)
+				for (uint32_t i = 0; i < m; i++)
+					r[(size_t) i * w] = plane[sel[i]];
+			else
+				for (uint32_t i = 0; i < m; i++)
+					r[(size_t) i * w] = plane[i];
 		}
 	}
 	else

@@ -94,24 +94,36 @@ extern void pack_encode_column(const PackLayout *layout, const PackCol *col,
  * Decode one chunk of col (expect_rows rows) into values/nulls: every row,
  * or when sel is given only the rows sel[0..nsel) (ascending), into
  * values[0..nsel).  first holds the decoded first_seen of the same rows for
- * PACK_TIME_REL.  where names the partition in the error about a damaged
- * chunk.
+ * PACK_TIME_REL.  The codec's arrays and the values that need memory (inet,
+ * macaddr) come from mem and are not freed: a scan gives its block arena.
+ * where names the partition in the error about a damaged chunk.
  */
 extern void pack_decode_column(const PackCol *col, const uint8 *chunk, size_t len,
 							   int expect_rows, const uint32 *sel, int nsel,
-							   const Datum *first, Datum *values, bool *nulls,
-							   const char *where);
+							   const Datum *first, const CcAlloc *mem,
+							   Datum *values, bool *nulls, const char *where);
 
 /*
  * The same in two steps, for the columns a scan tests before it builds any
- * value: the chunk's codec arrays (pack_free_chunk() frees them), then the
- * values of its rows sel[0..n) (rows 0..n when sel is NULL).
+ * value: the chunk's codec arrays, then the values of its rows sel[0..n)
+ * (rows 0..n when sel is NULL).
  */
 extern void pack_decode_chunk(const PackCol *col, const uint8 *chunk, size_t len, int expect_rows,
-							  const uint32 *sel, int nsel, CcColumn *cc, const char *where);
+							  const uint32 *sel, int nsel, const CcAlloc *mem, CcColumn *cc,
+							  const char *where);
 extern void pack_column_values(const PackCol *col, const CcColumn *cc, const uint32 *sel, int n,
-							   const Datum *first, Datum *values, bool *nulls, const char *where);
-extern void pack_free_chunk(CcColumn *cc);
+							   const Datum *first, const CcAlloc *mem,
+							   Datum *values, bool *nulls, const char *where);
+
+/*
+ * A scan's block arena (pack_columns.c): an allocator for what is decoded
+ * for one block, all of it released at once by pack_arena_reset().
+ */
+typedef struct PackArena PackArena;
+
+extern PackArena *pack_arena_create(MemoryContext cxt);
+extern const CcAlloc *pack_arena_alloc(PackArena *a);
+extern void pack_arena_reset(PackArena *a);
 
 /* The 17-byte record of an inet datum (the Bloom key of an address). */
 extern void pack_inet_record(Datum d, uint8 *rec);

@@ -54,6 +54,75 @@ pack_palloc(void)
 	return &mem;
 }
 
+/*
+ * The block arena of a scan.  What a scan decodes for a block (the codec's
+ * arrays, the inet and macaddr values built from them) lives until the
+ * next block, so it is carved from one buffer that is reused block after
+ * block and grows to the largest block's need.  Allocated and freed one by
+ * one, these large pieces went back and forth through malloc, which handed
+ * the pages back to the kernel and faulted them in again for every block.
+ */
+struct PackArena
+{
+	CcAlloc		alloc;			/* the codec's view: release is a no-op */
+	MemoryContext cxt;			/* where the buffer lives */
+	MemoryContext spill;		/* what did not fit, until the next reset */
+	char	   *buf;
+	Size		cap;
+	Size		used;
+	Size		spilled;
+};
+
+static void *
+arena_alloc(void *ctx, size_t size)
+{
+	PackArena  *a = ctx;
+	void	   *p;
+
+	size = MAXALIGN(size);
+	if (size <= a->cap - a->used)
+	{
+		p = a->buf + a->used;
+		a->used += size;
+		return p;
+	}
+	a->spilled += size;
+	return MemoryContextAllocExtended(a->spill, size, MCXT_ALLOC_HUGE);
+}
+
+PackArena *
+pack_arena_create(MemoryContext cxt)
+{
+	PackArena  *a = MemoryContextAllocZero(cxt, sizeof(PackArena));
+
+	a->alloc.alloc = arena_alloc;
+	a->alloc.ctx = a;
+	a->cxt = cxt;
+	a->spill = AllocSetContextCreate(cxt, "nfpg packed block spill", ALLOCSET_DEFAULT_SIZES);
+	return a;
+}
+
+const CcAlloc *
+pack_arena_alloc(PackArena *a)
+{
+	return &a->alloc;
+}
+
+void
+pack_arena_reset(PackArena *a)
+{
+	if (a->spilled > 0)
+	{
+		MemoryContextReset(a->spill);
+		if (a->buf)
+			pfree(a->buf);
+		a->cap = a->used + a->spilled;
+		a->buf = MemoryContextAllocExtended(a->cxt, a->cap, MCXT_ALLOC_HUGE);
+		a->spilled = 0;
+	}
+	a->used = 0;
+}
+
 void
 pack_layout_init(PackLayout *layout, TupleDesc desc)
 {
@@ -261,11 +330,11 @@ pack_encode_column(const PackLayout *layout, const PackCol *col,
 
 void
 pack_decode_chunk(const PackCol *col, const uint8 *chunk, size_t len, int expect_rows,
-				  const uint32 *sel, int nsel, CcColumn *cc, const char *where)
+				  const uint32 *sel, int nsel, const CcAlloc *mem, CcColumn *cc, const char *where)
 {
 	char		err[200] = "";
 
-	if (!cc_decode_rows(chunk, len, pack_palloc(), sel, (uint32) nsel, cc, err, sizeof(err)) ||
+	if (!cc_decode_rows(chunk, len, mem, sel, (uint32) nsel, cc, err, sizeof(err)) ||
 		(int) cc->chunk_rows != expect_rows ||
 		(cc->kind != (col->how == PACK_INET || col->how == PACK_MAC ? CC_FIXED :
 					  col->how == PACK_BLOB ? CC_BLOB : CC_INT)) ||
@@ -280,22 +349,9 @@ pack_decode_chunk(const PackCol *col, const uint8 *chunk, size_t len, int expect
 }
 
 void
-pack_free_chunk(CcColumn *cc)
-{
-	if (cc->isnull)
-		pfree(cc->isnull);
-	if (cc->ints)
-		pfree(cc->ints);
-	if (cc->data)
-		pfree(cc->data);
-	if (cc->offsets)
-		pfree(cc->offsets);
-	memset(cc, 0, sizeof(*cc));
-}
-
-void
 pack_column_values(const PackCol *col, const CcColumn *cc, const uint32 *sel, int n,
-				   const Datum *first, Datum *values, bool *nulls, const char *where)
+				   const Datum *first, const CcAlloc *mem, Datum *values, bool *nulls,
+				   const char *where)
 {
 #define ROW(k) (sel ? sel[k] : (uint32) (k))
 	for (int k = 0; k < n; k++)
@@ -325,11 +381,11 @@ pack_column_values(const PackCol *col, const CcColumn *cc, const uint32 *sel, in
 		case PACK_INET:
 			{
 				/* one allocation for the rows; 24 bytes keeps every inet 4-aligned */
-				char	   *mem = palloc((size_t) Max(n, 1) * 24);
+				char	   *ips = mem->alloc(mem->ctx, (size_t) Max(n, 1) * 24);
 
 				for (int k = 0; k < n; k++)
 				{
-					inet	   *ip = (inet *) (mem + (size_t) k * 24);
+					inet	   *ip = (inet *) (ips + (size_t) k * 24);
 					const uint8 *r = cc->data + (size_t) ROW(k) * PACK_INET_WIDTH;
 					bool		v6 = r[0] >= 64;
 
@@ -353,12 +409,12 @@ pack_column_values(const PackCol *col, const CcColumn *cc, const uint32 *sel, in
 		case PACK_MAC:
 			{
 				/* the values outlive the decoded chunk */
-				uint8	   *mem = palloc((size_t) Max(n, 1) * 6);
+				uint8	   *macs = mem->alloc(mem->ctx, (size_t) Max(n, 1) * 6);
 
 				for (int k = 0; k < n; k++)
 				{
-					memcpy(mem + (size_t) k * 6, cc->data + (size_t) ROW(k) * 6, 6);
-					values[k] = PointerGetDatum(mem + (size_t) k * 6);
+					memcpy(macs + (size_t) k * 6, cc->data + (size_t) ROW(k) * 6, 6);
+					values[k] = PointerGetDatum(macs + (size_t) k * 6);
 				}
 			}
 			break;
@@ -384,11 +440,10 @@ pack_column_values(const PackCol *col, const CcColumn *cc, const uint32 *sel, in
 void
 pack_decode_column(const PackCol *col, const uint8 *chunk, size_t len,
 				   int expect_rows, const uint32 *sel, int nsel, const Datum *first,
-				   Datum *values, bool *nulls, const char *where)
+				   const CcAlloc *mem, Datum *values, bool *nulls, const char *where)
 {
 	CcColumn	cc;
 
-	pack_decode_chunk(col, chunk, len, expect_rows, sel, nsel, &cc, where);
-	pack_column_values(col, &cc, NULL, sel ? nsel : expect_rows, first, values, nulls, where);
-	pack_free_chunk(&cc);
+	pack_decode_chunk(col, chunk, len, expect_rows, sel, nsel, mem, &cc, where);
+	pack_column_values(col, &cc, NULL, sel ? nsel : expect_rows, first, mem, values, nulls, where);
 }

@@ -148,6 +148,7 @@ typedef struct PackScan
 	MemoryContext scancxt;		/* the query's: for what lives as long as the scan */
 	MemoryContext segcxt;
 	MemoryContext blockcxt;
+	PackArena  *arena;			/* the decoded arrays and values of the block */
 } PackScan;
 
 /* ---------- planning ---------- */
@@ -361,6 +362,7 @@ packBeginForeignScan(ForeignScanState *node, int eflags)
 	s->scancxt = estate->es_query_cxt;
 	s->segcxt = AllocSetContextCreate(estate->es_query_cxt, "nfpg packed segment", ALLOCSET_DEFAULT_SIZES);
 	s->blockcxt = AllocSetContextCreate(estate->es_query_cxt, "nfpg packed block", ALLOCSET_DEFAULT_SIZES);
+	s->arena = pack_arena_create(estate->es_query_cxt);
 }
 
 static int
@@ -432,6 +434,7 @@ decode_block(PackScan *s, int rows)
 	const uint32 *sel = NULL;
 	int			n = rows;
 	int			f = s->layout.first_seen - 1;
+	const CcAlloc *mem = pack_arena_alloc(s->arena);
 	size_t		len;
 	const uint8 *chunk;
 
@@ -441,7 +444,7 @@ decode_block(PackScan *s, int rows)
 		int			a = s->order[k];
 
 		chunk = block_chunk(s, a, &len);
-		pack_decode_chunk(&s->layout.cols[a], chunk, len, rows, NULL, 0, &s->cc[a], s->where);
+		pack_decode_chunk(&s->layout.cols[a], chunk, len, rows, NULL, 0, mem, &s->cc[a], s->where);
 	}
 	if (s->skip)
 	{
@@ -458,12 +461,12 @@ decode_block(PackScan *s, int rows)
 
 		if (k < s->nphase1)
 			pack_column_values(&s->layout.cols[a], &s->cc[a], sel, n, f >= 0 ? s->vals[f] : NULL,
-							   s->vals[a], s->nulls[a], s->where);
+							   mem, s->vals[a], s->nulls[a], s->where);
 		else
 		{
 			chunk = block_chunk(s, a, &len);
 			pack_decode_column(&s->layout.cols[a], chunk, len, rows, sel, n,
-							   f >= 0 ? s->vals[f] : NULL, s->vals[a], s->nulls[a], s->where);
+							   f >= 0 ? s->vals[f] : NULL, mem, s->vals[a], s->nulls[a], s->where);
 		}
 	}
 	return n;
@@ -596,6 +599,7 @@ next_block(PackScan *s)
 			continue;
 		}
 		MemoryContextReset(s->blockcxt);
+		pack_arena_reset(s->arena);
 		old = MemoryContextSwitchTo(s->blockcxt);
 		add_count(s, 1, 1);
 		s->rows = decode_block(s, (int) s->blocks[s->block].rows);
