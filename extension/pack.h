@@ -3,7 +3,8 @@
  * pack.h
  *		Packed (compressed, column-wise) flows partitions: what the files
  *		pack_columns.c, pack_summary.c, pack_skip.c, pack_rowfilter.c,
- *		pack_build.c, pack_storage.c, pack_fdw.c and pack_write.c share.
+ *		pack_build.c, pack_storage.c, pack_fetch.c, pack_fdw.c and
+ *		pack_write.c share.
  *		The design is described at the top of pack_fdw.c.
  *
  * Storage of one packed partition P (created by nfpg.pack_partition(),
@@ -21,6 +22,7 @@
 #ifndef NFPG_PACK_H
 #define NFPG_PACK_H
 
+#include "access/htup.h"
 #include "access/tupdesc.h"
 #include "fmgr.h"
 #include "storage/lockdefs.h"
@@ -139,6 +141,18 @@ typedef struct PackOptions
 extern void pack_get_options(Oid relid, PackOptions *o);
 extern Relation pack_open_storage(Relation ftrel, const char *name, LOCKMODE mode);
 extern void pack_check_late_layout(Relation ftrel, Relation late);
+
+/*
+ * A scan's access to the column chunks of one segment (pack_fetch.c):
+ * pack_fetch_segment() for each segment read, then the chunk of attribute
+ * a (0-based) for block b, in the caller's memory context.
+ */
+typedef struct PackFetch PackFetch;
+
+extern PackFetch *pack_fetch_create(MemoryContext cxt, const PackLayout *layout,
+									const AttrNumber *segatt, const char *where);
+extern void pack_fetch_segment(PackFetch *f, HeapTuple seg, TupleDesc desc, int nblocks);
+extern const uint8 *pack_fetch_chunk(PackFetch *f, int a, int b, size_t *len);
 
 /* INSERT, COPY, TRUNCATE and ANALYZE callbacks (pack_write.c) */
 struct FdwRoutine;

@@ -33,9 +33,10 @@
  *	 right because P_seg and P_late hold them and are dumped as tables.
  *
  * Scan.  Only the columns the query uses (target list and quals) are
- * detoasted and decoded, a block at a time into Datum arrays in a memory
- * context reset per block; rows are returned from those arrays as virtual
- * tuples.  Before a block is decoded its summary is tested against the
+ * fetched (pack_fetch.c: the block's slice of the TOASTed segment column)
+ * and decoded, a block at a time into Datum arrays (the block's memory is
+ * reused from block to block); rows are returned from those arrays as
+ * virtual tuples.  Before a block is decoded its summary is tested against the
  * quals (pack_skip.c: first_seen ranges, the exact protocol set, a Bloom
  * filter of addresses and ports); a whole segment is first tested on its
  * first_seen range without reading its summary.  In a block that may
@@ -65,7 +66,6 @@
  */
 #include "postgres.h"
 
-#include "access/detoast.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -127,7 +127,7 @@ typedef struct PackScan
 	PackBlockInfo *blocks;
 	int			nblocks;
 	int			block;
-	uint32	  **chunkoff;		/* per attribute, on first use: where each block's chunk starts */
+	PackFetch  *fetch;			/* the segment's column chunks (pack_fetch.c) */
 	/* the block being returned: its selected rows */
 	CcColumn   *cc;				/* per attribute: order[0..nphase1) decoded whole */
 	uint32	   *sel;			/* the rows of the block that may pass the quals */
@@ -355,7 +355,7 @@ packBeginForeignScan(ForeignScanState *node, int eflags)
 	table_endscan(scan);
 	qsort_arg(s->segs, s->nsegs, sizeof(HeapTuple), cmp_seg, s);
 
-	s->chunkoff = palloc0(sizeof(uint32 *) * s->natts);
+	s->fetch = pack_fetch_create(estate->es_query_cxt, &s->layout, s->segatt, s->where);
 	s->cc = palloc0(sizeof(CcColumn) * s->natts);
 	s->vals = palloc0(sizeof(Datum *) * s->natts);
 	s->nulls = palloc0(sizeof(bool *) * s->natts);
@@ -389,8 +389,6 @@ add_count(PackScan *s, int what, uint64 n)
 	else
 		s->rows_filtered += n;
 }
-
-static const uint8 *block_chunk(PackScan *s, int a, size_t *len);
 
 /*
  * Room for a block of rows in the arrays that live as long as the scan: a
@@ -443,7 +441,7 @@ decode_block(PackScan *s, int rows)
 	{
 		int			a = s->order[k];
 
-		chunk = block_chunk(s, a, &len);
+		chunk = pack_fetch_chunk(s->fetch, a, s->block, &len);
 		pack_decode_chunk(&s->layout.cols[a], chunk, len, rows, NULL, 0, mem, &s->cc[a], s->where);
 	}
 	if (s->skip)
@@ -464,7 +462,7 @@ decode_block(PackScan *s, int rows)
 							   mem, s->vals[a], s->nulls[a], s->where);
 		else
 		{
-			chunk = block_chunk(s, a, &len);
+			chunk = pack_fetch_chunk(s->fetch, a, s->block, &len);
 			pack_decode_column(&s->layout.cols[a], chunk, len, rows, sel, n,
 							   f >= 0 ? s->vals[f] : NULL, mem, s->vals[a], s->nulls[a], s->where);
 		}
@@ -511,70 +509,12 @@ next_segment(PackScan *s)
 		old = MemoryContextSwitchTo(s->segcxt);
 		s->nblocks = pack_summary_parse(DatumGetByteaPP(heap_getattr(t, s->a_summary, sd, &isnull)),
 										&s->blocks, s->where);
-		memset(s->chunkoff, 0, sizeof(uint32 *) * s->natts);
 		MemoryContextSwitchTo(old);
+		pack_fetch_segment(s->fetch, t, sd, s->nblocks);
 		s->seg = t;
 		s->block = 0;
 		return true;
 	}
-}
-
-/*
- * The chunk of attribute a for the current block, fetched alone: the
- * columns of P_seg are stored EXTERNAL (uncompressed TOAST), so a slice
- * reads only the TOAST rows that hold it, and a lookup that reads a few
- * blocks of a segment neither copies nor allocates the whole segment's
- * column.  The chunk index at the head of the value is read once per segment.
- */
-static const uint8 *
-block_chunk(PackScan *s, int a, size_t *len)
-{
-	bool		isnull;
-	struct varlena *v = (struct varlena *) DatumGetPointer(heap_getattr(s->seg, s->segatt[a],
-																		 RelationGetDescr(s->segrel), &isnull));
-	struct varlena *slice;
-	uint32	   *off = s->chunkoff[a];
-
-	if (isnull)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("packed flows partition %s is damaged: column %s missing", s->where,
-						s->layout.cols[a].name)));
-	if (off == NULL)
-	{
-		size_t		total = toast_raw_datum_size(PointerGetDatum(v)) - VARHDRSZ;
-		size_t		head = 4 + 4 * (size_t) s->nblocks;
-		const uint8 *p;
-
-		if (total < head)
-			goto bad;
-		slice = detoast_attr_slice(v, 0, (int32) head);
-		p = (const uint8 *) VARDATA_ANY(slice);
-		if (VARSIZE_ANY_EXHDR(slice) != head || cc_get32(p) != (uint32) s->nblocks)
-			goto bad;
-		off = MemoryContextAlloc(s->segcxt, sizeof(uint32) * (s->nblocks + 1));
-		off[0] = (uint32) head;
-		for (int b = 0; b < s->nblocks; b++)
-		{
-			if (cc_get32(p + 4 + 4 * b) > total - off[b])
-				goto bad;
-			off[b + 1] = off[b] + cc_get32(p + 4 + 4 * b);
-		}
-		pfree(slice);
-		s->chunkoff[a] = off;
-	}
-	*len = off[s->block + 1] - off[s->block];
-	slice = detoast_attr_slice(v, (int32) off[s->block], (int32) *len);
-	if (VARSIZE_ANY_EXHDR(slice) != *len)
-		goto bad;
-	return (const uint8 *) VARDATA_ANY(slice);
-
-bad:
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("packed flows partition %s is damaged: column %s has a bad chunk index",
-					s->where, s->layout.cols[a].name)));
-	return NULL;
 }
 
 /* Decode the next block that may hold matches; false when none is left. */
