@@ -176,10 +176,10 @@ extern int	pack_summary_parse(const bytea *summary, PackBlockInfo **blocks, cons
 
 /*
  * A query's conditions as pack_skip.c understands them: a tree of AND, OR
- * and leaves on first_seen, proto, addresses and ports; what it does not
- * understand is left out (AND) or makes its OR unknown.  Built once per scan
- * by pack_skip.c, which answers per block from the summaries; pack_rowfilter.c
- * answers per row from the decoded columns.
+ * and leaves on first_seen, proto, addresses, ports and other integer
+ * columns; what it does not understand is left out (AND) or makes its OR
+ * unknown.  Built once per scan by pack_skip.c, which answers per block from
+ * the summaries; pack_rowfilter.c answers per row from the decoded columns.
  */
 typedef enum PackSkipKind
 {
@@ -188,16 +188,20 @@ typedef enum PackSkipKind
 	SK_OR,
 	SK_TIME,					/* first_seen <strategy> t */
 	SK_PROTO,					/* proto in the set */
-	SK_KEY						/* an address or a port (a Bloom key per block) */
+	SK_KEY,						/* an address or a port (a Bloom key per block) */
+	SK_INT						/* integer column <strategy> t: rows only */
 } PackSkipKind;
+
+/* SK_INT's strategy for <>, beside the btree strategies 1-5 */
+#define PACK_NE_STRATEGY	6
 
 typedef struct PackSkip
 {
 	PackSkipKind kind;
 	List	   *children;		/* SK_AND, SK_OR: PackSkip * */
 	int			attno;			/* leaves: the column */
-	int			strategy;		/* SK_TIME */
-	int64		t;				/* SK_TIME: the time; SK_KEY port: the port */
+	int			strategy;		/* SK_TIME, SK_INT */
+	int64		t;				/* SK_TIME: the time; SK_KEY port: the port; SK_INT */
 	uint8		protos[32];		/* SK_PROTO */
 	uint64		hash;			/* SK_KEY: the Bloom hash */
 	bool		is_addr;		/* SK_KEY: an address (else a port, in t) */

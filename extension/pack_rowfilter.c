@@ -26,8 +26,9 @@
  * are a superset of the rows the quals accept:
  *	 - a leaf is exact: an address is equal when its 17-byte record is (the
  *	   record holds family, prefix length and the whole address, all of what
- *	   inet equality compares); a port, a protocol set and a first_seen
- *	   comparison are integer comparisons on the stored values;
+ *	   inet equality compares); a port, a protocol set, a first_seen or other
+ *	   integer comparison compares the stored values, which are the column's
+ *	   values as 64-bit integers (int2, int4 and int8 constants alike);
  *	 - what the tree does not understand is not in it (an unknown conjunct)
  *	   or makes its OR unknown, as for blocks;
  *	 - a NULL passes no leaf: the tree has no NOT, so a comparison with NULL
@@ -50,10 +51,12 @@ is_null(const CcColumn *c, uint32 row)
 }
 
 static inline bool
-time_passes(int64 v, int strategy, int64 t)
+compare_passes(int64 v, int strategy, int64 t)
 {
 	switch (strategy)
 	{
+		case PACK_NE_STRATEGY:
+			return v != t;
 		case BTLessStrategyNumber:
 			return v < t;
 		case BTLessEqualStrategyNumber:
@@ -80,8 +83,9 @@ select_leaf(const PackSkip *s, const CcColumn *c, uint32 *sel, int n)
 	switch (s->kind)
 	{
 		case SK_TIME:
+		case SK_INT:
 			for (int k = 0; k < n; k++)
-				if (!is_null(c, sel[k]) && time_passes(c->ints[sel[k]], s->strategy, s->t))
+				if (!is_null(c, sel[k]) && compare_passes(c->ints[sel[k]], s->strategy, s->t))
 					sel[m++] = sel[k];
 			return m;
 		case SK_PROTO:

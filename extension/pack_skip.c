@@ -10,7 +10,11 @@
  *	 first_seen >= '...' AND first_seen < '...'
  *	 dst_port = ANY ('{25,587}')
  * This file turns the quals into a small tree that answers, from a block's
- * summary alone (pack_summary.c), "can a row of this block match?".  It is
+ * summary alone (pack_summary.c), "can a row of this block match?".  A
+ * comparison of an integer column with a constant that the summaries do not
+ * cover (bytes < 100, src_as = 3356, proto <> 1, port ranges: nf_filter()
+ * writes those too) is in the tree as well: it answers "maybe" for a block,
+ * and the row pre-filter (pack_rowfilter.c) tests it.  It is
  * conservative: anything it does not understand (other columns, NOT,
  * parameters, cross-type comparisons it has no use for) answers "maybe",
  * AND needs every child to say maybe, OR any child.  A "no" is only given
@@ -73,6 +77,24 @@ int_const(Oid type, Datum d, int64 *v)
 	return false;
 }
 
+/*
+ * The strategy of an integer comparison operator: 1-5 for the btree ones,
+ * PACK_NE_STRATEGY for the negator of an equality, or 0.
+ */
+static int
+int_strategy(Oid opno)
+{
+	int			strategy = get_op_opfamily_strategy(opno, INTEGER_BTREE_FAM_OID);
+	Oid			neg;
+
+	if (strategy != 0)
+		return strategy;
+	neg = get_negator(opno);
+	if (OidIsValid(neg) && get_op_opfamily_strategy(neg, INTEGER_BTREE_FAM_OID) == BTEqualStrategyNumber)
+		return PACK_NE_STRATEGY;
+	return 0;
+}
+
 /* One "column op constant" condition, or NULL (maybe). */
 static PackSkip *
 leaf(const PackLayout *layout, int attno, Oid opno, bool commuted, Const *c, Datum value)
@@ -80,11 +102,10 @@ leaf(const PackLayout *layout, int attno, Oid opno, bool commuted, Const *c, Dat
 	Oid			fn = get_opcode(opno);
 	PackSkip   *s;
 	int64		v;
+	int			strategy;
 
 	if (attno == layout->first_seen && c->consttype == TIMESTAMPTZOID)
 	{
-		int			strategy;
-
 		switch (fn)
 		{
 			case F_TIMESTAMPTZ_LT:
@@ -149,6 +170,19 @@ leaf(const PackLayout *layout, int attno, Oid opno, bool commuted, Const *c, Dat
 			s->attno = attno;
 			s->t = v;
 		}
+		return s;
+	}
+	if (attno <= layout->ncols && (layout->cols[attno - 1].typid == INT2OID ||
+								   layout->cols[attno - 1].typid == INT4OID ||
+								   layout->cols[attno - 1].typid == INT8OID) &&
+		int_const(c->consttype, value, &v) && (strategy = int_strategy(opno)) != 0)
+	{
+		if (commuted && strategy != PACK_NE_STRATEGY)
+			strategy = BTCommuteStrategyNumber(strategy);
+		s = skip_node(SK_INT);
+		s->attno = attno;
+		s->strategy = strategy;
+		s->t = v;
 		return s;
 	}
 	return NULL;
@@ -308,6 +342,8 @@ pack_skip_maybe(const PackSkip *s, const PackBlockInfo *b)
 			if (b->bloom == NULL)
 				return true;
 			return cc_bloom_maybe(b->bloom, b->bloom_bits, s->hash);
+		case SK_INT:
+			return true;		/* no summary of the column */
 	}
 	return true;
 }

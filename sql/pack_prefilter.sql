@@ -13,10 +13,13 @@
 --      protocol sets, protocol and port together;
 --   3. first_seen boundaries (<, <=, =, >=, >, commuted) on rows that share
 --      the boundary time, inside a block and at a block's edge;
---   4. conditions it does not understand, alone (nothing dropped) or next to
---      ones it does (NULL-able columns, OR with an unknown branch, NOT);
---   5. prepared statements with parameters, generic and custom plans;
---   6. unpacked again, the hour holds the same rows.
+--   4. other integer columns (rows only: no block summary covers them):
+--      every operator, int2/int4/int8 columns and constants mixed, NULL-able
+--      columns, constants out of the column's range, BETWEEN, ANY;
+--   5. conditions it does not understand, alone (nothing dropped) or next to
+--      ones it does (IS NULL, an expression, OR with an unknown branch);
+--   6. prepared statements with parameters, generic and custom plans;
+--   7. unpacked again, the hour holds the same rows.
 SET timezone = 'UTC';
 \set VERBOSITY terse
 
@@ -111,11 +114,26 @@ INSERT INTO conds (cond) VALUES
 	($$first_seen <= '2024-02-20 10:20:28.8+00' AND first_seen > '2024-02-20 10:20:00+00'$$),
 	($$'2024-02-20 10:20:28.8+00' <= first_seen AND '2024-02-20 10:21+00' > first_seen$$),
 	($$first_seen < '2024-02-20 10:00:01.2+00'$$),
-	-- 4. what it does not understand: kept, or left to the executor
+	-- 4. other integer columns
+	($$bytes < 1000$$),
+	($$1000 > bytes AND packets >= 39$$),
+	($$src_as = 499$$),
+	($$src_as <> 5$$),
+	($$src_as > 400 OR out_if = 9$$),
+	($$out_if <= 9 AND tcp_flags <> 0$$),
+	($$sampling_interval = 100$$),
+	($$src_port BETWEEN 100 AND 200$$),
+	($$dst_port < 1024 AND proto <> 1$$),
+	($$bytes = ANY ('{40,41,7959}')$$),
+	($$bytes < 5000000000 AND src_port < 5000000000$$),
+	($$tcp_flags = 70000$$),
+	($$NOT (dst_port = 587)$$),
+	-- 5. what it does not understand: kept, or left to the executor
+	($$packets < 5 AND bytes < 2000 AND bytes / packets < 500 AND proto <> 1 AND dst_port <> 80$$),
 	($$dst_port = 587 AND (src_as IS NULL OR src_as > 400)$$),
 	($$dst_port = 587 AND next_hop IS NULL AND in_src_mac IS NOT NULL$$),
-	($$dst_port = 587 OR bytes < 1000$$),
-	($$NOT (dst_port = 587)$$),
+	($$dst_port = 587 OR next_hop IS NULL$$),
+	($$bytes / packets > 1000$$),
 	($$mpls_labels IS NOT NULL AND proto = 47$$);
 SET max_parallel_workers_per_gather = 0;
 CREATE TEMP TABLE serial AS SELECT c.n, c.cond, s.* FROM conds c, LATERAL pg_temp.compare(c.cond) s;
@@ -134,7 +152,7 @@ RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
 
--- 5. parameters: a generic plan leaves them to the executor (nothing is
+-- 6. parameters: a generic plan leaves them to the executor (nothing is
 -- dropped early), a custom plan has constants that the scan tests
 PREPARE host_q(inet) AS SELECT * FROM nfpg.flows WHERE src_addr = $1 OR dst_addr = $1;
 PREPARE window_q(timestamptz, timestamptz, int) AS
@@ -173,7 +191,7 @@ SELECT count(*) AS nf_filter_param,
 	   count(*) = (SELECT count(*) FROM heap_copy WHERE proto = 6 AND dst_port = 587) AS same
 FROM nfpg.flows f WHERE nfpg.nf_filter(f, (SELECT 'proto tcp and dst port 587'));
 
--- 6. unpacked, the hour holds the same rows
+-- 7. unpacked, the hour holds the same rows
 SELECT nfpg.unpack_partition('nfpg.flows_20240220_1000') AS unpacked;
 SELECT (SELECT count(*) FROM (SELECT * FROM heap_copy EXCEPT ALL SELECT * FROM nfpg.flows) a) AS missing,
 	   (SELECT count(*) FROM (SELECT * FROM nfpg.flows EXCEPT ALL SELECT * FROM heap_copy) b) AS extra;
