@@ -27,9 +27,10 @@ SELECT nfpg.nf_topn_records_merge(s) = (SELECT nfpg.nf_topn_records('A packets 0
 		  FROM nfpg.flows GROUP BY (hashint8(bytes) & 1)) n(s);
 -- A node without matching flows sends NULL: nothing is added.
 SELECT cardinality(nfpg.nf_topn_merge(s)) AS rows_from_nothing
-  FROM (VALUES (NULL::bytea), (NULL::bytea)) n(s);
+  FROM (VALUES (NULL::text), (NULL::text)) n(s);
 -- Bytes that are not a state, and states of two statistics, are refused.
-SELECT nfpg.nf_topn_merge(s) FROM (VALUES ('\x02ff'::bytea)) n(s);
+SELECT nfpg.nf_topn_merge(s) FROM (VALUES ('bm90IGEgc3RhdGU=')) n(s);
+SELECT nfpg.nf_topn_merge(s) FROM (VALUES ('not base64!')) n(s);
 SELECT nfpg.nf_topn_merge(s) FROM (VALUES (substring((SELECT nfpg.nf_topn_state(convert_to('stat flows 3 proto', 'UTF8'), flows, packets, bytes,
 		out_packets, out_bytes, first_seen, last_seen, tcp_flags, src_tos, proto) FROM nfpg.flows) FROM 1 FOR 40))) n(s);
 SELECT nfpg.nf_topn_merge(s) FROM (
