@@ -123,6 +123,9 @@ SELECT * FROM nfpg.node_sync();
 SELECT * FROM nfpg.node_sync();
 SELECT exporters FROM nfpg.nodes;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM nfpg.flows WHERE exporter = '198.19.0.9';
+-- the scheduled job of a coordinator: node lists and profiles, no partitions
+SELECT r.errors, r.slots >= 0 AS profiles_updated FROM nfpg.nf_run() r;
+SELECT count(*) AS partitions_made FROM nfpg.partitions;
 SELECT nfpg.node_drain('site_a', 'site_a');
 SELECT nfpg.node_remove('site_a');
 SELECT nfpg.node_remove('site_a');
