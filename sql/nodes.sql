@@ -27,9 +27,10 @@ SELECT nfpg.nf_topn_records_merge(s) = (SELECT nfpg.nf_topn_records('A packets 0
 		  FROM nfpg.flows GROUP BY (hashint8(bytes) & 1)) n(s);
 -- A node without matching flows sends NULL: nothing is added.
 SELECT cardinality(nfpg.nf_topn_merge(s)) AS rows_from_nothing
-  FROM (VALUES (NULL::bytea), (NULL::bytea)) n(s);
+  FROM (VALUES (NULL::text), (NULL::text)) n(s);
 -- Bytes that are not a state, and states of two statistics, are refused.
-SELECT nfpg.nf_topn_merge(s) FROM (VALUES ('\x02ff'::bytea)) n(s);
+SELECT nfpg.nf_topn_merge(s) FROM (VALUES ('bm90IGEgc3RhdGU=')) n(s);
+SELECT nfpg.nf_topn_merge(s) FROM (VALUES ('not base64!')) n(s);
 SELECT nfpg.nf_topn_merge(s) FROM (VALUES (substring((SELECT nfpg.nf_topn_state(convert_to('stat flows 3 proto', 'UTF8'), flows, packets, bytes,
 		out_packets, out_bytes, first_seen, last_seen, tcp_flags, src_tos, proto) FROM nfpg.flows) FROM 1 FOR 40))) n(s);
 SELECT nfpg.nf_topn_merge(s) FROM (
@@ -58,6 +59,14 @@ SELECT split_part(current_setting('unix_socket_directories'), ',', 1) AS node_ho
 		 WHERE l NOT LIKE 'Sys:%') AS dump_stats,
 	   (SELECT md5(string_agg(l, '|')) FROM nfpg.nfdump(fields => 'srcip4/24,proto', top => 20, print_order => 'bytes') l
 		 WHERE l NOT LIKE 'Sys:%') AS dump_agg \gset
+-- a node still at the previous release, without nf_topn_state
+CREATE DATABASE nfpg_old_node;
+\c nfpg_old_node
+SET client_min_messages = warning;
+CREATE EXTENSION nfpg VERSION '0.2';
+RESET client_min_messages;
+SELECT nfpg.setup() IS NOT NULL AS set_up;
+\c :node_db
 CREATE DATABASE nfpg_coordinator;
 \c nfpg_coordinator
 SET client_min_messages = warning;
@@ -110,8 +119,11 @@ EXPLAIN (COSTS OFF) SELECT count(*) FROM nfpg.flows WHERE exporter = '198.51.100
 CREATE SERVER site_b FOREIGN DATA WRAPPER postgres_fdw OPTIONS (dbname 'no_such_database');
 CREATE USER MAPPING FOR PUBLIC SERVER site_b;
 SELECT nfpg.node_check_exporters('site_b', (SELECT exporters[1:1] FROM nfpg.nodes WHERE node = 'site_a'));
--- A node that can not be reached is named.
+-- A node that can not be reached is named, and so is one of another release.
 SELECT nfpg.node_add('site_b', exporters => '{198.51.100.1}');
+CREATE SERVER site_old FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host :'node_host', port :'node_port', dbname 'nfpg_old_node');
+CREATE USER MAPPING FOR PUBLIC SERVER site_old;
+SELECT nfpg.node_add('site_old', exporters => '{198.51.100.2}');
 SELECT count(*) FROM nfpg.nodes;
 -- node_sync lists what the node has reported since, once
 \c :node_db
@@ -122,6 +134,9 @@ SELECT * FROM nfpg.node_sync();
 SELECT * FROM nfpg.node_sync();
 SELECT exporters FROM nfpg.nodes;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM nfpg.flows WHERE exporter = '198.19.0.9';
+-- the scheduled job of a coordinator: node lists and profiles, no partitions
+SELECT r.errors, r.slots >= 0 AS profiles_updated FROM nfpg.nf_run() r;
+SELECT count(*) AS partitions_made FROM nfpg.partitions;
 SELECT nfpg.node_drain('site_a', 'site_a');
 SELECT nfpg.node_remove('site_a');
 SELECT nfpg.node_remove('site_a');
@@ -129,5 +144,6 @@ SELECT count(*) FROM nfpg.node_list();
 SELECT count(*) FROM nfpg.nf_stat('ip', 'bytes', 10);
 \c :node_db
 DROP DATABASE nfpg_coordinator;
+DROP DATABASE nfpg_old_node;
 DELETE FROM nfpg.flows WHERE exporter <<= '198.18.0.0/15';
 DELETE FROM nfpg.exporters WHERE exporter <<= '198.18.0.0/15';

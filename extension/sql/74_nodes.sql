@@ -46,8 +46,8 @@ RETURNS internal AS 'MODULE_PATHNAME', 'nf_topn_trans' LANGUAGE C PARALLEL SAFE;
 COMMENT ON FUNCTION nfpg.nf_topn_state_trans(internal, bytea, integer, bigint, bigint, bigint, bigint, timestamptz, timestamptz, smallint, smallint, "any") IS 'Transition function of nf_topn_state (nf_topn''s, with the specification as bytea)';
 
 CREATE FUNCTION nfpg.nf_topn_state_final(internal)
-RETURNS bytea AS 'MODULE_PATHNAME', 'nf_topn_state_final' LANGUAGE C PARALLEL SAFE;
-COMMENT ON FUNCTION nfpg.nf_topn_state_final(internal) IS 'Final function of nf_topn_state: the serialized partial state, zstd-compressed';
+RETURNS text AS 'MODULE_PATHNAME', 'nf_topn_state_final' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION nfpg.nf_topn_state_final(internal) IS 'Final function of nf_topn_state: the serialized partial state, zstd-compressed, in base64';
 
 CREATE AGGREGATE nfpg.nf_topn_state(spec bytea, flows integer, packets bigint, bytes bigint,
 	out_packets bigint, out_bytes bigint, first_seen timestamptz, last_seen timestamptz,
@@ -62,25 +62,25 @@ CREATE AGGREGATE nfpg.nf_topn_state(spec bytea, flows integer, packets bigint, b
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE nfpg.nf_topn_state(bytea, integer, bigint, bigint, bigint, bigint, timestamptz, timestamptz, smallint, smallint, "any") IS
-'The partial state of nf_topn / nf_topn_records (same arguments, the specification as UTF-8 bytea) as a zstd-compressed bytea: what a node returns to a coordinator, merged by nf_topn_merge or nf_topn_records_merge';
+'The partial state of nf_topn / nf_topn_records (same arguments, the specification as UTF-8 bytea), zstd-compressed, in base64: what a node returns to a coordinator, merged by nf_topn_merge or nf_topn_records_merge';
 
-CREATE FUNCTION nfpg.nf_topn_merge_trans(internal, bytea)
+CREATE FUNCTION nfpg.nf_topn_merge_trans(internal, text)
 RETURNS internal AS 'MODULE_PATHNAME', 'nf_topn_merge_trans' LANGUAGE C PARALLEL SAFE;
-COMMENT ON FUNCTION nfpg.nf_topn_merge_trans(internal, bytea) IS 'Transition function of nf_topn_merge and nf_topn_records_merge: adds one serialized partial state';
+COMMENT ON FUNCTION nfpg.nf_topn_merge_trans(internal, text) IS 'Transition function of nf_topn_merge and nf_topn_records_merge: adds one serialized partial state';
 
-CREATE AGGREGATE nfpg.nf_topn_merge(bytea) (
+CREATE AGGREGATE nfpg.nf_topn_merge(text) (
 	SFUNC = nfpg.nf_topn_merge_trans,
 	STYPE = internal,
 	FINALFUNC = nfpg.nf_topn_final
 );
-COMMENT ON AGGREGATE nfpg.nf_topn_merge(bytea) IS 'Merge partial states of nf_topn_state (one per node) and rank them as nf_topn does';
+COMMENT ON AGGREGATE nfpg.nf_topn_merge(text) IS 'Merge partial states of nf_topn_state (one per node) and rank them as nf_topn does';
 
-CREATE AGGREGATE nfpg.nf_topn_records_merge(bytea) (
+CREATE AGGREGATE nfpg.nf_topn_records_merge(text) (
 	SFUNC = nfpg.nf_topn_merge_trans,
 	STYPE = internal,
 	FINALFUNC = nfpg.nf_topn_records_final
 );
-COMMENT ON AGGREGATE nfpg.nf_topn_records_merge(bytea) IS 'Merge partial states of nf_topn_state (one per node) and rank them as nf_topn_records does';
+COMMENT ON AGGREGATE nfpg.nf_topn_records_merge(text) IS 'Merge partial states of nf_topn_state (one per node) and rank them as nf_topn_records does';
 
 -- The coordinator's configuration: which exporters each node holds.
 -- Dumped with the database (93_config_dump.sql).
@@ -246,11 +246,13 @@ BEGIN
 	INSERT INTO nfpg.nodes (node, exporters, synced) VALUES (node, exporters, now());
 	PERFORM nfpg.node_attach(node);
 	-- One round trip proves that the node runs this nfpg: the aggregate the
-	-- statistics ship to it exists there.
+	-- statistics ship to it exists there.  (A constant false condition
+	-- would spare the trip; -infinity lies in no hour, so the node reads at
+	-- most its default partition.)
 	BEGIN
 		EXECUTE format('SELECT nfpg.nf_topn_state(%L::bytea, flows, packets, bytes, out_packets, out_bytes,'
-					   ' first_seen, last_seen, tcp_flags, src_tos, proto) FROM nfpg.%I WHERE false',
-					   convert_to('stat flows 1 proto', 'UTF8'), part);
+					   ' first_seen, last_seen, tcp_flags, src_tos, proto) FROM nfpg.%I WHERE first_seen = %L',
+					   convert_to('stat flows 1 proto', 'UTF8'), part, '-infinity');
 	EXCEPTION WHEN OTHERS THEN
 		RAISE EXCEPTION 'node "%" can not answer statistics: %', node, SQLERRM
 			USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -393,11 +395,10 @@ BEGIN
 	IF NOT nfpg.is_coordinator() THEN
 		RETURN format('SELECT nfpg.%s(%L, %s) FROM nfpg.flows WHERE %s', agg, spec, args, where_sql);
 	END IF;
-	-- base64: postgres_fdw moves values as text, and bytea's hex doubles them
-	SELECT string_agg(format('SELECT encode(nfpg.nf_topn_state(%L::bytea, %s), %L) FROM %s WHERE %s',
-							 convert_to(spec, 'UTF8'), args, 'base64', s, where_sql), ' UNION ALL ')
+	SELECT string_agg(format('SELECT nfpg.nf_topn_state(%L::bytea, %s) FROM %s WHERE %s',
+							 convert_to(spec, 'UTF8'), args, s, where_sql), ' UNION ALL ')
 	  INTO parts FROM nfpg.nf_flow_sources() s;
-	RETURN format('SELECT nfpg.%s_merge(decode(s, %L)) FROM (%s) n(s)', agg, 'base64', parts);
+	RETURN format('SELECT nfpg.%s_merge(s) FROM (%s) n(s)', agg, parts);
 END
 $$;
 COMMENT ON FUNCTION nfpg.nf_topn_sql(text, text, text, text) IS 'The SQL of a Top-N aggregate over the flows passing a condition: local, or per node with merged partial states on a coordinator';
@@ -426,10 +427,10 @@ DECLARE
 	parts		text;
 BEGIN
 	FOR i IN 1 .. coalesce(cardinality(specs), 0) LOOP
-		node_cols := node_cols || format(', encode(nfpg.nf_topn_state(%L::bytea, flows, packets, bytes, out_packets,'
-			' out_bytes, first_seen, last_seen, tcp_flags, src_tos, %s) FILTER (WHERE %s), %L) AS s%s',
-			convert_to(specs[i], 'UTF8'), keys[i], pass, 'base64', i - 1);
-		merged := merged || format(', %L, to_jsonb(nfpg.nf_topn_merge(decode(s%s, %L)))', 's' || (i - 1), i - 1, 'base64');
+		node_cols := node_cols || format(', nfpg.nf_topn_state(%L::bytea, flows, packets, bytes, out_packets,'
+			' out_bytes, first_seen, last_seen, tcp_flags, src_tos, %s) FILTER (WHERE %s) AS s%s',
+			convert_to(specs[i], 'UTF8'), keys[i], pass, i - 1);
+		merged := merged || format(', %L, to_jsonb(nfpg.nf_topn_merge(s%s))', 's' || (i - 1), i - 1);
 	END LOOP;
 	SELECT string_agg(format('SELECT %s FROM %s WHERE %s', node_cols, src, scope_w), ' UNION ALL ')
 	  INTO parts FROM nfpg.nf_flow_sources() src;
