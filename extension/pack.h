@@ -27,6 +27,7 @@
 #include "fmgr.h"
 #include "storage/lockdefs.h"
 #include "utils/relcache.h"
+#include "nodes/params.h"
 #include "nodes/pg_list.h"
 
 #include "colcodec.h"
@@ -209,7 +210,7 @@ typedef struct PackSkip
 } PackSkip;
 
 /* Block skipping (pack_skip.c) */
-extern PackSkip *pack_skip_compile(List *quals, const PackLayout *layout);
+extern PackSkip *pack_skip_compile(List *quals, const PackLayout *layout, ParamListInfo params);
 extern bool pack_skip_maybe(const PackSkip *skip, const PackBlockInfo *block);
 extern int	pack_skip_conditions(const PackSkip *skip);
 extern void pack_skip_columns(const PackSkip *skip, bool *cols);

@@ -285,7 +285,7 @@ packBeginForeignScan(ForeignScanState *node, int eflags)
 	pack_check_late_layout(ft, s->laterel);
 	s->natts = RelationGetDescr(ft)->natts;
 	pack_layout_init(&s->layout, RelationGetDescr(ft));
-	s->skip = pack_skip_compile(plan->scan.plan.qual, &s->layout);
+	s->skip = pack_skip_compile(plan->scan.plan.qual, &s->layout, estate->es_param_list_info);
 	s->snapshot = estate->es_snapshot;
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
@@ -450,7 +450,8 @@ decode_block(PackScan *s, int rows)
 		add_count(s, 3, rows - n);
 		if (n == 0)
 			return 0;
-		sel = s->sel;
+		if (n < rows)
+			sel = s->sel;		/* else every row: decoded straight, not gathered */
 	}
 	/* first_seen is order[0]: its values are there for the columns stored relative to it */
 	for (int k = 0; k < s->norder; k++)

@@ -16,7 +16,7 @@
  * writes those too) is in the tree as well: it answers "maybe" for a block,
  * and the row pre-filter (pack_rowfilter.c) tests it.  It is
  * conservative: anything it does not understand (other columns, NOT,
- * parameters, cross-type comparisons it has no use for) answers "maybe",
+ * expressions, cross-type comparisons it has no use for) answers "maybe",
  * AND needs every child to say maybe, OR any child.  A "no" is only given
  * when it is certain: an exact protocol set, a Bloom filter (no false
  * negatives), a first_seen range.  The executor still evaluates every qual
@@ -32,6 +32,7 @@
 #include "access/stratnum.h"
 #include "catalog/pg_opfamily_d.h"
 #include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "utils/array.h"
 #include "utils/fmgroids.h"
@@ -188,8 +189,38 @@ leaf(const PackLayout *layout, int attno, Oid opno, bool commuted, Const *c, Dat
 	return NULL;
 }
 
+/*
+ * A constant, or the value of an external parameter: a prepared statement's
+ * generic plan has $1 where a custom plan has the value, and the value is
+ * fixed for the execution, so the scan may use it as a constant (and does
+ * it again for the next execution).  NULL when neither or NULL.
+ */
+static Const *
+constant(Node *n, ParamListInfo params)
+{
+	Param	   *p;
+	ParamExternData *prm,
+				data;
+	int16		typlen;
+	bool		typbyval;
+
+	if (IsA(n, Const))
+		return ((Const *) n)->constisnull ? NULL : (Const *) n;
+	if (!IsA(n, Param) || params == NULL)
+		return NULL;
+	p = (Param *) n;
+	if (p->paramkind != PARAM_EXTERN || p->paramid <= 0 || p->paramid > params->numParams)
+		return NULL;
+	prm = params->paramFetch ? params->paramFetch(params, p->paramid, false, &data) :
+		&params->params[p->paramid - 1];
+	if (prm == NULL || prm->isnull || prm->ptype != p->paramtype)
+		return NULL;
+	get_typlenbyval(p->paramtype, &typlen, &typbyval);
+	return makeConst(p->paramtype, p->paramtypmod, p->paramcollid, typlen, prm->value, false, typbyval);
+}
+
 static PackSkip *
-compile(Node *n, const PackLayout *layout)
+compile(Node *n, const PackLayout *layout, ParamListInfo params)
 {
 	if (n == NULL)
 		return NULL;
@@ -204,7 +235,7 @@ compile(Node *n, const PackLayout *layout)
 		s = skip_node(b->boolop == AND_EXPR ? SK_AND : SK_OR);
 		foreach(lc, b->args)
 		{
-			PackSkip   *c = compile(lfirst(lc), layout);
+			PackSkip   *c = compile(lfirst(lc), layout, params);
 
 			if (c == NULL)
 			{
@@ -224,11 +255,12 @@ compile(Node *n, const PackLayout *layout)
 		Node	   *l = linitial(op->args),
 				   *r = lsecond(op->args);
 		int			attno;
+		Const	   *c;
 
-		if ((attno = var_attno(l)) && IsA(r, Const) && !((Const *) r)->constisnull)
-			return leaf(layout, attno, op->opno, false, (Const *) r, ((Const *) r)->constvalue);
-		if ((attno = var_attno(r)) && IsA(l, Const) && !((Const *) l)->constisnull)
-			return leaf(layout, attno, op->opno, true, (Const *) l, ((Const *) l)->constvalue);
+		if ((attno = var_attno(l)) && (c = constant(r, params)))
+			return leaf(layout, attno, op->opno, false, c, c->constvalue);
+		if ((attno = var_attno(r)) && (c = constant(l, params)))
+			return leaf(layout, attno, op->opno, true, c, c->constvalue);
 		return NULL;
 	}
 	if (IsA(n, ScalarArrayOpExpr))
@@ -246,10 +278,11 @@ compile(Node *n, const PackLayout *layout)
 		char		typalign;
 		PackSkip   *s;
 		Const		elem;
+		Const	   *array = constant(r, params);
 
-		if (!sa->useOr || !attno || !IsA(r, Const) || ((Const *) r)->constisnull)
+		if (!sa->useOr || !attno || array == NULL)
 			return NULL;
-		arr = DatumGetArrayTypeP(((Const *) r)->constvalue);
+		arr = DatumGetArrayTypeP(array->constvalue);
 		get_typlenbyvalalign(ARR_ELEMTYPE(arr), &typlen, &typbyval, &typalign);
 		deconstruct_array(arr, ARR_ELEMTYPE(arr), typlen, typbyval, typalign, &elems, &enulls, &nelems);
 		s = skip_node(SK_OR);
@@ -272,14 +305,14 @@ compile(Node *n, const PackLayout *layout)
 }
 
 PackSkip *
-pack_skip_compile(List *quals, const PackLayout *layout)
+pack_skip_compile(List *quals, const PackLayout *layout, ParamListInfo params)
 {
 	PackSkip   *s = skip_node(SK_AND);
 	ListCell   *lc;
 
 	foreach(lc, quals)
 	{
-		PackSkip   *c = compile(lfirst(lc), layout);
+		PackSkip   *c = compile(lfirst(lc), layout, params);
 
 		if (c)
 			s->children = lappend(s->children, c);

@@ -18,7 +18,8 @@
 --      columns, constants out of the column's range, BETWEEN, ANY;
 --   5. conditions it does not understand, alone (nothing dropped) or next to
 --      ones it does (IS NULL, an expression, OR with an unknown branch);
---   6. prepared statements with parameters, generic and custom plans;
+--   6. prepared statements with parameters, generic and custom plans, one
+--      plan executed with two values;
 --   7. unpacked again, the hour holds the same rows.
 SET timezone = 'UTC';
 \set VERBOSITY terse
@@ -152,8 +153,9 @@ RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
 
--- 6. parameters: a generic plan leaves them to the executor (nothing is
--- dropped early), a custom plan has constants that the scan tests
+-- 6. parameters: a custom plan has constants; a generic plan has $1, whose
+-- value the scan takes at the start of each execution, so both skip blocks
+-- and drop rows, and the second execution uses its own values
 PREPARE host_q(inet) AS SELECT * FROM nfpg.flows WHERE src_addr = $1 OR dst_addr = $1;
 PREPARE window_q(timestamptz, timestamptz, int) AS
 	SELECT * FROM nfpg.flows WHERE first_seen >= $1 AND first_seen < $2 AND dst_port = $3;
@@ -175,6 +177,10 @@ SELECT 'generic' AS plan, s.*, g.* FROM pg_temp.scan($$EXECUTE host_q('10.7.7.7'
 UNION ALL
 SELECT 'generic', s.*, g.* FROM pg_temp.scan($$EXECUTE window_q('2024-02-20 10:20:00+00', '2024-02-20 10:40:00+00', 587)$$) s,
 	pg_temp.same('generic_window', $$first_seen >= '2024-02-20 10:20:00+00' AND first_seen < '2024-02-20 10:40:00+00' AND dst_port = 587$$) g;
+-- the same generic plan, another address
+CREATE TEMP TABLE generic_host2 AS EXECUTE host_q('10.9.9.9');
+SELECT 'generic' AS plan, s.*, g.* FROM pg_temp.scan($$EXECUTE host_q('10.9.9.9')$$) s,
+	pg_temp.same('generic_host2', $$src_addr = '10.9.9.9' OR dst_addr = '10.9.9.9'$$) g;
 SET plan_cache_mode = force_custom_plan;
 CREATE TEMP TABLE custom_host AS EXECUTE host_q('10.7.7.7');
 CREATE TEMP TABLE custom_window AS EXECUTE window_q('2024-02-20 10:20:00+00', '2024-02-20 10:40:00+00', 587);
@@ -186,6 +192,22 @@ SELECT 'custom', s.*, g.* FROM pg_temp.scan($$EXECUTE window_q('2024-02-20 10:20
 RESET plan_cache_mode;
 DEALLOCATE host_q;
 DEALLOCATE window_q;
+-- PL/pgSQL variables are parameters too (in a generic plan, fetched through PL/pgSQL's hook)
+CREATE FUNCTION pg_temp.by_vars(a inet, ports int[], lo bigint) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+	n		bigint;
+BEGIN
+	SELECT count(*) INTO n FROM nfpg.flows_20240220_1000
+	WHERE (src_addr = a OR dst_addr = a OR dst_port = ANY (ports)) AND bytes >= lo;
+	RETURN n;
+END
+$$;
+SET plan_cache_mode = force_generic_plan;
+SELECT pg_temp.by_vars('10.7.7.7', '{25,53}', 20000) AS by_vars,
+	   (SELECT count(*) FROM heap_copy WHERE (src_addr = '10.7.7.7' OR dst_addr = '10.7.7.7'
+		OR dst_port = ANY ('{25,53}')) AND bytes >= 20000) AS heap;
+RESET plan_cache_mode;
 -- nf_filter() with its text as a parameter is not rewritten: every row goes to the executor
 SELECT count(*) AS nf_filter_param,
 	   count(*) = (SELECT count(*) FROM heap_copy WHERE proto = 6 AND dst_port = 587) AS same
