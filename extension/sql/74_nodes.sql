@@ -415,14 +415,18 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+	-- no greatest() or coalesce() on the node: postgres_fdw in PostgreSQL
+	-- 15 does not ship them, and the whole aggregate would stay here
 	node_cols	text := format('count(*) AS processed, count(*) FILTER (WHERE %1$s) AS passed,'
-		' sum(greatest(flows, 1)) FILTER (WHERE %1$s) AS flows,'
-		' sum(bytes + coalesce(out_bytes, 0)) FILTER (WHERE %1$s) AS bytes,'
-		' sum(packets + coalesce(out_packets, 0)) FILTER (WHERE %1$s) AS packets,'
+		' sum(flows) FILTER (WHERE %1$s AND flows >= 1) AS fl, count(*) FILTER (WHERE %1$s AND flows >= 1) AS nfl,'
+		' sum(bytes) FILTER (WHERE %1$s) AS byt, sum(out_bytes) FILTER (WHERE %1$s) AS obyt,'
+		' sum(packets) FILTER (WHERE %1$s) AS pkt, sum(out_packets) FILTER (WHERE %1$s) AS opkt,'
 		' min(first_seen) FILTER (WHERE %1$s) AS p_first, max(last_seen) FILTER (WHERE %1$s) AS p_last,'
 		' min(first_seen) AS s_first, max(last_seen) AS s_last', pass);
+	-- the local scan's jsonb: sums are NULL where no flow passed
 	merged		text := 'SELECT jsonb_build_object(''processed'', sum(processed), ''passed'', sum(passed),'
-		' ''flows'', sum(flows), ''bytes'', sum(bytes), ''packets'', sum(packets),'
+		' ''flows'', CASE WHEN sum(passed) > 0 THEN coalesce(sum(fl), 0) + sum(passed) - sum(nfl) END,'
+		' ''bytes'', sum(byt) + coalesce(sum(obyt), 0), ''packets'', sum(pkt) + coalesce(sum(opkt), 0),'
 		' ''p_first'', min(p_first), ''p_last'', max(p_last), ''s_first'', min(s_first), ''s_last'', max(s_last)';
 	parts		text;
 BEGIN

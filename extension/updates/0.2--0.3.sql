@@ -116,14 +116,18 @@ DECLARE
 	parts	text;
 BEGIN
 	-- Sums, minima and maxima of each source (one per node on a
-	-- coordinator, which ships the aggregates), then of the sources.
-	SELECT string_agg(format('SELECT sum(greatest(flows, 1)) AS fl,'
-		' sum(bytes + coalesce(out_bytes, 0)) AS byt, sum(packets + coalesce(out_packets, 0)) AS pkt,'
+	-- coordinator, which ships the aggregates), then of the sources.  The
+	-- per-source aggregates avoid greatest() and coalesce(), which
+	-- postgres_fdw in PostgreSQL 15 does not ship: a flow count below 1
+	-- counts as 1, a NULL out counter as 0, as nfdump reads them.
+	SELECT string_agg(format('SELECT sum(flows) FILTER (WHERE flows >= 1) AS fl, count(*) FILTER (WHERE flows >= 1) AS nfl,'
+		' sum(bytes) AS byt, sum(out_bytes) AS obyt, sum(packets) AS pkt, sum(out_packets) AS opkt,'
 		' min(first_seen) AS fs, max(last_seen) AS ls, count(*) AS n FROM %s WHERE %s',
 		src, nfpg.nf_stat_where(filter, t_from, t_to)), ' UNION ALL ')
 	  INTO parts FROM nfpg.nf_flow_sources() src;
 	RETURN QUERY EXECUTE format(
-		'WITH t AS (SELECT sum(fl)::bigint AS fl, sum(byt)::bigint AS byt, sum(pkt)::bigint AS pkt,'
+		'WITH t AS (SELECT (coalesce(sum(fl), 0) + sum(n) - sum(nfl))::bigint AS fl,'
+		' (sum(byt) + coalesce(sum(obyt), 0))::bigint AS byt, (sum(pkt) + coalesce(sum(opkt), 0))::bigint AS pkt,'
 		' (extract(epoch FROM max(ls)) * 1000 - extract(epoch FROM min(fs)) * 1000) / 1000.0 AS span,'
 		' min(fs) AS fs, max(ls) AS ls, sum(n)::bigint AS n FROM (%s) p)'
 		' SELECT coalesce(fl, 0), coalesce(byt, 0), coalesce(pkt, 0),'
