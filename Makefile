@@ -8,7 +8,7 @@
 # EXTENSION is not set: pgxs would look for the control file at the top
 # level.  DATA with MODULEDIR = extension installs it from extension/ instead.
 EXT = nfpg
-EXTVERSION = 0.2
+EXTVERSION = 0.3
 
 MODULE_big = nfpg
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard extension/*.c)))
@@ -16,15 +16,16 @@ PGFILEDESC = "nfpg - nfdump flows in PostgreSQL"
 
 # The install script of the current release is assembled from one file per
 # concern (extension/sql/NN_concern.sql) so each feature keeps its SQL next to
-# its C.  Each update script is assembled from the concern files that are new
-# in TO (verbatim), its hand-written part (extension/updates/FROM--TO.sql),
-# and the grants, which are idempotent.  Install scripts of earlier releases are kept as they
-# shipped (extension/nfpg--0.1.sql), so a database can be made at an old
-# version and updated, as the upgrade test does.
-DATA_built = extension/$(EXT)--$(EXTVERSION).sql extension/$(EXT)--0.1--0.2.sql
-DATA = extension/$(EXT).control extension/$(EXT)--0.1.sql
+# its C.  The update script to it is assembled from the concern files that
+# are new in it (verbatim), its hand-written part (extension/updates/
+# FROM--TO.sql), and the grants and dump marks, which are idempotent.  Scripts of
+# earlier releases are kept as they shipped (extension/nfpg--0.1.sql,
+# nfpg--0.1--0.2.sql), so a database can be made at an old version and
+# updated, as the upgrade test does.
+DATA_built = extension/$(EXT)--$(EXTVERSION).sql extension/$(EXT)--0.2--0.3.sql
+DATA = extension/$(EXT).control extension/$(EXT)--0.1.sql extension/$(EXT)--0.1--0.2.sql
 MODULEDIR = extension
-NEW_IN_0.2 = $(addprefix extension/sql/,05_roles.sql 01_flow.sql 17_counters.sql 17_import.sql 36_present.sql 58_profile_links.sql 66_pack.sql 72_web.sql 93_config_dump.sql 95_setup.sql 96_access.sql)
+NEW_IN_0.3 = $(addprefix extension/sql/,74_nodes.sql)
 
 # setup makes nfpg.flows in the regression database; every later test uses it.
 REGRESS = setup $(filter-out setup,$(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql))))
@@ -41,7 +42,7 @@ include $(PGXS)
 extension/$(EXT)--$(EXTVERSION).sql: $(sort $(wildcard extension/sql/*.sql))
 	cat $^ > $@
 
-extension/$(EXT)--0.1--0.2.sql: $(NEW_IN_0.2) extension/updates/0.1--0.2.sql extension/sql/90_grants.sql extension/sql/92_profiles_grants.sql
+extension/$(EXT)--0.2--0.3.sql: $(NEW_IN_0.3) extension/updates/0.2--0.3.sql extension/sql/90_grants.sql extension/sql/92_profiles_grants.sql extension/sql/93_config_dump.sql
 	{ printf '%s\n' '\echo Use "ALTER EXTENSION nfpg UPDATE" to load this file. \quit'; cat $^; } > $@
 
 .PHONY: loader web cli unit install-loader install-web install-cli clean-sub

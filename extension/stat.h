@@ -283,6 +283,9 @@ extern char *stat_run_encode(const StatState *st, char *p, uint32 prev, uint32 h
 extern const char *stat_run_decode(const StatState *st, const char *p, const char *end,
 								   uint32 *h, StatEntry *e, TimestampTz base);
 
+/* stat_agg.c */
+extern StatState *stat_state_from_bytes(MemoryContext cxt, bytea *in);
+
 /* stat_merge.c */
 extern Size stat_encode_groups(StatState *st, char *out, TimestampTz base);
 extern void stat_add_run(StatState *st, uint64 n, TimestampTz base, const char *data,

@@ -14,9 +14,11 @@
  * of a group; it is part of the serialized state, so partial states built
  * in parallel workers carry it to the leader.
  *
- * Serialized state (bytea), all in native byte order (workers and leader
- * share one machine):
- *		uint8 version, int32 spec length, spec text, int32 key count,
+ * Serialized state (bytea), all in native byte order: workers and leader
+ * share one machine, and the nodes of a coordinator (stat_remote.c) are
+ * refused unless they share its byte order, which the version byte's top
+ * bit records:
+ *		uint8 version | byte order, int32 spec length, spec text, int32 key count,
  *		Oid key types[key count], int64 totals x4, TimestampTz first, last,
  *		uint64 group count n, then the n groups encoded in ascending (hash,
  *		key) order: a run (stat_run.c, stat_merge.c).
@@ -30,6 +32,12 @@
 #include "utils/timestamp.h"
 
 #define FIRST_KEY_ARG	11
+
+#ifdef WORDS_BIGENDIAN
+#define STATE_BIG_ENDIAN	0x80
+#else
+#define STATE_BIG_ENDIAN	0
+#endif
 
 PG_FUNCTION_INFO_V1(nf_topn_trans);
 PG_FUNCTION_INFO_V1(nf_topn_combine);
@@ -216,7 +224,7 @@ nf_topn_serial(PG_FUNCTION_ARGS)
 				size;
 	bytea	   *out;
 	Writer		w;
-	uint8		version = STAT_STATE_VERSION;
+	uint8		version = STAT_STATE_VERSION | STATE_BIG_ENDIAN;
 
 	agg_context(fcinfo, "nf_topn_serial");
 	st = (StatState *) PG_GETARG_POINTER(0);
@@ -249,9 +257,9 @@ nf_topn_serial(PG_FUNCTION_ARGS)
 	if (size > MaxAllocSize)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("nf_topn: a partial state of " UINT64_FORMAT " groups is too large to pass between parallel workers",
+				 errmsg("nf_topn: a partial state of " UINT64_FORMAT " groups is too large to pass between parallel workers or servers",
 						n),
-				 errhint("SET max_parallel_workers_per_gather = 0 for this query, or group more coarsely.")));
+				 errhint("SET max_parallel_workers_per_gather = 0 for this query, narrow its time window, or group more coarsely.")));
 	SET_VARSIZE(out, size);
 	PG_RETURN_BYTEA_P(out);
 }
@@ -264,15 +272,15 @@ get(const char **p, void *dst, Size len)
 }
 
 /*
- * A partial state from a worker: its run is copied once into the state's
- * memory (the tuple that brought it is gone with the next one) and kept
- * encoded, for the final merge.
+ * A serialized partial state as a state of its own in cxt: its run is
+ * copied once into the state's memory (the tuple that brought it is gone
+ * with the next one) and kept encoded, for the final merge.  The bytes may
+ * come from another server (stat_remote.c), so every length is checked
+ * before it is trusted.
  */
-Datum
-nf_topn_deserial(PG_FUNCTION_ARGS)
+StatState *
+stat_state_from_bytes(MemoryContext cxt, bytea *in)
 {
-	MemoryContext cxt = agg_context(fcinfo, "nf_topn_deserial");
-	bytea	   *in = PG_GETARG_BYTEA_PP(0);
 	const char *p = VARDATA_ANY(in);
 	const char *end = p + VARSIZE_ANY_EXHDR(in);
 	uint8		version;
@@ -287,6 +295,11 @@ nf_topn_deserial(PG_FUNCTION_ARGS)
 	if (end - p < 9)
 		elog(ERROR, "nf_topn: corrupt serialized state");
 	get(&p, &version, 1);
+	if ((version & 0x80) != STATE_BIG_ENDIAN)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("nf_topn: the partial state comes from a server of the other byte order")));
+	version &= 0x7F;
 	if (version != STAT_STATE_VERSION)
 		elog(ERROR, "nf_topn: serialized state version %d, expected %d",
 			 version, STAT_STATE_VERSION);
@@ -320,5 +333,14 @@ nf_topn_deserial(PG_FUNCTION_ARGS)
 		memcpy(copy, p, end - p);
 		stat_add_run(st, n, st->t_first, copy, copy + (end - p));
 	}
-	PG_RETURN_POINTER(st);
+	return st;
+}
+
+/* A partial state from a parallel worker. */
+Datum
+nf_topn_deserial(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = agg_context(fcinfo, "nf_topn_deserial");
+
+	PG_RETURN_POINTER(stat_state_from_bytes(cxt, PG_GETARG_BYTEA_PP(0)));
 }

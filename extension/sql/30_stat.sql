@@ -216,12 +216,13 @@ BEGIN
 	RETURN QUERY EXECUTE format(
 		'SELECT s.ord, s.value, s.proto, s.first_seen, s.last_seen, s.duration, s.flows,'
 		' s.flows_pct, s.packets, s.packets_pct, s.bytes, s.bytes_pct, s.pps, s.bps, s.bpp'
-		' FROM unnest((SELECT nfpg.nf_topn($1, flows, packets, bytes, out_packets, out_bytes,'
-		' first_seen, last_seen, tcp_flags, src_tos, %s) FROM nfpg.flows WHERE %s))'
+		' FROM unnest((%s))'
 		' WITH ORDINALITY AS s(value, proto, first_seen, last_seen, duration, flows, flows_pct,'
 		' packets, packets_pct, bytes, bytes_pct, pps, bps, bpp, ord)',
-		k.keys, nfpg.nf_stat_where(filter, t_from, t_to))
-		USING spec, t_from, t_to;
+		nfpg.nf_topn_sql('nf_topn', spec, 'flows, packets, bytes, out_packets, out_bytes,'
+						 ' first_seen, last_seen, tcp_flags, src_tos, ' || k.keys,
+						 nfpg.nf_stat_where(filter, t_from, t_to)))
+		USING NULL::text, t_from, t_to;
 END
 $$;
 COMMENT ON FUNCTION nfpg.nf_stat(text, text, integer, text, timestamptz, timestamptz) IS
@@ -336,11 +337,11 @@ BEGIN
 					  HINT = 'Name fields as nfdump -A does, e.g. ''srcip,dstport'', or pass NULL for -a.';
 		END IF;
 	END IF;
-	RETURN QUERY EXECUTE format(
-		'SELECT * FROM unnest((SELECT nfpg.nf_topn_records($1, flows, packets, bytes, out_packets,'
-		' out_bytes, first_seen, last_seen, tcp_flags, src_tos, %s) FROM nfpg.flows WHERE %s))',
-		keys, nfpg.nf_stat_where(filter, t_from, t_to))
-		USING format('%s %s %s %s', mode, coalesce(lower(order_by), '-'), top, names), t_from, t_to;
+	RETURN QUERY EXECUTE format('SELECT * FROM unnest((%s))',
+		nfpg.nf_topn_sql('nf_topn_records', format('%s %s %s %s', mode, coalesce(lower(order_by), '-'), top, names),
+						 'flows, packets, bytes, out_packets, out_bytes, first_seen, last_seen, tcp_flags, src_tos, ' || keys,
+						 nfpg.nf_stat_where(filter, t_from, t_to)))
+		USING NULL::text, t_from, t_to;
 END
 $$;
 COMMENT ON FUNCTION nfpg.nf_aggregate(text, text, integer, text, timestamptz, timestamptz, boolean, boolean) IS
@@ -353,19 +354,25 @@ RETURNS TABLE (flows bigint, bytes bigint, packets bigint, avg_bps bigint, avg_p
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	parts	text;
 BEGIN
+	-- Sums, minima and maxima of each source (one per node on a
+	-- coordinator, which ships the aggregates), then of the sources.
+	SELECT string_agg(format('SELECT sum(greatest(flows, 1)) AS fl,'
+		' sum(bytes + coalesce(out_bytes, 0)) AS byt, sum(packets + coalesce(out_packets, 0)) AS pkt,'
+		' min(first_seen) AS fs, max(last_seen) AS ls, count(*) AS n FROM %s WHERE %s',
+		src, nfpg.nf_stat_where(filter, t_from, t_to)), ' UNION ALL ')
+	  INTO parts FROM nfpg.nf_flow_sources() src;
 	RETURN QUERY EXECUTE format(
-		'WITH t AS (SELECT sum(greatest(flows, 1))::bigint AS fl,'
-		' sum(bytes + coalesce(out_bytes, 0))::bigint AS byt,'
-		' sum(packets + coalesce(out_packets, 0))::bigint AS pkt,'
-		' (extract(epoch FROM max(last_seen)) * 1000 - extract(epoch FROM min(first_seen)) * 1000) / 1000.0 AS span,'
-		' min(first_seen) AS fs, max(last_seen) AS ls, count(*) AS n'
-		' FROM nfpg.flows WHERE %s)'
+		'WITH t AS (SELECT sum(fl)::bigint AS fl, sum(byt)::bigint AS byt, sum(pkt)::bigint AS pkt,'
+		' (extract(epoch FROM max(ls)) * 1000 - extract(epoch FROM min(fs)) * 1000) / 1000.0 AS span,'
+		' min(fs) AS fs, max(ls) AS ls, sum(n)::bigint AS n FROM (%s) p)'
 		' SELECT coalesce(fl, 0), coalesce(byt, 0), coalesce(pkt, 0),'
 		' CASE WHEN span > 0 THEN trunc(8 * byt / span)::bigint ELSE 0 END,'
 		' CASE WHEN span > 0 THEN trunc(pkt / span)::bigint ELSE 0 END,'
-		' CASE WHEN pkt > 0 THEN byt / pkt ELSE 0 END, fs, ls, n FROM t',
-		nfpg.nf_stat_where(filter, t_from, t_to))
+		' CASE WHEN pkt > 0 THEN byt / pkt ELSE 0 END, fs, ls, coalesce(n, 0) FROM t',
+		parts)
 		USING NULL::text, t_from, t_to;
 END
 $$;

@@ -97,9 +97,14 @@ BEGIN
 		RETURN r;
 	END IF;
 
-	-- 1. Partitions ahead of the data.
+	-- 1. Partitions ahead of the data; on a coordinator, whose partitions
+	-- are its nodes, the exporters the nodes have seen since.
 	BEGIN
-		PERFORM nfpg.ensure_partitions(now);
+		IF nfpg.is_coordinator() THEN
+			PERFORM nfpg.node_sync();
+		ELSE
+			PERFORM nfpg.ensure_partitions(now);
+		END IF;
 	EXCEPTION WHEN OTHERS THEN
 		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
 		r.errors := r.errors || ('partitions: ' || msg);

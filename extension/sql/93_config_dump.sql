@@ -21,7 +21,7 @@ BEGIN
 							 'nfpg.nfsen_settings', 'nfpg.profiles', 'nfpg.profile_channels',
 							 'nfpg.profile_series', 'nfpg.profile_slots', 'nfpg.plugins',
 							 'nfpg.plugin_profiles', 'nfpg.plugin_runs', 'nfpg.alerts', 'nfpg.alert_log',
-							 'nfpg.hostclass_series', 'nfpg.runs', 'nfpg.runs_run_seq']::regclass[]
+							 'nfpg.hostclass_series', 'nfpg.runs', 'nfpg.runs_run_seq', 'nfpg.nodes']::regclass[]
 	LOOP
 		PERFORM pg_catalog.pg_extension_config_dump(t, '');
 	END LOOP;

@@ -72,10 +72,23 @@ t_eq "loader makes a partition after the update" "t" \
 t_eq "loader target is a partition it may COPY into" "t" \
 	"$(psql -qXAt -U upd_loader -c "SELECT has_table_privilege('upd_loader', nfpg.loader_target(now(), now()), 'INSERT')")"
 
+# --- 0.2 -> 0.3 ---------------------------------------------------------
+fingerprint >"$T_DIR/before3"
+q "ALTER EXTENSION nfpg UPDATE TO '0.3'" >"$T_DIR/update3.log" 2>&1 || cat "$T_DIR/update3.log"
+t_eq "updated to 0.3" "0.3" "$(q "SELECT extversion FROM pg_extension WHERE extname = 'nfpg'")"
+fingerprint >"$T_DIR/after3"
+if cmp -s "$T_DIR/before3" "$T_DIR/after3"; then t_ok "0.3: flows, series, profiles, alerts, plugins, settings unchanged"
+else t_fail "data changed by the 0.3 update"; diff "$T_DIR/before3" "$T_DIR/after3" | head -20; fi
+t_eq "0.3: nf_stat on the updated database equals the fresh one's on the same flows" \
+	"$(q "SELECT md5(string_agg(s::text, '|')) FROM nfpg.nf_stat('ip', 'bytes', 20) s")" \
+	"$(q "COPY (SELECT * FROM nfpg.flows) TO STDOUT" | psql -qX -d fresh -c "COPY nfpg.flows FROM STDIN" && psql -qXAt -d fresh -c "SELECT md5(string_agg(s::text, '|')) FROM nfpg.nf_stat('ip', 'bytes', 20) s")"
+psql -qX -d fresh -c "TRUNCATE nfpg.flows" >/dev/null
+t_eq "0.3: this server is not a coordinator" "f" "$(q "SELECT nfpg.is_coordinator()")"
+
 psql -qXAt -f "$NFPG_TOP/test/sql/catalog.sql" >"$T_DIR/cat.updated"
 psql -qXAt -d fresh -f "$NFPG_TOP/test/sql/catalog.sql" >"$T_DIR/cat.fresh"
 t_eq "catalog facts compared" "t" "$([ "$(wc -l <"$T_DIR/cat.fresh")" -gt 300 ] && echo t || echo f)"
-if diff "$T_DIR/cat.fresh" "$T_DIR/cat.updated" >"$T_DIR/cat.diff"; then t_ok "updated catalog equals a fresh 0.2 install"
-else t_fail "updated catalog differs from a fresh 0.2 install ($(grep -c '^[<>]' "$T_DIR/cat.diff") lines)"; head -40 "$T_DIR/cat.diff"; fi
+if diff "$T_DIR/cat.fresh" "$T_DIR/cat.updated" >"$T_DIR/cat.diff"; then t_ok "updated catalog equals a fresh 0.3 install"
+else t_fail "updated catalog differs from a fresh 0.3 install ($(grep -c '^[<>]' "$T_DIR/cat.diff") lines)"; head -40 "$T_DIR/cat.diff"; fi
 
 t_done
