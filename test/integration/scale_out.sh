@@ -166,7 +166,9 @@ t_eq "coordinator: count and bytes = the reference's" \
 # ---- 2. the filter corpus, coordinator against reference
 # The coordinator runs each filter as its own query (WHERE nf_filter(...),
 # which each node gets in its remote SQL), in one psql session, a rejected
-# filter printing no line.  The reference computes every filter it accepts
+# filter printing no line; with partitionwise aggregation, so that each node
+# returns its count and sum rather than its rows (part 4 checks the plan;
+# the whole-rows checks below go without it).  The reference computes every filter it accepts
 # in one pass (count(*) and sum(bytes) FILTER (WHERE nf_filter(...))), side
 # by side with it: 230 scans of 1M flows would take the test's time.  A
 # filter rejected by one side only shows as a difference.
@@ -186,7 +188,10 @@ FILTERS
 	seq -s ' or port ' 1 1000 | sed 's/^/port /'
 } | sed "s/'/''/g; s/.*/'&'/" >"$T_DIR/corpus.lit"	# one SQL literal a line
 nfilters=$(wc -l <"$T_DIR/corpus.lit")
-sed 's/.*/SELECT &, count(*), sum(bytes) FROM nfpg.flows WHERE nfpg.nf_filter(&);/' "$T_DIR/corpus.lit" >"$T_DIR/corpus.sql"
+{
+	echo "SET enable_partitionwise_aggregate = on;"
+	sed 's/.*/SELECT &, count(*), sum(bytes) FROM nfpg.flows WHERE nfpg.nf_filter(&);/' "$T_DIR/corpus.lit"
+} >"$T_DIR/corpus.sql"
 PGPORT=$PORT_coord psql -qXAt -d nfpg -f "$T_DIR/corpus.sql" >"$T_DIR/corpus.co" 2>"$T_DIR/corpus.co.err" &
 CO_PID=$!
 # the filters the reference accepts, as literals again, then the one pass
@@ -194,9 +199,9 @@ sed 's/.*/SELECT quote_literal(&::text) WHERE nfpg.nf_filter_sql(&) IS NOT NULL;
 	PGPORT=$PORT_coord psql -qXAt -d ref 2>/dev/null >"$T_DIR/corpus.ok"
 {
 	echo "SELECT x.* FROM (SELECT"
-	awk '{ printf "%scount(*) FILTER (WHERE nfpg.nf_filter(%s)) c%d, sum(bytes) FILTER (WHERE nfpg.nf_filter(%s)) s%d\n", NR > 1 ? ", " : "", $0, NR, $0, NR }' "$T_DIR/corpus.ok"
+	awk '{ printf "%scount(*) FILTER (WHERE nfpg.nf_filter(%s)) c%d, sum(bytes) FILTER (WHERE nfpg.nf_filter(%s)) s%d\n", (NR > 1 ? ", " : ""), $0, NR, $0, NR }' "$T_DIR/corpus.ok"
 	echo "FROM nfpg.flows) t, LATERAL (VALUES"
-	awk '{ printf "%s(%s, c%d, s%d)\n", NR > 1 ? ", " : "", $0, NR, NR }' "$T_DIR/corpus.ok"
+	awk '{ printf "%s(%s, c%d, s%d)\n", (NR > 1 ? ", " : ""), $0, NR, NR }' "$T_DIR/corpus.ok"
 	echo ") x(filter, count, bytes);"
 } >"$T_DIR/corpus.ref.sql"
 PGPORT=$PORT_coord psql -qXAt -d ref -v ON_ERROR_STOP=1 -f "$T_DIR/corpus.ref.sql" >"$T_DIR/corpus.ref" 2>"$T_DIR/corpus.ref.err"
@@ -290,6 +295,10 @@ plan filter "SELECT count(*) FROM nfpg.flows WHERE nfpg.nf_filter('proto tcp and
 t_eq "EXPLAIN of a filter query: each node gets the filter as SQL" "3 3" \
 	"$(grep -c 'Async Foreign Scan' "$T_DIR/plan.filter") $(grep -c 'Remote SQL: .* WHERE .*dst_port = 587' "$T_DIR/plan.filter")"
 grep 'Remote SQL' "$T_DIR/plan.filter" | head -1 | cut -c1-160 | sed 's/^/# /'
+plan pwagg "SET enable_partitionwise_aggregate = on;
+	SELECT count(*), sum(bytes) FROM nfpg.flows WHERE nfpg.nf_filter('proto tcp and dst port 587')"
+t_eq "EXPLAIN, partitionwise: each node returns its count and sum" "3 3" \
+	"$(grep -c 'Async Foreign Scan' "$T_DIR/plan.pwagg") $(grep -c 'Remote SQL: SELECT count(\*), sum(bytes) FROM nfpg.flows WHERE .*dst_port = 587' "$T_DIR/plan.pwagg")"
 
 # ---- 5. a non-superuser reader, password over TCP
 co "CREATE ROLE viewer LOGIN PASSWORD 'viewer-$PW' IN ROLE nfpg_reader" >/dev/null
