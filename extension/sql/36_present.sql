@@ -366,6 +366,8 @@ DECLARE
 	ti			record;
 	ord			text;
 	elements	text[] := '{}';		-- "type|order|a|d" of each element table
+	el_specs	text[] := '{}';		-- their nf_topn specifications
+	el_keys		text[] := '{}';		-- and key expressions
 	rec_orders	text[];
 	rec_asc		boolean := false;
 	flow_stat	boolean := false;
@@ -488,15 +490,22 @@ BEGIN
 	i := 0;
 	FOREACH st IN ARRAY elements LOOP
 		k := nfpg.nf_stat_keys(split_part(st, '|', 1));
+		el_specs := el_specs || format('%s %s%s %s %s', CASE WHEN k.two_sided THEN 'stat2' ELSE 'stat' END,
+					split_part(st, '|', 2), CASE split_part(st, '|', 3) WHEN 'a' THEN ':a' ELSE '' END,
+					CASE WHEN p_lim IS NOT NULL OR b_lim IS NOT NULL THEN 0 ELSE top END, k.fields);
+		el_keys := el_keys || k.keys;
 		q := q || format(', %L, to_jsonb(nfpg.nf_topn(%L, flows, packets, bytes, out_packets, out_bytes,'
 			 ' first_seen, last_seen, tcp_flags, src_tos, %s) FILTER (WHERE %s))', 's' || i,
-			 format('%s %s%s %s %s', CASE WHEN k.two_sided THEN 'stat2' ELSE 'stat' END,
-					split_part(st, '|', 2), CASE split_part(st, '|', 3) WHEN 'a' THEN ':a' ELSE '' END,
-					CASE WHEN p_lim IS NOT NULL OR b_lim IS NOT NULL THEN 0 ELSE top END, k.fields),
-			 k.keys, pass);
+			 el_specs[i + 1], k.keys, pass);
 		i := i + 1;
 	END LOOP;
-	EXECUTE q || ') FROM ' || src INTO res USING NULL::text, t_from, t_to, scope_from, scope_to;
+	IF record_limit = 0 AND nfpg.is_coordinator() THEN
+		-- the same numbers, each node's part computed on the node
+		q := nfpg.nf_dump_nodes_sql(scope_w, pass, el_specs, el_keys);
+	ELSE
+		q := q || ') FROM ' || src;
+	END IF;
+	EXECUTE q INTO res USING NULL::text, t_from, t_to, scope_from, scope_to;
 	IF record_limit > 0 THEN
 		-- nfdump stops reading at the N-th passing record
 		EXECUTE format('SELECT count(*) FROM (SELECT sum((%s)::int) OVER (ORDER BY received, ctid'
@@ -564,12 +573,17 @@ BEGIN
 				RETURN NEXT '[';
 			END IF;
 			RETURN QUERY EXECUTE format(
-				'WITH a AS (SELECT * FROM unnest((SELECT nfpg.nf_topn_records(%L, flows, packets, bytes,'
-				' out_packets, out_bytes, first_seen, last_seen, tcp_flags, src_tos, %s) FROM %s AND %s))'
-				' WITH ORDINALITY AS r)%s'
+				'WITH a AS (SELECT * FROM unnest((%s)) WITH ORDINALITY AS r)%s'
 				' SELECT nfpg.nf_format(m, %L, %L, %L)%s FROM (SELECT %s, a.ordinality FROM a %s) m ORDER BY ordinality',
-				format('%s %s%s %s %s', agg_mode, ord, CASE WHEN flow_stat AND rec_asc THEN ':a' ELSE '' END, top, names),
-				keys, CASE WHEN record_limit > 0 THEN src || ' WHERE true' ELSE src END, pass,
+				CASE WHEN record_limit > 0 OR NOT nfpg.is_coordinator() THEN
+					format('SELECT nfpg.nf_topn_records(%L, flows, packets, bytes, out_packets, out_bytes,'
+						   ' first_seen, last_seen, tcp_flags, src_tos, %s) FROM %s AND %s',
+						   format('%s %s%s %s %s', agg_mode, ord, CASE WHEN flow_stat AND rec_asc THEN ':a' ELSE '' END, top, names),
+						   keys, CASE WHEN record_limit > 0 THEN src || ' WHERE true' ELSE src END, pass)
+				ELSE nfpg.nf_topn_sql('nf_topn_records',
+						   format('%s %s%s %s %s', agg_mode, ord, CASE WHEN flow_stat AND rec_asc THEN ':a' ELSE '' END, top, names),
+						   'flows, packets, bytes, out_packets, out_bytes, first_seen, last_seen, tcp_flags, src_tos, ' || keys,
+						   scope_w || ' AND ' || pass) END,
 				CASE WHEN agg_mode = 'A' THEN '' ELSE format(
 					', s AS (SELECT DISTINCT ON (src_addr, dst_addr, src_port, dst_port, proto) * FROM %s'
 					' WHERE (src_addr, dst_addr, src_port, dst_port, proto) IN'

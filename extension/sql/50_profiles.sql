@@ -267,6 +267,10 @@ COMMENT ON FUNCTION nfpg.nf_profile_condition(text, text) IS 'The SQL condition 
 -- every (slot, channel) pair gets a row, zeros where nothing matched, so
 -- graphs have no holes.  Channel conditions are evaluated per row in a
 -- VALUES list; a channel is named by its index, never by its text.
+-- On a coordinator (74_nodes.sql) that join would fetch every flow of the
+-- slots from the nodes; there each node sums its flows per slot, one
+-- grouped query per channel that postgres_fdw ships whole, and the
+-- coordinator adds the nodes' sums: the same numbers from a few rows.
 CREATE FUNCTION nfpg.nf_profile_build_slots(profile text, slots timestamptz[])
 RETURNS integer
 LANGUAGE plpgsql
@@ -276,6 +280,8 @@ DECLARE
 	cond		text := nfpg.nf_profile_condition(profile);
 	names		text[] := ARRAY['*'];
 	tests		text := '(1, true)';
+	conds		text[] := ARRAY['true'];
+	matched		text;
 	lo			timestamptz;
 	hi			timestamptz;
 	ch			record;
@@ -288,37 +294,58 @@ BEGIN
 			   WHERE c.profile = $1 ORDER BY c.channel
 	LOOP
 		names := names || ch.channel;
+		conds := conds || ch.filter_sql;
 		tests := tests || format(', (%s, %s)', cardinality(names), ch.filter_sql);
 	END LOOP;
+
+	-- m: per slot and channel index, the sums of the matching flows
+	IF nfpg.is_coordinator() THEN
+		SELECT string_agg(format(
+				'SELECT %s AS idx, n.* FROM (SELECT nfpg.nf_slot(first_seen) AS slot,'
+				' sum(flows) AS fl, sum(flows) FILTER (WHERE proto = 6) AS fl_tcp,'
+				' sum(flows) FILTER (WHERE proto = 17) AS fl_udp, sum(flows) FILTER (WHERE proto IN (1, 58)) AS fl_icmp,'
+				' sum(flows) FILTER (WHERE proto NOT IN (1, 6, 17, 58)) AS fl_other,'
+				' sum(packets) AS pk, sum(packets) FILTER (WHERE proto = 6) AS pk_tcp,'
+				' sum(packets) FILTER (WHERE proto = 17) AS pk_udp, sum(packets) FILTER (WHERE proto IN (1, 58)) AS pk_icmp,'
+				' sum(packets) FILTER (WHERE proto NOT IN (1, 6, 17, 58)) AS pk_other,'
+				' sum(bytes) AS by, sum(bytes) FILTER (WHERE proto = 6) AS by_tcp,'
+				' sum(bytes) FILTER (WHERE proto = 17) AS by_udp, sum(bytes) FILTER (WHERE proto IN (1, 58)) AS by_icmp,'
+				' sum(bytes) FILTER (WHERE proto NOT IN (1, 6, 17, 58)) AS by_other'
+				' FROM %s WHERE first_seen >= $4 AND first_seen < $5 AND (%s) AND (%s) GROUP BY 1) n',
+				c.idx, src, cond, c.test), ' UNION ALL ')
+		  INTO matched
+		  FROM unnest(conds) WITH ORDINALITY c(test, idx), nfpg.nf_flow_sources() src;
+	ELSE
+		matched := format('SELECT nfpg.nf_slot(first_seen) AS slot, t.idx, flows AS fl,'
+			' CASE WHEN proto = 6 THEN flows END AS fl_tcp, CASE WHEN proto = 17 THEN flows END AS fl_udp,'
+			' CASE WHEN proto IN (1, 58) THEN flows END AS fl_icmp,'
+			' CASE WHEN proto NOT IN (1, 6, 17, 58) THEN flows END AS fl_other,'
+			' packets AS pk, CASE WHEN proto = 6 THEN packets END AS pk_tcp,'
+			' CASE WHEN proto = 17 THEN packets END AS pk_udp, CASE WHEN proto IN (1, 58) THEN packets END AS pk_icmp,'
+			' CASE WHEN proto NOT IN (1, 6, 17, 58) THEN packets END AS pk_other,'
+			' bytes AS by, CASE WHEN proto = 6 THEN bytes END AS by_tcp,'
+			' CASE WHEN proto = 17 THEN bytes END AS by_udp, CASE WHEN proto IN (1, 58) THEN bytes END AS by_icmp,'
+			' CASE WHEN proto NOT IN (1, 6, 17, 58) THEN bytes END AS by_other'
+			' FROM nfpg.flows, LATERAL (VALUES %s) t(idx, hit)'
+			' WHERE first_seen >= $4 AND first_seen < $5 AND (%s) AND t.hit', tests, cond);
+	END IF;
 
 	DELETE FROM nfpg.profile_series s WHERE s.profile = $1 AND s.slot = ANY (slots);
 	EXECUTE format($q$
 		INSERT INTO nfpg.profile_series
 		SELECT $1, c.channel, s.slot,
-			   coalesce(sum(m.flows), 0),
-			   coalesce(sum(m.flows) FILTER (WHERE m.proto = 6), 0),
-			   coalesce(sum(m.flows) FILTER (WHERE m.proto = 17), 0),
-			   coalesce(sum(m.flows) FILTER (WHERE m.proto IN (1, 58)), 0),
-			   coalesce(sum(m.flows) FILTER (WHERE m.proto NOT IN (1, 6, 17, 58)), 0),
-			   coalesce(sum(m.packets), 0),
-			   coalesce(sum(m.packets) FILTER (WHERE m.proto = 6), 0),
-			   coalesce(sum(m.packets) FILTER (WHERE m.proto = 17), 0),
-			   coalesce(sum(m.packets) FILTER (WHERE m.proto IN (1, 58)), 0),
-			   coalesce(sum(m.packets) FILTER (WHERE m.proto NOT IN (1, 6, 17, 58)), 0),
-			   coalesce(sum(m.bytes), 0),
-			   coalesce(sum(m.bytes) FILTER (WHERE m.proto = 6), 0),
-			   coalesce(sum(m.bytes) FILTER (WHERE m.proto = 17), 0),
-			   coalesce(sum(m.bytes) FILTER (WHERE m.proto IN (1, 58)), 0),
-			   coalesce(sum(m.bytes) FILTER (WHERE m.proto NOT IN (1, 6, 17, 58)), 0)
+			   coalesce(sum(m.fl), 0), coalesce(sum(m.fl_tcp), 0), coalesce(sum(m.fl_udp), 0),
+			   coalesce(sum(m.fl_icmp), 0), coalesce(sum(m.fl_other), 0),
+			   coalesce(sum(m.pk), 0), coalesce(sum(m.pk_tcp), 0), coalesce(sum(m.pk_udp), 0),
+			   coalesce(sum(m.pk_icmp), 0), coalesce(sum(m.pk_other), 0),
+			   coalesce(sum(m.by), 0), coalesce(sum(m.by_tcp), 0), coalesce(sum(m.by_udp), 0),
+			   coalesce(sum(m.by_icmp), 0), coalesce(sum(m.by_other), 0)
 		  FROM unnest($2::timestamptz[]) s(slot)
 		 CROSS JOIN unnest($3::text[]) WITH ORDINALITY c(channel, idx)
-		  LEFT JOIN (SELECT nfpg.nf_slot(first_seen) AS slot, t.idx, proto, flows, packets, bytes
-					   FROM nfpg.flows,
-							LATERAL (VALUES %s) t(idx, hit)
-					  WHERE first_seen >= $4 AND first_seen < $5 AND (%s) AND t.hit) m
+		  LEFT JOIN (%s) m
 			ON m.slot = s.slot AND m.idx = c.idx
 		 GROUP BY c.channel, s.slot
-	$q$, tests, cond)
+	$q$, matched)
 	USING profile, slots, names, lo, hi;
 
 	INSERT INTO nfpg.profile_slots AS ps (profile, slot)

@@ -153,19 +153,23 @@ AS $$
 DECLARE
 	cond	text := nfpg.nf_filter_sql(coalesce(nullif(btrim(filter), ''), 'any'));
 	secs	double precision := extract(epoch FROM bucket);
+	parts	text;
 BEGIN
+	-- per source (each node of a coordinator, which sums on the node), then added up
+	SELECT string_agg(format('SELECT date_bin($3, first_seen, ''2000-01-01 00:00+00'') AS slot,'
+							 ' sum(flows) AS flows, sum(packets) AS packets, sum(bytes) AS bytes'
+							 ' FROM %s WHERE first_seen >= $1 AND first_seen < $2 AND (%s) GROUP BY 1',
+							 src, cond), ' UNION ALL ')
+	  INTO parts FROM nfpg.nf_flow_sources() src;
 	RETURN QUERY EXECUTE format($q$
 		SELECT b.slot + $5, coalesce(m.flows, 0)::bigint, coalesce(m.packets, 0)::bigint,
 			   coalesce(m.bytes, 0)::bigint,
 			   coalesce(m.flows, 0) / $4, coalesce(m.packets, 0) / $4, coalesce(m.bytes, 0) * 8 / $4
 		  FROM nfpg.nf_web_buckets($1, $2, $3) b(slot)
-		  LEFT JOIN (SELECT date_bin($3, first_seen, '2000-01-01 00:00+00') AS slot,
-							sum(flows) AS flows, sum(packets) AS packets, sum(bytes) AS bytes
-					   FROM nfpg.flows
-					  WHERE first_seen >= $1 AND first_seen < $2 AND (%s)
-					  GROUP BY 1) m USING (slot)
+		  LEFT JOIN (SELECT p.slot, sum(p.flows) AS flows, sum(p.packets) AS packets, sum(p.bytes) AS bytes
+					   FROM (%s) p GROUP BY 1) m USING (slot)
 		 ORDER BY b.slot
-	$q$, cond)
+	$q$, parts)
 	USING from_ts - shift, to_ts - shift, bucket, secs, shift;
 END
 $$;
@@ -189,6 +193,7 @@ DECLARE
 	cond	text := nfpg.nf_filter_sql(coalesce(nullif(btrim(filter), ''), 'any'));
 	keyexpr	text;
 	metric	text;
+	parts	text;
 BEGIN
 	IF k.two_sided OR k.keys LIKE '%,%' THEN
 		RAISE EXCEPTION 'nf_topn_series: statistic "%" is two-sided or composite', stat_type
@@ -210,12 +215,14 @@ BEGIN
 		WHEN EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = 'nfpg.flows'::regclass
 						AND a.attname = k.keys AND a.atttypid = 'inet'::regtype) THEN format('host(%s)', k.keys)
 		ELSE format('(%s)::text', k.keys) END;
+	SELECT string_agg(format('SELECT date_bin($3, first_seen, ''2000-01-01 00:00+00'') AS slot,'
+							 ' %s AS key, sum(%s) AS v FROM %s'
+							 ' WHERE first_seen >= $1 AND first_seen < $2 AND (%s) GROUP BY 1, 2',
+							 keyexpr, metric, src, cond), ' UNION ALL ')
+	  INTO parts FROM nfpg.nf_flow_sources() src;
 	RETURN QUERY EXECUTE format($q$
 		WITH m AS MATERIALIZED (
-			SELECT date_bin($3, first_seen, '2000-01-01 00:00+00') AS slot, %s AS key, sum(%s) AS v
-			  FROM nfpg.flows
-			 WHERE first_seen >= $1 AND first_seen < $2 AND (%s)
-			 GROUP BY 1, 2),
+			SELECT p.slot, p.key, sum(p.v) AS v FROM (%s) p GROUP BY 1, 2),
 		t AS (
 			SELECT m.key, row_number() OVER (ORDER BY sum(m.v) DESC, m.key)::integer AS rank
 			  FROM m WHERE m.key IS NOT NULL GROUP BY m.key ORDER BY sum(m.v) DESC, m.key LIMIT $4)
@@ -223,7 +230,7 @@ BEGIN
 			   sum(m.v)::double precision / $5
 		  FROM m LEFT JOIN t USING (key)
 		 GROUP BY 1, 2, 3 ORDER BY 1, 3
-	$q$, keyexpr, metric, cond)
+	$q$, parts)
 	USING from_ts, to_ts, bucket, top, extract(epoch FROM bucket)::double precision;
 END
 $$;

@@ -114,6 +114,10 @@ BEGIN
 	COMMENT ON TABLE nfpg.flows IS 'The flows of every node of this coordinator: one foreign partition per node (nfpg.node_add), by exporter';
 	ALTER TABLE nfpg.flows OWNER TO nfpg_owner;
 	GRANT SELECT ON nfpg.flows TO nfpg_reader, nfpg_admin;
+	-- the web page's overview of every flow, now of every node's
+	IF NOT EXISTS (SELECT 1 FROM nfpg.profiles WHERE profile = 'live') THEN
+		PERFORM nfpg.nf_live_profile();
+	END IF;
 	RETURN 'made the coordinator''s nfpg.flows; add nodes with nfpg.node_add()';
 END
 $$;
@@ -261,17 +265,17 @@ AS $$
 DECLARE
 	n			record;
 	seen		inet[];
-	added		inet[];
+	fresh		inet[];
 BEGIN
 	FOR n IN SELECT x.node, x.exporters FROM nfpg.nodes x ORDER BY x.node FOR UPDATE LOOP
 		EXECUTE format('SELECT array_agg(DISTINCT exporter) FROM nfpg.%I', 'exporters_node_' || n.node)
 			INTO seen;
-		SELECT array_agg(e ORDER BY e) INTO added FROM unnest(seen) e WHERE e <> ALL (n.exporters);
-		IF added IS NOT NULL THEN
-			PERFORM nfpg.node_check_exporters(n.node, added);
-			UPDATE nfpg.nodes x SET exporters = x.exporters || added WHERE x.node = n.node;
+		SELECT array_agg(e ORDER BY e) INTO fresh FROM unnest(seen) e WHERE e <> ALL (n.exporters);
+		IF fresh IS NOT NULL THEN
+			PERFORM nfpg.node_check_exporters(n.node, fresh);
+			UPDATE nfpg.nodes x SET exporters = x.exporters || fresh WHERE x.node = n.node;
 			PERFORM nfpg.node_attach(n.node);
-			RETURN QUERY SELECT n.node, e FROM unnest(added) e;
+			RETURN QUERY SELECT n.node, e FROM unnest(fresh) e;
 		END IF;
 		UPDATE nfpg.nodes x SET synced = now() WHERE x.node = n.node;
 	END LOOP;
@@ -392,3 +396,39 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION nfpg.nf_topn_sql(text, text, text, text) IS 'The SQL of a Top-N aggregate over the flows passing a condition: local, or per node with merged partial states on a coordinator';
+
+-- nfdump()'s one scan on a coordinator: the Summary's numbers and every
+-- element table of nfpg-dump -s, as a jsonb like the local scan's, with
+-- each node's part (counts, sums, bounds, nf_topn_state per element)
+-- computed on the node in one remote aggregate.  scope_w selects what
+-- stands for nfdump's input files, pass what passes the filter; both, and
+-- the keys, are nfdump()'s own SQL.
+CREATE FUNCTION nfpg.nf_dump_nodes_sql(scope_w text, pass text, specs text[], keys text[])
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	node_cols	text := format('count(*) AS processed, count(*) FILTER (WHERE %1$s) AS passed,'
+		' sum(greatest(flows, 1)) FILTER (WHERE %1$s) AS flows,'
+		' sum(bytes + coalesce(out_bytes, 0)) FILTER (WHERE %1$s) AS bytes,'
+		' sum(packets + coalesce(out_packets, 0)) FILTER (WHERE %1$s) AS packets,'
+		' min(first_seen) FILTER (WHERE %1$s) AS p_first, max(last_seen) FILTER (WHERE %1$s) AS p_last,'
+		' min(first_seen) AS s_first, max(last_seen) AS s_last', pass);
+	merged		text := 'SELECT jsonb_build_object(''processed'', sum(processed), ''passed'', sum(passed),'
+		' ''flows'', sum(flows), ''bytes'', sum(bytes), ''packets'', sum(packets),'
+		' ''p_first'', min(p_first), ''p_last'', max(p_last), ''s_first'', min(s_first), ''s_last'', max(s_last)';
+	parts		text;
+BEGIN
+	FOR i IN 1 .. coalesce(cardinality(specs), 0) LOOP
+		node_cols := node_cols || format(', nfpg.nf_topn_state(%L::bytea, flows, packets, bytes, out_packets,'
+			' out_bytes, first_seen, last_seen, tcp_flags, src_tos, %s) FILTER (WHERE %s) AS s%s',
+			convert_to(specs[i], 'UTF8'), keys[i], pass, i - 1);
+		merged := merged || format(', %L, to_jsonb(nfpg.nf_topn_merge(s%s))', 's' || (i - 1), i - 1);
+	END LOOP;
+	SELECT string_agg(format('SELECT %s FROM %s WHERE %s', node_cols, src, scope_w), ' UNION ALL ')
+	  INTO parts FROM nfpg.nf_flow_sources() src;
+	RETURN format('%s) FROM (%s) n', merged, parts);
+END
+$$;
+COMMENT ON FUNCTION nfpg.nf_dump_nodes_sql(text, text, text[], text[]) IS 'The Summary and element tables of nfdump() on a coordinator, computed per node';
