@@ -284,6 +284,7 @@ extern const char *stat_run_decode(const StatState *st, const char *p, const cha
 								   uint32 *h, StatEntry *e, TimestampTz base);
 
 /* stat_agg.c */
+extern bytea *stat_serialize(StatState *st);
 extern StatState *stat_state_from_bytes(MemoryContext cxt, bytea *in);
 
 /* stat_merge.c */

@@ -212,10 +212,9 @@ header_size(int speclen, int nkeys)
  * ordered by (hash, key) here, in the worker, or a combined state's runs
  * merged.  First seen is encoded from the state's earliest.
  */
-Datum
-nf_topn_serial(PG_FUNCTION_ARGS)
+bytea *
+stat_serialize(StatState *st)
 {
-	StatState  *st;
 	int32		speclen;
 	int32		nkeys;
 	uint64		n;
@@ -226,8 +225,6 @@ nf_topn_serial(PG_FUNCTION_ARGS)
 	Writer		w;
 	uint8		version = STAT_STATE_VERSION | STATE_BIG_ENDIAN;
 
-	agg_context(fcinfo, "nf_topn_serial");
-	st = (StatState *) PG_GETARG_POINTER(0);
 	stat_flush(st);
 	if (st->nruns > 0)
 		stat_merge_runs(st);
@@ -261,7 +258,15 @@ nf_topn_serial(PG_FUNCTION_ARGS)
 						n),
 				 errhint("SET max_parallel_workers_per_gather = 0 for this query, narrow its time window, or group more coarsely.")));
 	SET_VARSIZE(out, size);
-	PG_RETURN_BYTEA_P(out);
+	return out;
+}
+
+/* Serialize: a partial state on its way from a parallel worker. */
+Datum
+nf_topn_serial(PG_FUNCTION_ARGS)
+{
+	agg_context(fcinfo, "nf_topn_serial");
+	PG_RETURN_BYTEA_P(stat_serialize((StatState *) PG_GETARG_POINTER(0)));
 }
 
 static void

@@ -27,9 +27,10 @@ SELECT nfpg.nf_topn_records_merge(s) = (SELECT nfpg.nf_topn_records('A packets 0
 		  FROM nfpg.flows GROUP BY (hashint8(bytes) & 1)) n(s);
 -- A node without matching flows sends NULL: nothing is added.
 SELECT cardinality(nfpg.nf_topn_merge(s)) AS rows_from_nothing
-  FROM (VALUES (NULL::bytea), (NULL::bytea)) n(s);
+  FROM (VALUES (NULL::text), (NULL::text)) n(s);
 -- Bytes that are not a state, and states of two statistics, are refused.
-SELECT nfpg.nf_topn_merge(s) FROM (VALUES ('\x02ff'::bytea)) n(s);
+SELECT nfpg.nf_topn_merge(s) FROM (VALUES ('bm90IGEgc3RhdGU=')) n(s);
+SELECT nfpg.nf_topn_merge(s) FROM (VALUES ('not base64!')) n(s);
 SELECT nfpg.nf_topn_merge(s) FROM (VALUES (substring((SELECT nfpg.nf_topn_state(convert_to('stat flows 3 proto', 'UTF8'), flows, packets, bytes,
 		out_packets, out_bytes, first_seen, last_seen, tcp_flags, src_tos, proto) FROM nfpg.flows) FROM 1 FOR 40))) n(s);
 SELECT nfpg.nf_topn_merge(s) FROM (
@@ -53,7 +54,11 @@ SELECT split_part(current_setting('unix_socket_directories'), ',', 1) AS node_ho
 	   (SELECT md5(string_agg(s::text, '|' ORDER BY rank)) FROM nfpg.nf_stat('dstport', 'flows', 0, 'proto tcp') s) AS stat_port,
 	   (SELECT md5(string_agg(s::text, '|')) FROM nfpg.nf_aggregate('srcip4/24,dstport', 'bytes', 0) s) AS agg,
 	   (SELECT s::text FROM nfpg.nf_summary('proto udp') s) AS summary,
-	   (SELECT count(*) FROM nfpg.flows WHERE nfpg.nf_filter('proto tcp and not port 80')) AS filtered \gset
+	   (SELECT count(*) FROM nfpg.flows WHERE nfpg.nf_filter('proto tcp and not port 80')) AS filtered,
+	   (SELECT md5(string_agg(l, '|')) FROM nfpg.nfdump(stats => '{ip/bytes,dstport/flows}', filter => 'not proto icmp') l
+		 WHERE l NOT LIKE 'Sys:%') AS dump_stats,
+	   (SELECT md5(string_agg(l, '|')) FROM nfpg.nfdump(fields => 'srcip4/24,proto', top => 20, print_order => 'bytes') l
+		 WHERE l NOT LIKE 'Sys:%') AS dump_agg \gset
 CREATE DATABASE nfpg_coordinator;
 \c nfpg_coordinator
 SET client_min_messages = warning;
@@ -78,6 +83,10 @@ SELECT md5(string_agg(s::text, '|' ORDER BY rank)) = :'stat_port' AS stat_port_e
 SELECT md5(string_agg(s::text, '|')) = :'agg' AS aggregate_equal FROM nfpg.nf_aggregate('srcip4/24,dstport', 'bytes', 0) s;
 SELECT s::text = :'summary' AS summary_equal FROM nfpg.nf_summary('proto udp') s;
 SELECT count(*) = :filtered AS filter_equal FROM nfpg.flows WHERE nfpg.nf_filter('proto tcp and not port 80');
+SELECT md5(string_agg(l, '|')) = :'dump_stats' AS nfdump_stats_equal
+  FROM nfpg.nfdump(stats => '{ip/bytes,dstport/flows}', filter => 'not proto icmp') l WHERE l NOT LIKE 'Sys:%';
+SELECT md5(string_agg(l, '|')) = :'dump_agg' AS nfdump_aggregate_equal
+  FROM nfpg.nfdump(fields => 'srcip4/24,proto', top => 20, print_order => 'bytes') l WHERE l NOT LIKE 'Sys:%';
 
 -- The node computes the partial state; the coordinator only merges.
 CREATE FUNCTION pg_temp.remote(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
@@ -114,6 +123,9 @@ SELECT * FROM nfpg.node_sync();
 SELECT * FROM nfpg.node_sync();
 SELECT exporters FROM nfpg.nodes;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM nfpg.flows WHERE exporter = '198.19.0.9';
+-- the scheduled job of a coordinator: node lists and profiles, no partitions
+SELECT r.errors, r.slots >= 0 AS profiles_updated FROM nfpg.nf_run() r;
+SELECT count(*) AS partitions_made FROM nfpg.partitions;
 SELECT nfpg.node_drain('site_a', 'site_a');
 SELECT nfpg.node_remove('site_a');
 SELECT nfpg.node_remove('site_a');

@@ -45,12 +45,16 @@ CREATE FUNCTION nfpg.nf_topn_state_trans(internal, bytea, integer, bigint, bigin
 RETURNS internal AS 'MODULE_PATHNAME', 'nf_topn_trans' LANGUAGE C PARALLEL SAFE;
 COMMENT ON FUNCTION nfpg.nf_topn_state_trans(internal, bytea, integer, bigint, bigint, bigint, bigint, timestamptz, timestamptz, smallint, smallint, "any") IS 'Transition function of nf_topn_state (nf_topn''s, with the specification as bytea)';
 
+CREATE FUNCTION nfpg.nf_topn_state_final(internal)
+RETURNS text AS 'MODULE_PATHNAME', 'nf_topn_state_final' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION nfpg.nf_topn_state_final(internal) IS 'Final function of nf_topn_state: the serialized partial state, zstd-compressed, in base64';
+
 CREATE AGGREGATE nfpg.nf_topn_state(spec bytea, flows integer, packets bigint, bytes bigint,
 	out_packets bigint, out_bytes bigint, first_seen timestamptz, last_seen timestamptz,
 	tcp_flags smallint, tos smallint, VARIADIC keys "any") (
 	SFUNC = nfpg.nf_topn_state_trans,
 	STYPE = internal,
-	FINALFUNC = nfpg.nf_topn_serial,
+	FINALFUNC = nfpg.nf_topn_state_final,
 	FINALFUNC_MODIFY = READ_WRITE,
 	COMBINEFUNC = nfpg.nf_topn_combine,
 	SERIALFUNC = nfpg.nf_topn_serial,
@@ -58,25 +62,25 @@ CREATE AGGREGATE nfpg.nf_topn_state(spec bytea, flows integer, packets bigint, b
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE nfpg.nf_topn_state(bytea, integer, bigint, bigint, bigint, bigint, timestamptz, timestamptz, smallint, smallint, "any") IS
-'The partial state of nf_topn / nf_topn_records (same arguments, the specification as UTF-8 bytea) as a bytea: what a node returns to a coordinator, merged by nf_topn_merge or nf_topn_records_merge';
+'The partial state of nf_topn / nf_topn_records (same arguments, the specification as UTF-8 bytea), zstd-compressed, in base64: what a node returns to a coordinator, merged by nf_topn_merge or nf_topn_records_merge';
 
-CREATE FUNCTION nfpg.nf_topn_merge_trans(internal, bytea)
+CREATE FUNCTION nfpg.nf_topn_merge_trans(internal, text)
 RETURNS internal AS 'MODULE_PATHNAME', 'nf_topn_merge_trans' LANGUAGE C PARALLEL SAFE;
-COMMENT ON FUNCTION nfpg.nf_topn_merge_trans(internal, bytea) IS 'Transition function of nf_topn_merge and nf_topn_records_merge: adds one serialized partial state';
+COMMENT ON FUNCTION nfpg.nf_topn_merge_trans(internal, text) IS 'Transition function of nf_topn_merge and nf_topn_records_merge: adds one serialized partial state';
 
-CREATE AGGREGATE nfpg.nf_topn_merge(bytea) (
+CREATE AGGREGATE nfpg.nf_topn_merge(text) (
 	SFUNC = nfpg.nf_topn_merge_trans,
 	STYPE = internal,
 	FINALFUNC = nfpg.nf_topn_final
 );
-COMMENT ON AGGREGATE nfpg.nf_topn_merge(bytea) IS 'Merge partial states of nf_topn_state (one per node) and rank them as nf_topn does';
+COMMENT ON AGGREGATE nfpg.nf_topn_merge(text) IS 'Merge partial states of nf_topn_state (one per node) and rank them as nf_topn does';
 
-CREATE AGGREGATE nfpg.nf_topn_records_merge(bytea) (
+CREATE AGGREGATE nfpg.nf_topn_records_merge(text) (
 	SFUNC = nfpg.nf_topn_merge_trans,
 	STYPE = internal,
 	FINALFUNC = nfpg.nf_topn_records_final
 );
-COMMENT ON AGGREGATE nfpg.nf_topn_records_merge(bytea) IS 'Merge partial states of nf_topn_state (one per node) and rank them as nf_topn_records does';
+COMMENT ON AGGREGATE nfpg.nf_topn_records_merge(text) IS 'Merge partial states of nf_topn_state (one per node) and rank them as nf_topn_records does';
 
 -- The coordinator's configuration: which exporters each node holds.
 -- Dumped with the database (93_config_dump.sql).
