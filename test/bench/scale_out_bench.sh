@@ -130,6 +130,7 @@ echo "# loaded in $(($(date +%s) - t0)) s: ref $(on ref "SELECT count(*) FROM nf
 	"$(for n in $NODES; do on $n "SELECT count(*) FROM nfpg.flows"; done | paste -sd' ')"
 
 # 3. the coordinator, each node behind its proxy
+PGPORT=$PORT_coord "$PGBIN/createdb" nfpg
 on coord "CREATE EXTENSION postgres_fdw" >/dev/null
 on coord "CREATE EXTENSION nfpg" >/dev/null
 on coord "SELECT nfpg.setup_coordinator()" >/dev/null
@@ -213,19 +214,20 @@ nodes, queries = sys.argv[7].split(), sys.argv[8].split()
 labels = {'d': '-s ip/bytes', 'e': '-s dstport/flows', 'f': '-A srcip4/24,dstip4/24'}
 med = statistics.median
 def m(name, f): return med(f(r) for r in runs[name])
-print("\nmedians of %d rounds; load average during the runs %.2f-%.2f" %
+print("\nmedians of %d rounds; load average during the runs %.2f-%.2f; wall includes psql's start and connection" %
       (len(runs['d:coord']), min(runs['load']), max(runs['load'])))
-print("%-24s %8s %8s | %8s %8s %8s %8s | %8s %8s" %
-      ('query', 'ref wall', 'ref CPU', 'co wall', 'co CPU', 'nodesCPU', 'co total', 'nodemax', 'model'))
+print("%-24s %8s %8s | %8s %8s %8s %8s | %8s %8s %8s" %
+      ('query', 'ref wall', 'ref CPU', 'co wall', 'co CPU', 'nodesCPU', 'co total', 'nodemax', 'transfer', 'model'))
 for x in queries:
     rw, rc = m(x + ':ref', lambda r: r['wall']), m(x + ':ref', lambda r: r['cpu']['ref'])
     cw, cc = m(x + ':coord', lambda r: r['wall']), m(x + ':coord', lambda r: r['cpu']['coord'])
     nc = m(x + ':coord', lambda r: sum(r['cpu'][n] for n in nodes))
     nw = {n: m(x + ':' + n, lambda r: r['wall']) for n in nodes}
     down = m(x + ':coord', lambda r: sum(r['down'].values()))
-    model = max(nw.values()) + down * 8 / (link * 1e6) + cc
-    print("%-24s %7.3fs %7.3fs | %7.3fs %7.3fs %7.3fs %7.3fs | %7.3fs %7.3fs  speed-up %.2fx" %
-          (labels[x], rw, rc, cw, cc, nc, cc + nc, max(nw.values()), model, rw / model))
+    transfer = down * 8 / (link * 1e6)
+    model = max(nw.values()) + transfer + cc
+    print("%-24s %7.3fs %7.3fs | %7.3fs %7.3fs %7.3fs %7.3fs | %7.3fs %7.3fs %7.3fs  speed-up %.2fx" %
+          (labels[x], rw, rc, cw, cc, nc, cc + nc, max(nw.values()), transfer, model, rw / model))
 print("\nper node, state query alone (wall / CPU): " + "; ".join(
     "%s %s" % (labels[x], ", ".join("%s %.3fs/%.3fs" % (n, m(x + ':' + n, lambda r: r['wall']),
                                                       m(x + ':' + n, lambda r, n=n: r['cpu'][n])) for n in nodes))
