@@ -306,6 +306,14 @@ plan summary "SELECT * FROM nfpg.nf_summary('proto udp')"
 t_eq "EXPLAIN nf_summary 'proto udp': sums from each node, filtered there" "3 3 3" \
 	"$(grep -c 'Async Foreign Scan' "$T_DIR/plan.summary") $(grep -c 'Remote SQL:' "$T_DIR/plan.summary") $(grep -c 'Remote SQL: SELECT sum(.* WHERE .*proto = 17' "$T_DIR/plan.summary")"
 grep 'Remote SQL' "$T_DIR/plan.summary" | head -1 | cut -c1-160 | sed 's/^/# /'
+# rows_shipped NAME: how many remote queries of the plan select plain
+# columns (no aggregate or function call before FROM): flows' rows.
+rows_shipped() { sed -n 's/^ *Remote SQL: SELECT \(.*\) FROM nfpg\.flows.*/\1/p' "$T_DIR/plan.$1" | grep -vc '(' || :; }
+plan nfdump "SELECT * FROM nfpg.nfdump(stats => '{ip/bytes,dstport/flows}', filter => 'proto tcp')"
+n=$(grep -c 'Remote SQL:' "$T_DIR/plan.nfdump")
+[ "$n" -ge 3 ] && t_eq "EXPLAIN nfdump -s ip/bytes -s dstport/flows: $n remote queries, none ships rows" 0 "$(rows_shipped nfdump)" ||
+	t_fail "EXPLAIN nfdump(): $n remote queries"
+t_eq "EXPLAIN nf_stat, nf_aggregate: no remote query ships rows" "0 0" "$(rows_shipped stat) $(rows_shipped agg)"
 plan filter "SELECT count(*) FROM nfpg.flows WHERE nfpg.nf_filter('proto tcp and dst port 587')"
 t_eq "EXPLAIN of a filter query: each node gets the filter as SQL" "3 3" \
 	"$(grep -c 'Async Foreign Scan' "$T_DIR/plan.filter") $(grep -c 'Remote SQL: .* WHERE .*dst_port = 587' "$T_DIR/plan.filter")"
