@@ -15,12 +15,15 @@
 # whose foreign servers point at a byte-counting TCP proxy (tcpcount.py) in
 # front of each node, so what crosses the wire is measured, not estimated.
 # Queries, as stat_bench.sh's d, e, f: -s ip/bytes, -s dstport/flows and
-# -A srcip4/24,dstip4/24 -s record/bytes -n 15.  Each is run, interleaved
+# -A srcip4/24,dstip4/24 -s record/bytes -n 15; and z, -s ip/bytes over an
+# empty -t window (no partition scanned), for the fixed cost of the fan-out
+# (connections to the nodes, remote plans, empty states).  Each is run, interleaved
 # (scale_out_runs.py), in a fresh psql per run:
 #   coord    nf_stat / nf_aggregate on the coordinator (states shipped)
 #   ref      the same on the single server
 #   site_X   the node-side state query alone on node X: the "Remote SQL"
 #            the coordinator sends it, read from the coordinator's plan
+#            (not for z, whose remote SQL has the window as parameters)
 # and reported as medians: wall time; CPU of each cluster (its postmaster's
 # reaped children: backends and parallel workers); bytes node->coordinator
 # on the wire (protocol framing and the connection's start included).
@@ -151,15 +154,20 @@ done
 CLUSTERS="coord:$(pmpid coord),ref:$(pmpid ref)"
 for n in $NODES; do CLUSTERS="$CLUSTERS,$n:$(pmpid $n)"; done
 
-QUERIES="d e f"
+# z, an empty -t window, is the fixed cost: connections, plans, empty states
+QUERIES="d e f z"
 query() {
 	case $1 in
 	d) echo "SELECT * FROM nfpg.nf_stat('ip', 'bytes', 10)" ;;
 	e) echo "SELECT * FROM nfpg.nf_stat('dstport', 'flows', 10)" ;;
 	f) echo "SELECT * FROM nfpg.nf_aggregate('srcip4/24,dstip4/24', 'bytes', 15)" ;;
+	z) echo "SELECT * FROM nfpg.nf_stat('ip', 'bytes', 10, NULL, '2030-01-01', '2030-01-02')" ;;
 	esac
 }
-label() { case $1 in d) echo "-s ip/bytes" ;; e) echo "-s dstport/flows" ;; f) echo "-A srcip4/24,dstip4/24" ;; esac; }
+label() {
+	case $1 in d) echo "-s ip/bytes" ;; e) echo "-s dstport/flows" ;; f) echo "-A srcip4/24,dstip4/24" ;;
+	z) echo "-s ip/bytes, empty -t" ;; esac
+}
 # remote_sql Q: the Remote SQL lines of Q's inner query on the coordinator,
 # from its plan (auto_explain: plpgsql hides the query it EXECUTEs).
 remote_sql() {
@@ -182,7 +190,7 @@ for x in $QUERIES; do
 		{ echo "$(label $x): the coordinator does not ship nf_topn_state to the 3 nodes:"; cat "$T_DIR/remote.$x"; exit 1; }
 	sed -n 1p "$T_DIR/remote.$x" >"$T_DIR/node.$x.sql"
 	set -- "$@" "$x:coord=$P -p $PORT_coord -c \"$(query $x)\"" "$x:ref=$P -p $PORT_ref -c \"$(query $x)\""
-	for n in $NODES; do set -- "$@" "$x:$n=$P -p $(port $n) -f $T_DIR/node.$x.sql"; done
+	[ $x = z ] || for n in $NODES; do set -- "$@" "$x:$n=$P -p $(port $n) -f $T_DIR/node.$x.sql"; done
 done
 python3 "$HERE/scale_out_runs.py" "$RUNS" "$T_DIR/runs.json" "$CLUSTERS" "$COUNTERS" "$@"
 
@@ -194,7 +202,7 @@ for x in $QUERIES; do
 	grep -q 'nf_topn_state' "$T_DIR/rows.$x" && { echo "no-pushdown run still ships the state"; exit 1; }
 	set -- "$@" "$x:rows=$P -p $PORT_coord -c \"$(query $x)\""
 	copy=0
-	for n in $NODES; do
+	[ $x = z ] || for n in $NODES; do
 		c=$(PGPORT=$(port $n) psql -qX -c "COPY ($(sed -n 1p "$T_DIR/rows.$x")) TO STDOUT" | wc -c)
 		copy=$((copy + c))
 	done
@@ -211,7 +219,9 @@ runs, rows = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 copytext = dict(l.split() for l in open(sys.argv[3]))
 flows, heap, link = int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
 nodes, queries = sys.argv[7].split(), sys.argv[8].split()
-labels = {'d': '-s ip/bytes', 'e': '-s dstport/flows', 'f': '-A srcip4/24,dstip4/24'}
+labels = {'d': '-s ip/bytes', 'e': '-s dstport/flows', 'f': '-A srcip4/24,dstip4/24',
+          'z': '-s ip/bytes, empty -t'}
+pct = lambda a, b: 100.0 * a / b if b else float('nan')
 med = statistics.median
 def m(name, f): return med(f(r) for r in runs[name])
 print("\nmedians of %d rounds; load average during the runs %.2f-%.2f; wall includes psql's start and connection" %
@@ -222,16 +232,19 @@ for x in queries:
     rw, rc = m(x + ':ref', lambda r: r['wall']), m(x + ':ref', lambda r: r['cpu']['ref'])
     cw, cc = m(x + ':coord', lambda r: r['wall']), m(x + ':coord', lambda r: r['cpu']['coord'])
     nc = m(x + ':coord', lambda r: sum(r['cpu'][n] for n in nodes))
+    print("%-24s %7.3fs %7.3fs | %7.3fs %7.3fs %7.3fs %7.3fs |" % (labels[x], rw, rc, cw, cc, nc, cc + nc), end='')
+    if x + ':' + nodes[0] not in runs:
+        print()
+        continue
     nw = {n: m(x + ':' + n, lambda r: r['wall']) for n in nodes}
     down = m(x + ':coord', lambda r: sum(r['down'].values()))
     transfer = down * 8 / (link * 1e6)
     model = max(nw.values()) + transfer + cc
-    print("%-24s %7.3fs %7.3fs | %7.3fs %7.3fs %7.3fs %7.3fs | %7.3fs %7.3fs %7.3fs  speed-up %.2fx" %
-          (labels[x], rw, rc, cw, cc, nc, cc + nc, max(nw.values()), transfer, model, rw / model))
+    print(" %7.3fs %7.3fs %7.3fs  speed-up %.2fx" % (max(nw.values()), transfer, model, rw / model))
 print("\nper node, state query alone (wall / CPU): " + "; ".join(
     "%s %s" % (labels[x], ", ".join("%s %.3fs/%.3fs" % (n, m(x + ':' + n, lambda r: r['wall']),
                                                       m(x + ':' + n, lambda r, n=n: r['cpu'][n])) for n in nodes))
-    for x in queries))
+    for x in queries if x + ':' + nodes[0] in runs))
 print("\nbytes node->coordinator per query (all nodes; connection start included)")
 print("%-24s %12s %12s %8s | %12s %12s %12s | %6s %6s %6s" %
       ('query', 'states', 'coord->nodes', 'per node', 'rows (wire)', 'COPY text', 'heap',
@@ -243,7 +256,7 @@ for x in queries:
     wire = sum(rowsd.values())
     print("%-24s %12d %12d %8d | %12d %12d %12d | %5.2f%% %5.2f%% %5.2f%%" %
           (labels[x], down, up, down / len(nodes), wire, int(copytext[x]), heap,
-           100 * down / wire, 100 * down / int(copytext[x]), 100 * down / heap))
+           pct(down, wire), pct(down, int(copytext[x])), pct(down, heap)))
 print("\nno pushdown (rows fetched), once: " + "; ".join(
     "%s wall %.2fs, coordinator CPU %.2fs" % (labels[x], rows[x + ':rows'][0]['wall'],
                                               rows[x + ':rows'][0]['cpu']['coord']) for x in queries))
