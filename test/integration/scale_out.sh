@@ -317,6 +317,13 @@ n=$(grep -c 'Remote SQL:' "$T_DIR/plan.nfdump")
 [ "$n" -ge 3 ] && t_eq "EXPLAIN nfdump -s ip/bytes -s dstport/flows: $n remote queries, none ships rows" 0 "$(rows_shipped nfdump)" ||
 	t_fail "EXPLAIN nfdump(): $n remote queries"
 t_eq "EXPLAIN nf_stat, nf_aggregate: no remote query ships rows" "0 0" "$(rows_shipped stat) $(rows_shipped agg)"
+plan prune "SELECT count(*) FROM nfpg.flows WHERE exporter = '$EXP.3'"
+t_eq "EXPLAIN WHERE exporter = site_b's: only site_b is asked" "1 0" \
+	"$(grep -c 'Foreign Scan' "$T_DIR/plan.prune") $(grep -c 'flows_node_site_[ac]' "$T_DIR/plan.prune")"
+grep -q 'flows_node_site_b' "$T_DIR/plan.prune" && t_ok "EXPLAIN WHERE exporter = site_b's: site_b's partition" ||
+	t_fail "EXPLAIN WHERE exporter = site_b's: no scan of site_b"
+t_eq "WHERE exporter = site_b's: the reference's count" "$(ref "SELECT count(*) FROM nfpg.flows WHERE exporter = '$EXP.3'")" \
+	"$(co "SELECT count(*) FROM nfpg.flows WHERE exporter = '$EXP.3'")"
 plan filter "SELECT count(*) FROM nfpg.flows WHERE nfpg.nf_filter('proto tcp and dst port 587')"
 t_eq "EXPLAIN of a filter query: each node gets the filter as SQL" "3 3" \
 	"$(grep -c 'Async Foreign Scan' "$T_DIR/plan.filter") $(grep -c 'Remote SQL: .* WHERE .*dst_port = 587' "$T_DIR/plan.filter")"
@@ -344,7 +351,8 @@ t_eq "viewer: a filter query = the reference's" \
 
 # ---- 6. a node down: an error naming it, never a smaller total
 pg_ctl_ site_b stop
-for sql in "SELECT * FROM nfpg.nf_stat('ip', 'bytes', 10) ORDER BY rank" "SELECT count(*) FROM nfpg.flows"; do
+for sql in "SELECT * FROM nfpg.nf_stat('ip', 'bytes', 10) ORDER BY rank" "SELECT count(*) FROM nfpg.flows" \
+		"SELECT * FROM nfpg.nf_summary()" "SELECT * FROM nfpg.nfdump(stats => '{proto}')"; do
 	out coord nfpg "$T_DIR/down" "$sql"
 	t_eq "site_b down: no row from '$sql'" 0 "$(wc -c <"$T_DIR/down")"
 	grep -q 'could not connect to server "site_b"' "$T_DIR/down.err" && t_ok "site_b down: the error names site_b" ||
