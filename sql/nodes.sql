@@ -59,6 +59,14 @@ SELECT split_part(current_setting('unix_socket_directories'), ',', 1) AS node_ho
 		 WHERE l NOT LIKE 'Sys:%') AS dump_stats,
 	   (SELECT md5(string_agg(l, '|')) FROM nfpg.nfdump(fields => 'srcip4/24,proto', top => 20, print_order => 'bytes') l
 		 WHERE l NOT LIKE 'Sys:%') AS dump_agg \gset
+-- a node still at the previous release, without nf_topn_state
+CREATE DATABASE nfpg_old_node;
+\c nfpg_old_node
+SET client_min_messages = warning;
+CREATE EXTENSION nfpg VERSION '0.2';
+RESET client_min_messages;
+SELECT nfpg.setup() IS NOT NULL AS set_up;
+\c :node_db
 CREATE DATABASE nfpg_coordinator;
 \c nfpg_coordinator
 SET client_min_messages = warning;
@@ -111,8 +119,11 @@ EXPLAIN (COSTS OFF) SELECT count(*) FROM nfpg.flows WHERE exporter = '198.51.100
 CREATE SERVER site_b FOREIGN DATA WRAPPER postgres_fdw OPTIONS (dbname 'no_such_database');
 CREATE USER MAPPING FOR PUBLIC SERVER site_b;
 SELECT nfpg.node_check_exporters('site_b', (SELECT exporters[1:1] FROM nfpg.nodes WHERE node = 'site_a'));
--- A node that can not be reached is named.
+-- A node that can not be reached is named, and so is one of another release.
 SELECT nfpg.node_add('site_b', exporters => '{198.51.100.1}');
+CREATE SERVER site_old FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host :'node_host', port :'node_port', dbname 'nfpg_old_node');
+CREATE USER MAPPING FOR PUBLIC SERVER site_old;
+SELECT nfpg.node_add('site_old', exporters => '{198.51.100.2}');
 SELECT count(*) FROM nfpg.nodes;
 -- node_sync lists what the node has reported since, once
 \c :node_db
@@ -133,5 +144,6 @@ SELECT count(*) FROM nfpg.node_list();
 SELECT count(*) FROM nfpg.nf_stat('ip', 'bytes', 10);
 \c :node_db
 DROP DATABASE nfpg_coordinator;
+DROP DATABASE nfpg_old_node;
 DELETE FROM nfpg.flows WHERE exporter <<= '198.18.0.0/15';
 DELETE FROM nfpg.exporters WHERE exporter <<= '198.18.0.0/15';

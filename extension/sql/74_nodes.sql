@@ -246,11 +246,13 @@ BEGIN
 	INSERT INTO nfpg.nodes (node, exporters, synced) VALUES (node, exporters, now());
 	PERFORM nfpg.node_attach(node);
 	-- One round trip proves that the node runs this nfpg: the aggregate the
-	-- statistics ship to it exists there.
+	-- statistics ship to it exists there.  (A constant false condition
+	-- would spare the trip; -infinity lies in no hour, so the node reads at
+	-- most its default partition.)
 	BEGIN
 		EXECUTE format('SELECT nfpg.nf_topn_state(%L::bytea, flows, packets, bytes, out_packets, out_bytes,'
-					   ' first_seen, last_seen, tcp_flags, src_tos, proto) FROM nfpg.%I WHERE false',
-					   convert_to('stat flows 1 proto', 'UTF8'), part);
+					   ' first_seen, last_seen, tcp_flags, src_tos, proto) FROM nfpg.%I WHERE first_seen = %L',
+					   convert_to('stat flows 1 proto', 'UTF8'), part, '-infinity');
 	EXCEPTION WHEN OTHERS THEN
 		RAISE EXCEPTION 'node "%" can not answer statistics: %', node, SQLERRM
 			USING ERRCODE = 'object_not_in_prerequisite_state',
