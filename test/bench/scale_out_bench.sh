@@ -24,6 +24,9 @@
 #   site_X   the node-side state query alone on node X: the "Remote SQL"
 #            the coordinator sends it, read from the coordinator's plan
 #            (not for z, whose remote SQL has the window as parameters)
+#   local    the query itself (nf_stat / nf_aggregate) on site_a alone: a
+#            node's scan and hash table without the state's serialization,
+#            compression and base64, which site_X minus local is
 # and reported as medians: wall time; CPU of each cluster (its postmaster's
 # reaped children: backends and parallel workers); bytes node->coordinator
 # on the wire (protocol framing and the connection's start included).
@@ -191,6 +194,7 @@ for x in $QUERIES; do
 	sed -n 1p "$T_DIR/remote.$x" >"$T_DIR/node.$x.sql"
 	set -- "$@" "$x:coord=$P -p $PORT_coord -c \"$(query $x)\"" "$x:ref=$P -p $PORT_ref -c \"$(query $x)\""
 	[ $x = z ] || for n in $NODES; do set -- "$@" "$x:$n=$P -p $(port $n) -f $T_DIR/node.$x.sql"; done
+	[ $x = z ] || set -- "$@" "$x:local=$P -p $PORT_site_a -c \"$(query $x)\""
 done
 python3 "$HERE/scale_out_runs.py" "$RUNS" "$T_DIR/runs.json" "$CLUSTERS" "$COUNTERS" "$@"
 
@@ -241,10 +245,13 @@ for x in queries:
     transfer = down * 8 / (link * 1e6)
     model = max(nw.values()) + transfer + cc
     print(" %7.3fs %7.3fs %7.3fs  speed-up %.2fx" % (max(nw.values()), transfer, model, rw / model))
-print("\nper node, state query alone (wall / CPU): " + "; ".join(
-    "%s %s" % (labels[x], ", ".join("%s %.3fs/%.3fs" % (n, m(x + ':' + n, lambda r: r['wall']),
-                                                      m(x + ':' + n, lambda r, n=n: r['cpu'][n])) for n in nodes))
-    for x in queries if x + ':' + nodes[0] in runs))
+print("\nper node, state query alone (wall / CPU), and the query itself on %s:" % nodes[0])
+for x in queries:
+    if x + ':' + nodes[0] not in runs:
+        continue
+    print("  %-24s %s; local %.3fs/%.3fs" % (labels[x], ", ".join(
+        "%s %.3fs/%.3fs" % (n, m(x + ':' + n, lambda r: r['wall']), m(x + ':' + n, lambda r, n=n: r['cpu'][n]))
+        for n in nodes), m(x + ':local', lambda r: r['wall']), m(x + ':local', lambda r: r['cpu'][nodes[0]])))
 print("\nbytes node->coordinator per query (all nodes; connection start included)")
 print("%-24s %12s %12s %8s | %12s %12s %12s | %6s %6s %6s" %
       ('query', 'states', 'coord->nodes', 'per node', 'rows (wire)', 'COPY text', 'heap',
