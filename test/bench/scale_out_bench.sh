@@ -23,10 +23,12 @@
 #   ref      the same on the single server
 #   site_X   the node-side state query alone on node X: the "Remote SQL"
 #            the coordinator sends it, read from the coordinator's plan
-#            (not for z, whose remote SQL has the window as parameters)
-#   local    the query itself (nf_stat / nf_aggregate) on site_a alone: a
-#            node's scan and hash table without the state's serialization,
-#            compression and base64, which site_X minus local is
+#            (not for z, whose remote SQL has the window as parameters),
+#            run as postgres_fdw runs it, through a cursor -- which
+#            PostgreSQL never gives parallel workers
+#   local    the query itself (nf_stat / nf_aggregate) on site_a alone, as
+#            a user of that server would run it: parallel, and without the
+#            state's serialization, compression and base64
 # and reported as medians: wall time; CPU of each cluster (its postmaster's
 # reaped children: backends and parallel workers); bytes node->coordinator
 # on the wire (protocol framing and the connection's start included).
@@ -191,7 +193,7 @@ for x in $QUERIES; do
 	remote_sql $x >"$T_DIR/remote.$x"
 	[ "$(grep -c '^SELECT nfpg.nf_topn_state(' "$T_DIR/remote.$x")" = 3 ] ||
 		{ echo "$(label $x): the coordinator does not ship nf_topn_state to the 3 nodes:"; cat "$T_DIR/remote.$x"; exit 1; }
-	sed -n 1p "$T_DIR/remote.$x" >"$T_DIR/node.$x.sql"
+	{ echo "BEGIN; DECLARE c1 CURSOR FOR"; sed -n 1p "$T_DIR/remote.$x"; echo "; FETCH ALL FROM c1; COMMIT;"; } >"$T_DIR/node.$x.sql"
 	set -- "$@" "$x:coord=$P -p $PORT_coord -c \"$(query $x)\"" "$x:ref=$P -p $PORT_ref -c \"$(query $x)\""
 	[ $x = z ] || for n in $NODES; do set -- "$@" "$x:$n=$P -p $(port $n) -f $T_DIR/node.$x.sql"; done
 	[ $x = z ] || set -- "$@" "$x:local=$P -p $PORT_site_a -c \"$(query $x)\""
@@ -245,7 +247,8 @@ for x in queries:
     transfer = down * 8 / (link * 1e6)
     model = max(nw.values()) + transfer + cc
     print(" %7.3fs %7.3fs %7.3fs  speed-up %.2fx" % (max(nw.values()), transfer, model, rw / model))
-print("\nper node, state query alone (wall / CPU), and the query itself on %s:" % nodes[0])
+print("\nper node, state query alone through a cursor as postgres_fdw sends it (wall / CPU),"
+      " and the query itself on %s:" % nodes[0])
 for x in queries:
     if x + ':' + nodes[0] not in runs:
         continue
