@@ -1,32 +1,18 @@
 /*-------------------------------------------------------------------------
  *
  * colcodec.c
- *		Column chunk codec of packed flows partitions (see colcodec.h for
- *		the format and why it is shaped so).
+ *		Column chunk codec of packed flows partitions: the encoder and the
+ *		Bloom filter of block summaries (see colcodec.h for the format and
+ *		why it is shaped so, colcodec_internal.h for the bytes, and
+ *		colcodec_decode.c for the decoder).
  *
- * Chunk header, 48 bytes, little-endian:
- *	  0 magic "NFC1"		  4 crc32 of bytes 8..end
- *	  8 kind				  9 layout (0 planes, 1 dictionary)
- *	 10 flags				 11 the caller's tag
- *	 12 nrows				 16 record width
- *	 20 body length before compression
- *	 24 body length stored (after the header)
- *	 28 frame-of-reference base (CC_INT)
- *	 36 first value (CC_INT, delta-coded)
- *	 44 byte-string length (CC_BLOB), common divisor (CC_INT, 0 = none)
- * Body (decompressed): the NULL bitmap when some row is NULL, then the
- * records (planes or dictionary), then for CC_BLOB the bytes of the strings
- * (the records are their 4-byte lengths).
- *
- * The decoder trusts nothing: every length is checked against what is left
- * before it is used, and the checksum is tested first so damage is reported
- * as damage.  zstd contexts are kept for the life of the process (one each
- * for compressing and decompressing) because creating them costs more than
- * decoding a small chunk.
+ * The zstd compression context is kept for the life of the process
+ * because creating one costs more than encoding a small chunk.
  *
  *-------------------------------------------------------------------------
  */
 #include "colcodec.h"
+#include "colcodec_internal.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -34,21 +20,9 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#define CC_MAGIC		"NFC1"
-
-#define CCF_NULLS		0x01	/* a NULL bitmap precedes the records */
-#define CCF_DELTA		0x02	/* CC_INT delta-coded */
-#define CCF_ALLNULL		0x04	/* every row NULL: no body */
-#define CCF_ZSTD		0x08	/* body is one zstd frame */
-
-#define CCL_PLANES		0
-#define CCL_DICT		1
-
-#define DICT_MAX		256
 #define DICT_SLOTS		1024
 
 static ZSTD_CCtx *cctx;
-static ZSTD_DCtx *dctx;
 
 uint32_t
 cc_crc32(const uint8_t *bytes, size_t len)
@@ -64,19 +38,6 @@ cc_crc32(const uint8_t *bytes, size_t len)
 		len -= n;
 	}
 	return (uint32_t) crc;
-}
-
-static void *
-cc_alloc(const CcAlloc *mem, size_t size)
-{
-	return mem->alloc(mem->ctx, size ? size : 1);
-}
-
-static void
-cc_release(const CcAlloc *mem, void *ptr)
-{
-	if (ptr && mem->release)
-		mem->release(mem->ctx, ptr);
 }
 
 bool
@@ -442,266 +403,6 @@ nomem:
 	snprintf(err, errlen, "out of memory");
 	cc_release(mem, rec);
 	return 0;
-}
-
-/* Read n records of width w from body[*pos..len) into rec. */
-static bool
-get_records(const uint8_t *body, size_t len, size_t *pos, int layout, uint32_t n, uint32_t w,
-			uint8_t *rec, char *err, size_t errlen)
-{
-	size_t		p = *pos;
-
-	if (layout == CCL_DICT)
-	{
-		uint32_t	k;
-		const uint8_t *dict;
-
-		if (len - p < 2)
-			goto short_body;
-		k = (uint32_t) body[p] + 1;
-		p += 2;
-		if (len - p < (size_t) k * w + n)
-			goto short_body;
-		dict = body + p;
-		p += (size_t) k * w;
-		for (uint32_t i = 0; i < n; i++)
-		{
-			uint8_t		c = body[p + i];
-
-			if (c >= k)
-			{
-				snprintf(err, errlen, "dictionary code %u out of range (%u entries)", c, k);
-				return false;
-			}
-			memcpy(rec + (size_t) i * w, dict + (size_t) c * w, w);
-		}
-		p += n;
-	}
-	else if (layout == CCL_PLANES)
-	{
-		for (uint32_t b = 0; b < w; b++)
-		{
-			if (len - p < 1)
-				goto short_body;
-			if (body[p] == 0)
-			{
-				if (len - p < 2)
-					goto short_body;
-				for (uint32_t i = 0; i < n; i++)
-					rec[(size_t) i * w + b] = body[p + 1];
-				p += 2;
-			}
-			else if (body[p] == 1)
-			{
-				p++;
-				if (len - p < n)
-					goto short_body;
-				for (uint32_t i = 0; i < n; i++)
-					rec[(size_t) i * w + b] = body[p + i];
-				p += n;
-			}
-			else
-			{
-				snprintf(err, errlen, "bad plane tag %u", body[p]);
-				return false;
-			}
-		}
-	}
-	else
-	{
-		snprintf(err, errlen, "unknown layout %d", layout);
-		return false;
-	}
-	*pos = p;
-	return true;
-
-short_body:
-	snprintf(err, errlen, "chunk body too short");
-	return false;
-}
-
-bool
-cc_decode(const uint8_t *chunk, size_t len, const CcAlloc *mem,
-		  CcColumn *col, char *err, size_t errlen)
-{
-	uint32_t	n,
-				w,
-				rawlen,
-				stored,
-				bloblen;
-	int			kind,
-				layout,
-				flags;
-	const uint8_t *body;
-	uint8_t    *raw = NULL;
-	uint8_t    *rec = NULL;
-	size_t		pos = 0;
-
-	memset(col, 0, sizeof(*col));
-	if (len < CC_HEADER_LEN || memcmp(chunk, CC_MAGIC, 4) != 0)
-	{
-		snprintf(err, errlen, "not a column chunk (bad magic or %zu bytes)", len);
-		return false;
-	}
-	if (cc_get32(chunk + 4) != cc_crc32(chunk + 8, len - 8))
-	{
-		snprintf(err, errlen, "checksum mismatch");
-		return false;
-	}
-	kind = chunk[8];
-	layout = chunk[9];
-	flags = chunk[10];
-	n = cc_get32(chunk + 12);
-	w = cc_get32(chunk + 16);
-	rawlen = cc_get32(chunk + 20);
-	stored = cc_get32(chunk + 24);
-	bloblen = kind == CC_BLOB ? cc_get32(chunk + 44) : 0;
-	if (n > CC_MAX_ROWS || stored != len - CC_HEADER_LEN ||
-		!((kind == CC_INT && w == 8) || (kind == CC_BLOB && w == 4) ||
-		  (kind == CC_FIXED && w >= 1 && w <= CC_MAX_WIDTH)) ||
-		bloblen > (1u << 30) || (kind != CC_BLOB && bloblen))
-	{
-		snprintf(err, errlen, "inconsistent chunk header");
-		return false;
-	}
-	col->kind = kind;
-	col->tag = chunk[11];
-	col->nrows = n;
-	col->width = kind == CC_FIXED ? w : 0;
-
-	if (flags & CCF_ALLNULL)
-	{
-		if (rawlen != 0 || n == 0)
-		{
-			snprintf(err, errlen, "inconsistent chunk header");
-			return false;
-		}
-		col->isnull = cc_alloc(mem, n * sizeof(bool));
-		if (!col->isnull)
-			goto nomem;
-		memset(col->isnull, 1, n * sizeof(bool));
-	}
-
-	/* the body, decompressed */
-	body = chunk + CC_HEADER_LEN;
-	if (flags & CCF_ZSTD)
-	{
-		size_t		got;
-
-		/* no layout is larger than this: refuse to allocate more */
-		if ((uint64_t) rawlen > (uint64_t) (n + 7) / 8 + 2 + (uint64_t) DICT_MAX * w +
-			(uint64_t) (n + 1) * w + (uint64_t) n + bloblen)
-		{
-			snprintf(err, errlen, "inconsistent chunk header");
-			goto fail;
-		}
-		raw = cc_alloc(mem, rawlen);
-		if (!raw)
-			goto nomem;
-		if (!dctx && !(dctx = ZSTD_createDCtx()))
-			goto nomem;
-		got = ZSTD_decompressDCtx(dctx, raw, rawlen, body, stored);
-		if (ZSTD_isError(got) || got != rawlen)
-		{
-			snprintf(err, errlen, "zstd: %s", ZSTD_isError(got) ? ZSTD_getErrorName(got) : "wrong length");
-			goto fail;
-		}
-		body = raw;
-	}
-	else if (rawlen != stored)
-	{
-		snprintf(err, errlen, "inconsistent chunk header");
-		goto fail;
-	}
-	if (flags & CCF_ALLNULL)
-		return true;
-
-	if (flags & CCF_NULLS)
-	{
-		if (rawlen < (n + 7) / 8)
-			goto short_body;
-		col->isnull = cc_alloc(mem, n * sizeof(bool));
-		if (!col->isnull)
-			goto nomem;
-		for (uint32_t i = 0; i < n; i++)
-			col->isnull[i] = (body[i / 8] >> (i % 8)) & 1;
-		pos = (n + 7) / 8;
-	}
-	rec = cc_alloc(mem, (size_t) n * w);
-	if (!rec)
-		goto nomem;
-	if (!get_records(body, rawlen, &pos, layout, n, w, rec, err, errlen))
-		goto fail;
-
-	if (kind == CC_INT)
-	{
-		uint64_t	base = cc_get64(chunk + 28);
-		uint64_t	v = cc_get64(chunk + 36);
-		uint64_t	scale = cc_get32(chunk + 44);
-
-		col->ints = cc_alloc(mem, (size_t) n * 8);
-		if (!col->ints)
-			goto nomem;
-		for (uint32_t i = 0; i < n; i++)
-		{
-			uint64_t	u = cc_get64(rec + (size_t) i * 8) * (scale ? scale : 1) + base;
-
-			if (flags & CCF_DELTA)
-				v += u;			/* row 0 holds a zero delta: the first value */
-			else
-				v = u;
-			col->ints[i] = (int64_t) v;
-		}
-		cc_release(mem, rec);
-	}
-	else if (kind == CC_FIXED)
-		col->data = rec;
-	else
-	{
-		uint32_t	off = 0;
-
-		col->offsets = cc_alloc(mem, ((size_t) n + 1) * sizeof(uint32_t));
-		if (!col->offsets)
-			goto nomem;
-		for (uint32_t i = 0; i < n; i++)
-		{
-			uint32_t	l = cc_get32(rec + (size_t) i * 4);
-
-			col->offsets[i] = off;
-			if (l > bloblen - off)
-				goto short_body;
-			off += l;
-		}
-		col->offsets[n] = off;
-		if (off != bloblen || rawlen - pos != bloblen)
-			goto short_body;
-		col->data = cc_alloc(mem, bloblen);
-		if (!col->data)
-			goto nomem;
-		memcpy(col->data, body + pos, bloblen);
-		pos += bloblen;
-		cc_release(mem, rec);
-	}
-	rec = NULL;
-	if (pos != rawlen)
-		goto short_body;
-	cc_release(mem, raw);
-	return true;
-
-short_body:
-	snprintf(err, errlen, "chunk body does not match its header");
-	goto fail;
-nomem:
-	snprintf(err, errlen, "out of memory");
-fail:
-	cc_release(mem, raw);
-	cc_release(mem, rec);
-	cc_release(mem, col->isnull);
-	cc_release(mem, col->ints);
-	cc_release(mem, col->data);
-	cc_release(mem, col->offsets);
-	memset(col, 0, sizeof(*col));
-	return false;
 }
 
 uint64_t

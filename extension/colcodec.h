@@ -91,6 +91,7 @@ typedef struct CcColumn
 	uint8_t    *data;			/* CC_FIXED: nrows * width; CC_BLOB: bytes */
 	uint32_t   *offsets;		/* CC_BLOB: nrows + 1 offsets into data */
 	uint8_t		tag;			/* the caller's, kept in the header (e.g. which transform it applied) */
+	uint32_t	chunk_rows;		/* decode: the chunk's rows (nrows when not a selection) */
 } CcColumn;
 
 /* A growable output buffer. */
@@ -114,6 +115,18 @@ extern size_t cc_encode(const CcColumn *col, int options, int zstd_level,
  */
 extern bool cc_decode(const uint8_t *chunk, size_t len, const CcAlloc *mem,
 					  CcColumn *col, char *err, size_t errlen);
+
+/*
+ * The same for the rows sel[0..nsel) only (ascending row numbers of the
+ * chunk, repeats allowed): col gets nsel rows, in that order.  A scan that
+ * has already tested its conditions on a block decodes the other columns
+ * only for the rows that passed: a selected record is gathered straight
+ * from the planes or the dictionary, and nothing is spent on the others
+ * beyond decompressing the body and checking its lengths.
+ */
+extern bool cc_decode_rows(const uint8_t *chunk, size_t len, const CcAlloc *mem,
+						   const uint32_t *sel, uint32_t nsel,
+						   CcColumn *col, char *err, size_t errlen);
 
 /* Append bytes to a buffer, or make room for len more; false when out of memory. */
 extern bool cc_buf_append(CcBuf *buf, const void *bytes, size_t len, const CcAlloc *mem);

@@ -2,8 +2,9 @@
  *
  * pack.h
  *		Packed (compressed, column-wise) flows partitions: what the files
- *		pack_columns.c, pack_summary.c, pack_skip.c, pack_build.c, pack_fdw.c
- *		and pack_write.c share.
+ *		pack_columns.c, pack_summary.c, pack_skip.c, pack_rowfilter.c,
+ *		pack_build.c, pack_storage.c, pack_fetch.c, pack_fdw.c and
+ *		pack_write.c share.
  *		The design is described at the top of pack_fdw.c.
  *
  * Storage of one packed partition P (created by nfpg.pack_partition(),
@@ -21,10 +22,12 @@
 #ifndef NFPG_PACK_H
 #define NFPG_PACK_H
 
+#include "access/htup.h"
 #include "access/tupdesc.h"
 #include "fmgr.h"
 #include "storage/lockdefs.h"
 #include "utils/relcache.h"
+#include "nodes/params.h"
 #include "nodes/pg_list.h"
 
 #include "colcodec.h"
@@ -91,18 +94,44 @@ extern void pack_encode_column(const PackLayout *layout, const PackCol *col,
 							   int level, CcBuf *out);
 
 /*
- * Decode one chunk of col into values/nulls (n rows); first holds the
- * decoded first_seen of the same rows for PACK_TIME_REL.  errcontext names
- * the partition in the error about a damaged chunk.
+ * Decode one chunk of col (expect_rows rows) into values/nulls: every row,
+ * or when sel is given only the rows sel[0..nsel) (ascending), into
+ * values[0..nsel).  first holds the decoded first_seen of the same rows for
+ * PACK_TIME_REL.  The codec's arrays and the values that need memory (inet,
+ * macaddr) come from mem and are not freed: a scan gives its block arena.
+ * where names the partition in the error about a damaged chunk.
  */
 extern void pack_decode_column(const PackCol *col, const uint8 *chunk, size_t len,
-							   int expect_rows, const Datum *first,
+							   int expect_rows, const uint32 *sel, int nsel,
+							   const Datum *first, const CcAlloc *mem,
 							   Datum *values, bool *nulls, const char *where);
+
+/*
+ * The same in two steps, for the columns a scan tests before it builds any
+ * value: the chunk's codec arrays, then the values of its rows sel[0..n)
+ * (rows 0..n when sel is NULL).
+ */
+extern void pack_decode_chunk(const PackCol *col, const uint8 *chunk, size_t len, int expect_rows,
+							  const uint32 *sel, int nsel, const CcAlloc *mem, CcColumn *cc,
+							  const char *where);
+extern void pack_column_values(const PackCol *col, const CcColumn *cc, const uint32 *sel, int n,
+							   const Datum *first, const CcAlloc *mem,
+							   Datum *values, bool *nulls, const char *where);
+
+/*
+ * A scan's block arena (pack_columns.c): an allocator for what is decoded
+ * for one block, all of it released at once by pack_arena_reset().
+ */
+typedef struct PackArena PackArena;
+
+extern PackArena *pack_arena_create(MemoryContext cxt);
+extern const CcAlloc *pack_arena_alloc(PackArena *a);
+extern void pack_arena_reset(PackArena *a);
 
 /* The 17-byte record of an inet datum (the Bloom key of an address). */
 extern void pack_inet_record(Datum d, uint8 *rec);
 
-/* The options of a packed foreign table, its storage tables (pack_fdw.c). */
+/* The options of a packed foreign table, its storage tables (pack_storage.c). */
 typedef struct PackOptions
 {
 	char	   *segments;		/* qualified name of P_seg */
@@ -113,6 +142,18 @@ typedef struct PackOptions
 extern void pack_get_options(Oid relid, PackOptions *o);
 extern Relation pack_open_storage(Relation ftrel, const char *name, LOCKMODE mode);
 extern void pack_check_late_layout(Relation ftrel, Relation late);
+
+/*
+ * A scan's access to the column chunks of one segment (pack_fetch.c):
+ * pack_fetch_segment() for each segment read, then the chunk of attribute
+ * a (0-based) for block b, in the caller's memory context.
+ */
+typedef struct PackFetch PackFetch;
+
+extern PackFetch *pack_fetch_create(MemoryContext cxt, const PackLayout *layout,
+									const AttrNumber *segatt, const char *where);
+extern void pack_fetch_segment(PackFetch *f, HeapTuple seg, TupleDesc desc, int nblocks);
+extern const uint8 *pack_fetch_chunk(PackFetch *f, int a, int b, size_t *len);
 
 /* INSERT, COPY, TRUNCATE and ANALYZE callbacks (pack_write.c) */
 struct FdwRoutine;
@@ -134,13 +175,52 @@ extern void pack_summary_add_block(CcBuf *summary, const PackLayout *layout,
 extern bytea *pack_summary_finish(CcBuf *summary, int nblocks);
 extern int	pack_summary_parse(const bytea *summary, PackBlockInfo **blocks, const char *where);
 
-/* Block skipping (pack_skip.c) */
-typedef struct PackSkip PackSkip;
+/*
+ * A query's conditions as pack_skip.c understands them: a tree of AND, OR
+ * and leaves on first_seen, proto, addresses, ports and other integer
+ * columns; what it does not understand is left out (AND) or makes its OR
+ * unknown.  Built once per scan by pack_skip.c, which answers per block from
+ * the summaries; pack_rowfilter.c answers per row from the decoded columns.
+ */
+typedef enum PackSkipKind
+{
+	SK_MAYBE,
+	SK_AND,
+	SK_OR,
+	SK_TIME,					/* first_seen <strategy> t */
+	SK_PROTO,					/* proto in the set */
+	SK_KEY,						/* an address or a port (a Bloom key per block) */
+	SK_INT						/* integer column <strategy> t: rows only */
+} PackSkipKind;
 
-extern PackSkip *pack_skip_compile(List *quals, const PackLayout *layout);
+/* SK_INT's strategy for <>, beside the btree strategies 1-5 */
+#define PACK_NE_STRATEGY	6
+
+typedef struct PackSkip
+{
+	PackSkipKind kind;
+	List	   *children;		/* SK_AND, SK_OR: PackSkip * */
+	int			attno;			/* leaves: the column */
+	int			strategy;		/* SK_TIME, SK_INT */
+	int64		t;				/* SK_TIME: the time; SK_KEY port: the port; SK_INT */
+	uint8		protos[32];		/* SK_PROTO */
+	uint64		hash;			/* SK_KEY: the Bloom hash */
+	bool		is_addr;		/* SK_KEY: an address (else a port, in t) */
+	uint8		rec[PACK_INET_WIDTH];	/* SK_KEY address: its 17-byte record */
+} PackSkip;
+
+/* Block skipping (pack_skip.c) */
+extern PackSkip *pack_skip_compile(List *quals, const PackLayout *layout, ParamListInfo params);
 extern bool pack_skip_maybe(const PackSkip *skip, const PackBlockInfo *block);
 extern int	pack_skip_conditions(const PackSkip *skip);
 extern void pack_skip_columns(const PackSkip *skip, bool *cols);
-extern bool pack_skip_row(const PackSkip *skip, Datum **vals, bool **nulls, int row);
+
+/*
+ * Row pre-filter (pack_rowfilter.c): the rows of a decoded block that the
+ * conditions may accept, as ascending row numbers in sel (room for nrows);
+ * cols, indexed by attnum - 1, hold the columns pack_skip_columns() marks,
+ * decoded whole.  Returns how many.
+ */
+extern int	pack_rowfilter(const PackSkip *skip, const CcColumn *cols, int nrows, uint32 *sel);
 
 #endif							/* NFPG_PACK_H */

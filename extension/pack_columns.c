@@ -54,6 +54,75 @@ pack_palloc(void)
 	return &mem;
 }
 
+/*
+ * The block arena of a scan.  What a scan decodes for a block (the codec's
+ * arrays, the inet and macaddr values built from them) lives until the
+ * next block, so it is carved from one buffer that is reused block after
+ * block and grows to the largest block's need.  Allocated and freed one by
+ * one, these large pieces went back and forth through malloc, which handed
+ * the pages back to the kernel and faulted them in again for every block.
+ */
+struct PackArena
+{
+	CcAlloc		alloc;			/* the codec's view: release is a no-op */
+	MemoryContext cxt;			/* where the buffer lives */
+	MemoryContext spill;		/* what did not fit, until the next reset */
+	char	   *buf;
+	Size		cap;
+	Size		used;
+	Size		spilled;
+};
+
+static void *
+arena_alloc(void *ctx, size_t size)
+{
+	PackArena  *a = ctx;
+	void	   *p;
+
+	size = MAXALIGN(size);
+	if (size <= a->cap - a->used)
+	{
+		p = a->buf + a->used;
+		a->used += size;
+		return p;
+	}
+	a->spilled += size;
+	return MemoryContextAllocExtended(a->spill, size, MCXT_ALLOC_HUGE);
+}
+
+PackArena *
+pack_arena_create(MemoryContext cxt)
+{
+	PackArena  *a = MemoryContextAllocZero(cxt, sizeof(PackArena));
+
+	a->alloc.alloc = arena_alloc;
+	a->alloc.ctx = a;
+	a->cxt = cxt;
+	a->spill = AllocSetContextCreate(cxt, "nfpg packed block spill", ALLOCSET_DEFAULT_SIZES);
+	return a;
+}
+
+const CcAlloc *
+pack_arena_alloc(PackArena *a)
+{
+	return &a->alloc;
+}
+
+void
+pack_arena_reset(PackArena *a)
+{
+	if (a->spilled > 0)
+	{
+		MemoryContextReset(a->spill);
+		if (a->buf)
+			pfree(a->buf);
+		a->cap = a->used + a->spilled;
+		a->buf = MemoryContextAllocExtended(a->cxt, a->cap, MCXT_ALLOC_HUGE);
+		a->spilled = 0;
+	}
+	a->used = 0;
+}
+
 void
 pack_layout_init(PackLayout *layout, TupleDesc desc)
 {
@@ -260,68 +329,67 @@ pack_encode_column(const PackLayout *layout, const PackCol *col,
 }
 
 void
-pack_decode_column(const PackCol *col, const uint8 *chunk, size_t len,
-				   int expect_rows, const Datum *first,
-				   Datum *values, bool *nulls, const char *where)
+pack_decode_chunk(const PackCol *col, const uint8 *chunk, size_t len, int expect_rows,
+				  const uint32 *sel, int nsel, const CcAlloc *mem, CcColumn *cc, const char *where)
 {
-	CcColumn	cc;
 	char		err[200] = "";
-	int			n;
 
-	if (!cc_decode(chunk, len, pack_palloc(), &cc, err, sizeof(err)) || (int) cc.nrows != expect_rows ||
-		(cc.kind != (col->how == PACK_INET || col->how == PACK_MAC ? CC_FIXED :
-					 col->how == PACK_BLOB ? CC_BLOB : CC_INT)) ||
-		(cc.kind == CC_FIXED && cc.width != (col->how == PACK_INET ? PACK_INET_WIDTH : 6)))
+	if (!cc_decode_rows(chunk, len, mem, sel, (uint32) nsel, cc, err, sizeof(err)) ||
+		(int) cc->chunk_rows != expect_rows ||
+		(cc->kind != (col->how == PACK_INET || col->how == PACK_MAC ? CC_FIXED :
+					  col->how == PACK_BLOB ? CC_BLOB : CC_INT)) ||
+		(cc->kind == CC_FIXED && cc->width != (col->how == PACK_INET ? PACK_INET_WIDTH : 6)))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("packed flows partition %s is damaged: column %s: %s",
 						where, col->name,
-						cc.nrows != (uint32) expect_rows && err[0] == '\0' ? "wrong row count" :
-						err[0] ? err : "wrong kind of chunk"),
+						err[0] ? err : cc->chunk_rows != (uint32) expect_rows ? "wrong row count" :
+						"wrong kind of chunk"),
 				 errhint("Restore the partition from a backup, or drop it; nfpg.unpack_partition() cannot read it either.")));
-	n = expect_rows;
-	for (int i = 0; i < n; i++)
-		nulls[i] = cc.isnull ? cc.isnull[i] : false;
-	if (cc.ints == NULL && cc.data == NULL && cc.offsets == NULL)
-	{
-		/* NULL in every row: the chunk has no values */
-		memset(values, 0, sizeof(Datum) * n);
-		if (cc.isnull)
-			pfree(cc.isnull);
-		return;
-	}
+}
+
+void
+pack_column_values(const PackCol *col, const CcColumn *cc, const uint32 *sel, int n,
+				   const Datum *first, const CcAlloc *mem, Datum *values, bool *nulls,
+				   const char *where)
+{
+#define ROW(k) (sel ? sel[k] : (uint32) (k))
+	for (int k = 0; k < n; k++)
+		nulls[k] = cc->isnull ? cc->isnull[ROW(k)] : false;
+	if (cc->ints == NULL && cc->data == NULL && cc->offsets == NULL)
+		return;					/* NULL in every row: the chunk has no values */
 	switch (col->how)
 	{
 		case PACK_INT64:
 		case PACK_TIME_SORTED:
-			for (int i = 0; i < n; i++)
-				values[i] = Int64GetDatum(cc.ints[i]);
+			for (int k = 0; k < n; k++)
+				values[k] = Int64GetDatum(cc->ints[ROW(k)]);
 			break;
 		case PACK_INT32:
-			for (int i = 0; i < n; i++)
-				values[i] = Int32GetDatum((int32) cc.ints[i]);
+			for (int k = 0; k < n; k++)
+				values[k] = Int32GetDatum((int32) cc->ints[ROW(k)]);
 			break;
 		case PACK_INT16:
-			for (int i = 0; i < n; i++)
-				values[i] = Int16GetDatum((int16) cc.ints[i]);
+			for (int k = 0; k < n; k++)
+				values[k] = Int16GetDatum((int16) cc->ints[ROW(k)]);
 			break;
 		case PACK_TIME_REL:
-			for (int i = 0; i < n; i++)
-				values[i] = cc.tag == PACK_TAG_ABSOLUTE ? Int64GetDatum(cc.ints[i]) :
-					Int64GetDatum((int64) ((uint64) cc.ints[i] + (uint64) DatumGetInt64(first[i])));
+			for (int k = 0; k < n; k++)
+				values[k] = cc->tag == PACK_TAG_ABSOLUTE ? Int64GetDatum(cc->ints[ROW(k)]) :
+					Int64GetDatum((int64) ((uint64) cc->ints[ROW(k)] + (uint64) DatumGetInt64(first[k])));
 			break;
 		case PACK_INET:
 			{
-				/* one allocation for the block; 24 bytes keeps every inet 4-aligned */
-				char	   *mem = palloc((size_t) n * 24);
+				/* one allocation for the rows; 24 bytes keeps every inet 4-aligned */
+				char	   *ips = mem->alloc(mem->ctx, (size_t) Max(n, 1) * 24);
 
-				for (int i = 0; i < n; i++)
+				for (int k = 0; k < n; k++)
 				{
-					inet	   *ip = (inet *) (mem + (size_t) i * 24);
-					const uint8 *r = cc.data + (size_t) i * PACK_INET_WIDTH;
+					inet	   *ip = (inet *) (ips + (size_t) k * 24);
+					const uint8 *r = cc->data + (size_t) ROW(k) * PACK_INET_WIDTH;
 					bool		v6 = r[0] >= 64;
 
-					if (nulls[i])
+					if (nulls[k])
 						continue;
 					if ((v6 && r[0] > 64 + 128) || (!v6 && r[0] > 32))
 						ereport(ERROR,
@@ -334,36 +402,48 @@ pack_decode_column(const PackCol *col, const uint8 *chunk, size_t len,
 					ip_bits(ip) = v6 ? r[0] - 64 : r[0];
 					memcpy(ip_addr(ip), r + 1, v6 ? 16 : 4);
 					SET_INET_VARSIZE(ip);
-					values[i] = InetPGetDatum(ip);
+					values[k] = InetPGetDatum(ip);
 				}
 			}
 			break;
 		case PACK_MAC:
-			for (int i = 0; i < n; i++)
-				values[i] = PointerGetDatum(cc.data + (size_t) i * 6);
-			cc.data = NULL;		/* the values point into it */
+			{
+				/* the values outlive the decoded chunk */
+				uint8	   *macs = mem->alloc(mem->ctx, (size_t) Max(n, 1) * 6);
+
+				for (int k = 0; k < n; k++)
+				{
+					memcpy(macs + (size_t) k * 6, cc->data + (size_t) ROW(k) * 6, 6);
+					values[k] = PointerGetDatum(macs + (size_t) k * 6);
+				}
+			}
 			break;
 		case PACK_BLOB:
-			for (int i = 0; i < n; i++)
+			for (int k = 0; k < n; k++)
 			{
 				StringInfoData buf;
 
-				if (nulls[i])
+				if (nulls[k])
 					continue;
 				/* typreceive wants its own terminated buffer */
 				initStringInfo(&buf);
-				appendBinaryStringInfo(&buf, (char *) cc.data + cc.offsets[i], cc.offsets[i + 1] - cc.offsets[i]);
-				values[i] = ReceiveFunctionCall((FmgrInfo *) &col->recv, &buf, col->ioparam, col->typmod);
+				appendBinaryStringInfo(&buf, (char *) cc->data + cc->offsets[ROW(k)],
+									   cc->offsets[ROW(k) + 1] - cc->offsets[ROW(k)]);
+				values[k] = ReceiveFunctionCall((FmgrInfo *) &col->recv, &buf, col->ioparam, col->typmod);
 				pfree(buf.data);
 			}
 			break;
 	}
-	if (cc.isnull)
-		pfree(cc.isnull);
-	if (cc.ints)
-		pfree(cc.ints);
-	if (cc.data)
-		pfree(cc.data);
-	if (cc.offsets)
-		pfree(cc.offsets);
+#undef ROW
+}
+
+void
+pack_decode_column(const PackCol *col, const uint8 *chunk, size_t len,
+				   int expect_rows, const uint32 *sel, int nsel, const Datum *first,
+				   const CcAlloc *mem, Datum *values, bool *nulls, const char *where)
+{
+	CcColumn	cc;
+
+	pack_decode_chunk(col, chunk, len, expect_rows, sel, nsel, mem, &cc, where);
+	pack_column_values(col, &cc, NULL, sel ? nsel : expect_rows, first, mem, values, nulls, where);
 }

@@ -33,17 +33,20 @@
  *	 right because P_seg and P_late hold them and are dumped as tables.
  *
  * Scan.  Only the columns the query uses (target list and quals) are
- * detoasted and decoded, a block at a time into Datum arrays in a memory
- * context reset per block; rows are returned from those arrays as virtual
- * tuples.  Before a block is decoded its summary is tested against the
+ * fetched (pack_fetch.c: the block's slice of the TOASTed segment column)
+ * and decoded, a block at a time into Datum arrays (the block's memory is
+ * reused from block to block); rows are returned from those arrays as
+ * virtual tuples.  Before a block is decoded its summary is tested against the
  * quals (pack_skip.c: first_seen ranges, the exact protocol set, a Bloom
  * filter of addresses and ports); a whole segment is first tested on its
  * first_seen range without reading its summary.  In a block that may
- * match, the columns those conditions read are decoded first and tested
- * row by row; the other columns are decoded only when a row passes, and
- * rows that fail are not returned.  All quals are still evaluated by the
- * executor on the rows returned.  Then the late rows.
- * EXPLAIN shows the segments and blocks read and skipped.
+ * match, the columns those conditions read are decoded first and the same
+ * conditions tested on their arrays row by row (pack_rowfilter.c); values
+ * are built for the rows that pass only, the other columns decoded for
+ * those rows only, and the rows that fail are not returned.  All quals are
+ * still evaluated by the executor on the rows returned.  Then the late rows.
+ * EXPLAIN shows the segments and blocks read and skipped, and the rows the
+ * pre-filter dropped.
  *
  * Parallel scan: the partial path hands out segments from a counter in
  * dynamic shared memory (like Hydra's stripes); the late table goes to
@@ -56,9 +59,8 @@
  * damaged chunk or summary is an ERROR naming the partition
  * (pack_columns.c, pack_summary.c).
  *
- * The storage tables must belong to the foreign table's owner: the options
- * name them, and this check keeps a foreign table from being pointed at
- * somebody else's table to read it.
+ * The options naming the storage tables, and the checks on those tables,
+ * are in pack_storage.c.
  *
  *-------------------------------------------------------------------------
  */
@@ -66,17 +68,11 @@
 
 #include "access/heapam.h"
 #include "access/htup_details.h"
-#include "access/reloptions.h"
 #include "access/table.h"
 #include "access/tableam.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_foreign_table.h"
-#include "commands/defrem.h"
 #include "commands/explain.h"
 #include "foreign/fdwapi.h"
-#include "foreign/foreign.h"
 #include "miscadmin.h"
-#include "nodes/makefuncs.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
@@ -89,15 +85,11 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/regproc.h"
 #include "utils/snapmgr.h"
 
 #include "pack.h"
 
 PG_FUNCTION_INFO_V1(nfpg_packed_handler);
-PG_FUNCTION_INFO_V1(nfpg_packed_validator);
-
-static const char *const option_names[] = {"segments", "late", "rows", NULL};
 
 typedef struct PackShared
 {
@@ -135,11 +127,13 @@ typedef struct PackScan
 	PackBlockInfo *blocks;
 	int			nblocks;
 	int			block;
-	bytea	  **colval;			/* per attribute, detoasted on first use */
-	/* the block being returned */
-	Datum	  **vals;
+	PackFetch  *fetch;			/* the segment's column chunks (pack_fetch.c) */
+	/* the block being returned: its selected rows */
+	CcColumn   *cc;				/* per attribute: order[0..nphase1) decoded whole */
+	uint32	   *sel;			/* the rows of the block that may pass the quals */
+	Datum	  **vals;			/* per attribute: the selected rows' values */
 	bool	  **nulls;
-	bool	   *rowok;			/* rows that may pass the quals, or NULL: all */
+	int			cap;			/* rows vals, nulls and sel have room for */
 	int			rows;
 	int			row;
 	/* after the segments */
@@ -154,99 +148,8 @@ typedef struct PackScan
 	MemoryContext scancxt;		/* the query's: for what lives as long as the scan */
 	MemoryContext segcxt;
 	MemoryContext blockcxt;
+	PackArena  *arena;			/* the decoded arrays and values of the block */
 } PackScan;
-
-/* ---------- options and storage tables ---------- */
-
-Datum
-nfpg_packed_validator(PG_FUNCTION_ARGS)
-{
-	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
-	Oid			catalog = PG_GETARG_OID(1);
-	ListCell   *lc;
-
-	foreach(lc, options)
-	{
-		DefElem    *d = lfirst(lc);
-		bool		known = false;
-
-		for (int i = 0; option_names[i]; i++)
-			known |= strcmp(d->defname, option_names[i]) == 0;
-		if (!known || catalog != ForeignTableRelationId)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-					 errmsg("invalid option \"%s\" for nfpg_packed", d->defname),
-					 errhint("A packed partition takes the options segments, late and rows, set by nfpg.pack_partition().")));
-	}
-	PG_RETURN_VOID();
-}
-
-void
-pack_get_options(Oid relid, PackOptions *o)
-{
-	ForeignTable *ft = GetForeignTable(relid);
-	ListCell   *lc;
-
-	memset(o, 0, sizeof(*o));
-	foreach(lc, ft->options)
-	{
-		DefElem    *d = lfirst(lc);
-
-		if (strcmp(d->defname, "segments") == 0)
-			o->segments = defGetString(d);
-		else if (strcmp(d->defname, "late") == 0)
-			o->late = defGetString(d);
-		else if (strcmp(d->defname, "rows") == 0)
-			o->rows = strtod(defGetString(d), NULL);
-	}
-	if (!o->segments || !o->late)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
-				 errmsg("packed partition %s lacks its storage options", get_rel_name(relid))));
-}
-
-/* Open a storage table named by an option, owned by the foreign table's owner. */
-Relation
-pack_open_storage(Relation ftrel, const char *name, LOCKMODE mode)
-{
-	List	   *names = stringToQualifiedNameList(name);
-	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(names), mode, true);
-	Relation	rel;
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("storage table %s of packed partition %s does not exist",
-						name, RelationGetRelationName(ftrel))));
-	rel = table_open(relid, NoLock);
-	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relowner != ftrel->rd_rel->relowner)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("storage table %s of packed partition %s is not a table of the same owner",
-						name, RelationGetRelationName(ftrel))));
-	return rel;
-}
-
-/* P_late has the layout of the foreign table (both made LIKE nfpg.flows). */
-void
-pack_check_late_layout(Relation ftrel, Relation late)
-{
-	TupleDesc	a = RelationGetDescr(ftrel),
-				b = RelationGetDescr(late);
-	bool		same = a->natts == b->natts;
-
-	for (int i = 0; same && i < a->natts; i++)
-		same = TupleDescAttr(a, i)->attisdropped == TupleDescAttr(b, i)->attisdropped &&
-			(TupleDescAttr(a, i)->attisdropped ||
-			 (TupleDescAttr(a, i)->atttypid == TupleDescAttr(b, i)->atttypid &&
-			  strcmp(NameStr(TupleDescAttr(a, i)->attname), NameStr(TupleDescAttr(b, i)->attname)) == 0));
-	if (!same)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("late-row table %s does not have the columns of packed partition %s",
-						RelationGetRelationName(late), RelationGetRelationName(ftrel)),
-				 errhint("Repack the partition with nfpg.pack_partition().")));
-}
 
 /* ---------- planning ---------- */
 
@@ -382,7 +285,7 @@ packBeginForeignScan(ForeignScanState *node, int eflags)
 	pack_check_late_layout(ft, s->laterel);
 	s->natts = RelationGetDescr(ft)->natts;
 	pack_layout_init(&s->layout, RelationGetDescr(ft));
-	s->skip = pack_skip_compile(plan->scan.plan.qual, &s->layout);
+	s->skip = pack_skip_compile(plan->scan.plan.qual, &s->layout, estate->es_param_list_info);
 	s->snapshot = estate->es_snapshot;
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
@@ -452,12 +355,14 @@ packBeginForeignScan(ForeignScanState *node, int eflags)
 	table_endscan(scan);
 	qsort_arg(s->segs, s->nsegs, sizeof(HeapTuple), cmp_seg, s);
 
-	s->colval = palloc0(sizeof(bytea *) * s->natts);
+	s->fetch = pack_fetch_create(estate->es_query_cxt, &s->layout, s->segatt, s->where);
+	s->cc = palloc0(sizeof(CcColumn) * s->natts);
 	s->vals = palloc0(sizeof(Datum *) * s->natts);
 	s->nulls = palloc0(sizeof(bool *) * s->natts);
 	s->scancxt = estate->es_query_cxt;
 	s->segcxt = AllocSetContextCreate(estate->es_query_cxt, "nfpg packed segment", ALLOCSET_DEFAULT_SIZES);
 	s->blockcxt = AllocSetContextCreate(estate->es_query_cxt, "nfpg packed block", ALLOCSET_DEFAULT_SIZES);
+	s->arena = pack_arena_create(estate->es_query_cxt);
 }
 
 static int
@@ -485,23 +390,85 @@ add_count(PackScan *s, int what, uint64 n)
 		s->rows_filtered += n;
 }
 
-static const uint8 *block_chunk(PackScan *s, int a, size_t *len);
-
+/*
+ * Room for a block of rows in the arrays that live as long as the scan: a
+ * block's worth of them allocated and freed for every block made the
+ * allocator hand pages back to the kernel and fault them in again.
+ */
 static void
-decode_columns(PackScan *s, int from, int to)
+reserve_rows(PackScan *s, int rows)
 {
-	for (int k = from; k < to; k++)
+	MemoryContext old;
+
+	if (rows <= s->cap)
+		return;
+	old = MemoryContextSwitchTo(s->scancxt);
+	s->cap = Max(rows, 1);
+	if (s->sel)
+		pfree(s->sel);
+	s->sel = palloc(sizeof(uint32) * s->cap);
+	for (int a = 0; a < s->natts; a++)
+		if (s->need[a])
+		{
+			if (s->vals[a])
+			{
+				pfree(s->vals[a]);
+				pfree(s->nulls[a]);
+			}
+			s->vals[a] = palloc(sizeof(Datum) * s->cap);
+			s->nulls[a] = palloc(sizeof(bool) * s->cap);
+		}
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Decode the current block: the columns the conditions read whole, then
+ * the rows they may accept (all rows without conditions), then values of
+ * those rows only.  Returns how many rows are selected.
+ */
+static int
+decode_block(PackScan *s, int rows)
+{
+	const uint32 *sel = NULL;
+	int			n = rows;
+	int			f = s->layout.first_seen - 1;
+	const CcAlloc *mem = pack_arena_alloc(s->arena);
+	size_t		len;
+	const uint8 *chunk;
+
+	reserve_rows(s, rows);
+	for (int k = 0; k < s->nphase1; k++)
 	{
 		int			a = s->order[k];
-		size_t		len;
-		const uint8 *chunk = block_chunk(s, a, &len);
 
-		s->vals[a] = palloc(sizeof(Datum) * Max(s->rows, 1));
-		s->nulls[a] = palloc(sizeof(bool) * Max(s->rows, 1));
-		pack_decode_column(&s->layout.cols[a], chunk, len, s->rows,
-						   s->layout.first_seen ? s->vals[s->layout.first_seen - 1] : NULL,
-						   s->vals[a], s->nulls[a], s->where);
+		chunk = pack_fetch_chunk(s->fetch, a, s->block, &len);
+		pack_decode_chunk(&s->layout.cols[a], chunk, len, rows, NULL, 0, mem, &s->cc[a], s->where);
 	}
+	if (s->skip)
+	{
+		n = pack_rowfilter(s->skip, s->cc, rows, s->sel);
+		add_count(s, 3, rows - n);
+		if (n == 0)
+			return 0;
+		if (n < rows)
+			sel = s->sel;		/* else every row: decoded straight, not gathered */
+	}
+	/* first_seen is order[0]: its values are there for the columns stored relative to it */
+	for (int k = 0; k < s->norder; k++)
+	{
+		int			a = s->order[k];
+
+		if (k < s->nphase1)
+			pack_column_values(&s->layout.cols[a], &s->cc[a], sel, n, f >= 0 ? s->vals[f] : NULL,
+							   mem, s->vals[a], s->nulls[a], s->where);
+		else
+		{
+			chunk = pack_fetch_chunk(s->fetch, a, s->block, &len);
+			pack_decode_column(&s->layout.cols[a], chunk, len, rows, sel, n,
+							   f >= 0 ? s->vals[f] : NULL, mem, s->vals[a], s->nulls[a], s->where);
+		}
+	}
+	return n;
 }
 
 /* Claim segments until one may hold matches; false when none is left. */
@@ -543,55 +510,12 @@ next_segment(PackScan *s)
 		old = MemoryContextSwitchTo(s->segcxt);
 		s->nblocks = pack_summary_parse(DatumGetByteaPP(heap_getattr(t, s->a_summary, sd, &isnull)),
 										&s->blocks, s->where);
-		memset(s->colval, 0, sizeof(bytea *) * s->natts);
 		MemoryContextSwitchTo(old);
+		pack_fetch_segment(s->fetch, t, sd, s->nblocks);
 		s->seg = t;
 		s->block = 0;
 		return true;
 	}
-}
-
-/* The chunk of attribute a for the current block. */
-static const uint8 *
-block_chunk(PackScan *s, int a, size_t *len)
-{
-	const uint8 *p;
-	size_t		total;
-	uint32		n;
-	size_t		off;
-
-	if (s->colval[a] == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(s->segcxt);
-		bool		isnull;
-		Datum		d = heap_getattr(s->seg, s->segatt[a], RelationGetDescr(s->segrel), &isnull);
-
-		if (isnull)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("packed flows partition %s is damaged: column %s missing", s->where,
-							s->layout.cols[a].name)));
-		s->colval[a] = DatumGetByteaPP(d);
-		MemoryContextSwitchTo(old);
-	}
-	p = (const uint8 *) VARDATA_ANY(s->colval[a]);
-	total = VARSIZE_ANY_EXHDR(s->colval[a]);
-	if (total < 4 || (n = cc_get32(p)) != (uint32) s->nblocks || total < 4 + 4 * (size_t) n)
-		goto bad;
-	off = 4 + 4 * (size_t) n;
-	for (int b = 0; b < s->block; b++)
-		off += cc_get32(p + 4 + 4 * b);
-	*len = cc_get32(p + 4 + 4 * s->block);
-	if (off > total || *len > total - off)
-		goto bad;
-	return p + off;
-
-bad:
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("packed flows partition %s is damaged: column %s has a bad chunk index",
-					s->where, s->layout.cols[a].name)));
-	return NULL;
 }
 
 /* Decode the next block that may hold matches; false when none is left. */
@@ -616,29 +540,11 @@ next_block(PackScan *s)
 			continue;
 		}
 		MemoryContextReset(s->blockcxt);
+		pack_arena_reset(s->arena);
 		old = MemoryContextSwitchTo(s->blockcxt);
-		s->rows = (int) s->blocks[s->block].rows;
-		s->rowok = NULL;
-		decode_columns(s, 0, s->nphase1);
 		add_count(s, 1, 1);
+		s->rows = decode_block(s, (int) s->blocks[s->block].rows);
 		s->row = 0;
-		if (s->skip)
-		{
-			int			pass = 0;
-
-			s->rowok = palloc(sizeof(bool) * Max(s->rows, 1));
-			for (int i = 0; i < s->rows; i++)
-				pass += s->rowok[i] = pack_skip_row(s->skip, s->vals, s->nulls, i);
-			add_count(s, 3, s->rows - pass);
-			if (pass == 0)
-			{
-				MemoryContextSwitchTo(old);
-				s->block++;
-				s->rows = 0;
-				continue;
-			}
-		}
-		decode_columns(s, s->nphase1, s->norder);
 		MemoryContextSwitchTo(old);
 		s->block++;
 		if (s->rows > 0)
@@ -664,15 +570,6 @@ packIterateForeignScan(ForeignScanState *node)
 				s->done = true;
 				return slot;
 			}
-		}
-	}
-	if (s->latescan == NULL && s->rowok)
-	{
-		/* the rows the conditions rule out are not returned at all */
-		while (!s->rowok[s->row])
-		{
-			if (++s->row >= s->rows)
-				return packIterateForeignScan(node);
 		}
 	}
 	if (s->latescan == NULL)

@@ -10,14 +10,19 @@
  *	 first_seen >= '...' AND first_seen < '...'
  *	 dst_port = ANY ('{25,587}')
  * This file turns the quals into a small tree that answers, from a block's
- * summary alone (pack_summary.c), "can a row of this block match?".  It is
+ * summary alone (pack_summary.c), "can a row of this block match?".  A
+ * comparison of an integer column with a constant that the summaries do not
+ * cover (bytes < 100, src_as = 3356, proto <> 1, port ranges: nf_filter()
+ * writes those too) is in the tree as well: it answers "maybe" for a block,
+ * and the row pre-filter (pack_rowfilter.c) tests it.  It is
  * conservative: anything it does not understand (other columns, NOT,
- * parameters, cross-type comparisons it has no use for) answers "maybe",
+ * expressions, cross-type comparisons it has no use for) answers "maybe",
  * AND needs every child to say maybe, OR any child.  A "no" is only given
  * when it is certain: an exact protocol set, a Bloom filter (no false
  * negatives), a first_seen range.  The executor still evaluates every qual
  * on the rows of the blocks that are read, so skipping changes the work,
- * never the answer.
+ * never the answer.  In a block that is read, pack_rowfilter.c evaluates the
+ * same tree row by row.
  *
  *-------------------------------------------------------------------------
  */
@@ -27,6 +32,7 @@
 #include "access/stratnum.h"
 #include "catalog/pg_opfamily_d.h"
 #include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "utils/array.h"
 #include "utils/fmgroids.h"
@@ -34,31 +40,8 @@
 
 #include "pack.h"
 
-typedef enum SkipKind
-{
-	SK_MAYBE,
-	SK_AND,
-	SK_OR,
-	SK_TIME,					/* first_seen <strategy> t */
-	SK_PROTO,					/* proto in the set */
-	SK_KEY						/* a Bloom key (tagged address or port) */
-} SkipKind;
-
-struct PackSkip
-{
-	SkipKind	kind;
-	List	   *children;		/* SK_AND, SK_OR: PackSkip * */
-	int			attno;			/* leaves: the column */
-	int			strategy;		/* SK_TIME */
-	int64		t;
-	uint8		protos[32];		/* SK_PROTO */
-	uint64		hash;			/* SK_KEY */
-	bool		is_addr;		/* SK_KEY: an address (else a port, in t) */
-	uint8		rec[PACK_INET_WIDTH];	/* SK_KEY address */
-};
-
 static PackSkip *
-skip_node(SkipKind kind)
+skip_node(PackSkipKind kind)
 {
 	PackSkip   *s = palloc0(sizeof(PackSkip));
 
@@ -95,6 +78,24 @@ int_const(Oid type, Datum d, int64 *v)
 	return false;
 }
 
+/*
+ * The strategy of an integer comparison operator: 1-5 for the btree ones,
+ * PACK_NE_STRATEGY for the negator of an equality, or 0.
+ */
+static int
+int_strategy(Oid opno)
+{
+	int			strategy = get_op_opfamily_strategy(opno, INTEGER_BTREE_FAM_OID);
+	Oid			neg;
+
+	if (strategy != 0)
+		return strategy;
+	neg = get_negator(opno);
+	if (OidIsValid(neg) && get_op_opfamily_strategy(neg, INTEGER_BTREE_FAM_OID) == BTEqualStrategyNumber)
+		return PACK_NE_STRATEGY;
+	return 0;
+}
+
 /* One "column op constant" condition, or NULL (maybe). */
 static PackSkip *
 leaf(const PackLayout *layout, int attno, Oid opno, bool commuted, Const *c, Datum value)
@@ -102,11 +103,10 @@ leaf(const PackLayout *layout, int attno, Oid opno, bool commuted, Const *c, Dat
 	Oid			fn = get_opcode(opno);
 	PackSkip   *s;
 	int64		v;
+	int			strategy;
 
 	if (attno == layout->first_seen && c->consttype == TIMESTAMPTZOID)
 	{
-		int			strategy;
-
 		switch (fn)
 		{
 			case F_TIMESTAMPTZ_LT:
@@ -173,11 +173,54 @@ leaf(const PackLayout *layout, int attno, Oid opno, bool commuted, Const *c, Dat
 		}
 		return s;
 	}
+	if (attno <= layout->ncols && (layout->cols[attno - 1].typid == INT2OID ||
+								   layout->cols[attno - 1].typid == INT4OID ||
+								   layout->cols[attno - 1].typid == INT8OID) &&
+		int_const(c->consttype, value, &v) && (strategy = int_strategy(opno)) != 0)
+	{
+		if (commuted && strategy != PACK_NE_STRATEGY)
+			strategy = BTCommuteStrategyNumber(strategy);
+		s = skip_node(SK_INT);
+		s->attno = attno;
+		s->strategy = strategy;
+		s->t = v;
+		return s;
+	}
 	return NULL;
 }
 
+/*
+ * A constant, or the value of an external parameter: a prepared statement's
+ * generic plan has $1 where a custom plan has the value, and the value is
+ * fixed for the execution, so the scan may use it as a constant (and does
+ * it again for the next execution).  NULL when neither or NULL.
+ */
+static Const *
+constant(Node *n, ParamListInfo params)
+{
+	Param	   *p;
+	ParamExternData *prm,
+				data;
+	int16		typlen;
+	bool		typbyval;
+
+	if (IsA(n, Const))
+		return ((Const *) n)->constisnull ? NULL : (Const *) n;
+	if (!IsA(n, Param) || params == NULL)
+		return NULL;
+	p = (Param *) n;
+	if (p->paramkind != PARAM_EXTERN || p->paramid <= 0 || p->paramid > params->numParams)
+		return NULL;
+	prm = params->paramFetch ? params->paramFetch(params, p->paramid, false, &data) :
+		&params->params[p->paramid - 1];
+	if (prm == NULL || prm->isnull || prm->ptype != p->paramtype)
+		return NULL;
+	get_typlenbyval(p->paramtype, &typlen, &typbyval);
+	return makeConst(p->paramtype, p->paramtypmod, p->paramcollid, typlen, prm->value, false, typbyval);
+}
+
 static PackSkip *
-compile(Node *n, const PackLayout *layout)
+compile(Node *n, const PackLayout *layout, ParamListInfo params)
 {
 	if (n == NULL)
 		return NULL;
@@ -192,7 +235,7 @@ compile(Node *n, const PackLayout *layout)
 		s = skip_node(b->boolop == AND_EXPR ? SK_AND : SK_OR);
 		foreach(lc, b->args)
 		{
-			PackSkip   *c = compile(lfirst(lc), layout);
+			PackSkip   *c = compile(lfirst(lc), layout, params);
 
 			if (c == NULL)
 			{
@@ -212,11 +255,12 @@ compile(Node *n, const PackLayout *layout)
 		Node	   *l = linitial(op->args),
 				   *r = lsecond(op->args);
 		int			attno;
+		Const	   *c;
 
-		if ((attno = var_attno(l)) && IsA(r, Const) && !((Const *) r)->constisnull)
-			return leaf(layout, attno, op->opno, false, (Const *) r, ((Const *) r)->constvalue);
-		if ((attno = var_attno(r)) && IsA(l, Const) && !((Const *) l)->constisnull)
-			return leaf(layout, attno, op->opno, true, (Const *) l, ((Const *) l)->constvalue);
+		if ((attno = var_attno(l)) && (c = constant(r, params)))
+			return leaf(layout, attno, op->opno, false, c, c->constvalue);
+		if ((attno = var_attno(r)) && (c = constant(l, params)))
+			return leaf(layout, attno, op->opno, true, c, c->constvalue);
 		return NULL;
 	}
 	if (IsA(n, ScalarArrayOpExpr))
@@ -234,10 +278,11 @@ compile(Node *n, const PackLayout *layout)
 		char		typalign;
 		PackSkip   *s;
 		Const		elem;
+		Const	   *array = constant(r, params);
 
-		if (!sa->useOr || !attno || !IsA(r, Const) || ((Const *) r)->constisnull)
+		if (!sa->useOr || !attno || array == NULL)
 			return NULL;
-		arr = DatumGetArrayTypeP(((Const *) r)->constvalue);
+		arr = DatumGetArrayTypeP(array->constvalue);
 		get_typlenbyvalalign(ARR_ELEMTYPE(arr), &typlen, &typbyval, &typalign);
 		deconstruct_array(arr, ARR_ELEMTYPE(arr), typlen, typbyval, typalign, &elems, &enulls, &nelems);
 		s = skip_node(SK_OR);
@@ -260,14 +305,14 @@ compile(Node *n, const PackLayout *layout)
 }
 
 PackSkip *
-pack_skip_compile(List *quals, const PackLayout *layout)
+pack_skip_compile(List *quals, const PackLayout *layout, ParamListInfo params)
 {
 	PackSkip   *s = skip_node(SK_AND);
 	ListCell   *lc;
 
 	foreach(lc, quals)
 	{
-		PackSkip   *c = compile(lfirst(lc), layout);
+		PackSkip   *c = compile(lfirst(lc), layout, params);
 
 		if (c)
 			s->children = lappend(s->children, c);
@@ -330,6 +375,8 @@ pack_skip_maybe(const PackSkip *s, const PackBlockInfo *b)
 			if (b->bloom == NULL)
 				return true;
 			return cc_bloom_maybe(b->bloom, b->bloom_bits, s->hash);
+		case SK_INT:
+			return true;		/* no summary of the column */
 	}
 	return true;
 }
@@ -346,80 +393,4 @@ pack_skip_columns(const PackSkip *s, bool *cols)
 		cols[s->attno - 1] = true;
 	foreach(lc, s->children)
 		pack_skip_columns(lfirst(lc), cols);
-}
-
-/*
- * The same conditions on one decoded row: false when the row cannot pass
- * the quals (a NULL fails them as well), so the scan returns only the rows
- * that may, and decodes the other columns of a block only when one may.
- * Exact for the leaves (equality of the 17-byte address record is inet
- * equality), conservative above them, like pack_skip_maybe.
- */
-bool
-pack_skip_row(const PackSkip *s, Datum **vals, bool **nulls, int row)
-{
-	ListCell   *lc;
-	Datum		d;
-
-	if (s == NULL)
-		return true;
-	switch (s->kind)
-	{
-		case SK_MAYBE:
-			return true;
-		case SK_AND:
-			foreach(lc, s->children)
-				if (!pack_skip_row(lfirst(lc), vals, nulls, row))
-					return false;
-			return true;
-		case SK_OR:
-			foreach(lc, s->children)
-				if (pack_skip_row(lfirst(lc), vals, nulls, row))
-					return true;
-			return false;
-		default:
-			break;
-	}
-	if (nulls[s->attno - 1][row])
-		return false;
-	d = vals[s->attno - 1][row];
-	switch (s->kind)
-	{
-		case SK_TIME:
-			{
-				int64		v = DatumGetInt64(d);
-
-				switch (s->strategy)
-				{
-					case BTLessStrategyNumber:
-						return v < s->t;
-					case BTLessEqualStrategyNumber:
-						return v <= s->t;
-					case BTEqualStrategyNumber:
-						return v == s->t;
-					case BTGreaterEqualStrategyNumber:
-						return v >= s->t;
-					case BTGreaterStrategyNumber:
-						return v > s->t;
-				}
-				return true;
-			}
-		case SK_PROTO:
-			{
-				int			p = DatumGetInt16(d);
-
-				return p >= 0 && p <= 255 && (s->protos[p / 8] & (1 << (p % 8)));
-			}
-		case SK_KEY:
-			if (s->is_addr)
-			{
-				uint8		rec[PACK_INET_WIDTH];
-
-				pack_inet_record(d, rec);
-				return memcmp(rec, s->rec, PACK_INET_WIDTH) == 0;
-			}
-			return DatumGetInt32(d) == s->t;
-		default:
-			return true;
-	}
 }

@@ -1,6 +1,7 @@
 /*
  * colcodec_test.c
- *		Unit test of the packed-partition column codec (extension/colcodec.c).
+ *		Unit test of the packed-partition column codec (extension/colcodec.c,
+ *		colcodec_decode.c).
  *
  * 1. Round trips of every kind and layout: sorted timestamps delta-coded,
  *    counters, low-cardinality ports (dictionary), extreme values
@@ -14,6 +15,10 @@
  *    never read out of bounds (run under SANITIZE=1 to see).
  * 5. The Bloom filter: no false negatives, false positives near the design
  *    rate.
+ * 6. Decoding a selection of rows (cc_decode_rows, what a scan does after
+ *    its row pre-filter) gives exactly those rows of the full decode, for
+ *    every case of 1.: a sparse, a dense, an empty and a repeating
+ *    selection; a row beyond the chunk is refused.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +60,48 @@ free_col(CcColumn *c)
 	free(c->offsets);
 }
 
-/* Encode, decode and compare; returns the chunk length. */
+/* Is row i of a the same as row j of b? */
+static bool
+same_row(const CcColumn *a, uint32_t i, const CcColumn *b, uint32_t j)
+{
+	bool		n1 = a->isnull && a->isnull[i];
+	bool		n2 = b->isnull && b->isnull[j];
+
+	if (n1 != n2)
+		return false;
+	if (n1)
+		return true;
+	if (a->kind == CC_INT)
+		return a->ints[i] == b->ints[j];
+	if (a->kind == CC_FIXED)
+		return memcmp(a->data + (size_t) i * a->width, b->data + (size_t) j * a->width, a->width) == 0;
+	return a->offsets[i + 1] - a->offsets[i] == b->offsets[j + 1] - b->offsets[j] &&
+		memcmp(a->data + a->offsets[i], b->data + b->offsets[j], a->offsets[i + 1] - a->offsets[i]) == 0;
+}
+
+/* Decode the rows of sel from chunk and compare them with those rows of in. */
+static void
+check_selection(const char *what, const CcColumn *in, const CcBuf *chunk, const uint32_t *sel, uint32_t nsel)
+{
+	CcColumn	dec;
+	char		err[200] = "";
+
+	CHECK(cc_decode_rows(chunk->data, chunk->len, &mem, sel, nsel, &dec, err, sizeof(err)),
+		  "%s: decoding %u selected rows failed: %s", what, nsel, err);
+	if (err[0])
+		return;
+	CHECK(dec.nrows == nsel && dec.chunk_rows == in->nrows, "%s: selection of %u rows: nrows %u, chunk_rows %u",
+		  what, nsel, dec.nrows, dec.chunk_rows);
+	for (uint32_t k = 0; k < nsel && dec.nrows == nsel; k++)
+		if (!same_row(in, sel[k], &dec, k))
+		{
+			CHECK(false, "%s: selected row %u (row %u) differs", what, k, sel[k]);
+			break;
+		}
+	free_col(&dec);
+}
+
+/* Encode, decode (whole and selections) and compare; returns the chunk length. */
 static size_t
 roundtrip(const char *what, const CcColumn *in, int options, CcBuf *keep)
 {
@@ -63,32 +109,42 @@ roundtrip(const char *what, const CcColumn *in, int options, CcBuf *keep)
 	CcColumn	dec;
 	char		err[200] = "";
 	size_t		len = cc_encode(in, options, 3, &mem, &out, err, sizeof(err));
-	bool		same = true;
+	uint32_t   *sel = malloc((in->nrows + 2) * sizeof(uint32_t));
+	uint32_t	nsel = 0;
 
 	CHECK(len > 0 && len == out.len, "%s: encode failed: %s", what, err);
 	if (len == 0)
 		return 0;
 	CHECK(cc_decode(out.data, out.len, &mem, &dec, err, sizeof(err)), "%s: decode failed: %s", what, err);
 	CHECK(dec.kind == in->kind && dec.nrows == in->nrows, "%s: kind/rows", what);
-	for (uint32_t i = 0; i < in->nrows && same; i++)
-	{
-		bool		n1 = in->isnull && in->isnull[i];
-		bool		n2 = dec.isnull && dec.isnull[i];
-
-		if (n1 != n2)
-			same = false;
-		else if (n1)
-			continue;
-		else if (in->kind == CC_INT)
-			same = in->ints[i] == dec.ints[i];
-		else if (in->kind == CC_FIXED)
-			same = memcmp(in->data + (size_t) i * in->width, dec.data + (size_t) i * in->width, in->width) == 0;
-		else
-			same = in->offsets[i + 1] - in->offsets[i] == dec.offsets[i + 1] - dec.offsets[i] &&
-				memcmp(in->data + in->offsets[i], dec.data + dec.offsets[i], in->offsets[i + 1] - in->offsets[i]) == 0;
-		CHECK(same, "%s: row %u differs", what, i);
-	}
+	for (uint32_t i = 0; i < in->nrows; i++)
+		if (!same_row(in, i, &dec, i))
+		{
+			CHECK(false, "%s: row %u differs", what, i);
+			break;
+		}
 	free_col(&dec);
+
+	/* sparse (about 1 row in 50, the last row always), dense, none, a repeat */
+	for (uint32_t i = 0; i < in->nrows; i++)
+		if (rng() % 50 == 0 || i + 1 == in->nrows)
+			sel[nsel++] = i;
+	check_selection(what, in, &out, sel, nsel);
+	nsel = 0;
+	for (uint32_t i = 0; i < in->nrows; i++)
+		if (rng() % 4)
+			sel[nsel++] = i;
+	check_selection(what, in, &out, sel, nsel);
+	check_selection(what, in, &out, sel, 0);
+	if (in->nrows > 0)
+	{
+		sel[0] = sel[1] = in->nrows - 1;
+		check_selection(what, in, &out, sel, 2);
+		sel[0] = in->nrows;
+		CHECK(!cc_decode_rows(out.data, out.len, &mem, sel, 1, &dec, err, sizeof(err)),
+			  "%s: a row beyond the chunk selected", what);
+	}
+	free(sel);
 	if (keep)
 		*keep = out;
 	else
@@ -102,7 +158,7 @@ test_ints(void)
 	enum {N = 8192};
 	int64_t    *v = malloc(N * 8);
 	bool	   *nulls = calloc(N, 1);
-	CcColumn	c = {CC_INT, N, 0, NULL, v, NULL, NULL, 0};
+	CcColumn	c = {CC_INT, N, 0, NULL, v, NULL, NULL, 0, 0};
 	size_t		len;
 
 	/* sorted timestamps (microseconds), a few per millisecond */
@@ -155,7 +211,7 @@ test_fixed_blob(void)
 	bool	   *nulls = calloc(N, 1);
 	uint32_t   *off = malloc((N + 1) * 4);
 	uint8_t    *bytes = malloc(N * 12);
-	CcColumn	c = {CC_FIXED, N, 17, NULL, NULL, rec, NULL, 0};
+	CcColumn	c = {CC_FIXED, N, 17, NULL, NULL, rec, NULL, 0, 0};
 	size_t		len;
 
 	/* IPv4 from a /16 with a few hundred hosts: 17-byte records */
@@ -192,7 +248,7 @@ test_fixed_blob(void)
 			bytes[off[i] + b] = (uint8_t) rng();
 		off[i + 1] = off[i] + l;
 	}
-	c = (CcColumn) {CC_BLOB, N, 0, nulls, NULL, bytes, off, 0};
+	c = (CcColumn) {CC_BLOB, N, 0, nulls, NULL, bytes, off, 0, 0};
 	roundtrip("blob", &c, 0, NULL);
 	c.isnull = NULL;
 	roundtrip("blob no null", &c, 0, NULL);
@@ -207,7 +263,7 @@ test_damage(void)
 {
 	enum {N = 700};
 	int64_t		v[N];
-	CcColumn	c = {CC_INT, N, 0, NULL, v, NULL, NULL, 0};
+	CcColumn	c = {CC_INT, N, 0, NULL, v, NULL, NULL, 0, 0};
 	CcBuf		chunk;
 	CcColumn	dec;
 	char		err[200];

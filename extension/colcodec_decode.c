@@ -1,0 +1,419 @@
+/*-------------------------------------------------------------------------
+ *
+ * colcodec_decode.c
+ *		The decoder of column chunks (colcodec.h; the bytes are described in
+ *		colcodec_internal.h): a whole chunk, or only the rows a scan selected.
+ *
+ * The decoder trusts nothing: the checksum is tested first, so damage is
+ * reported as damage, and every length is checked against what is left
+ * before it is used, so a forged chunk with a valid checksum cannot make it
+ * read or write out of bounds.  A selection of rows is checked the same way
+ * as the whole chunk: all of the body's lengths, and each selected row
+ * against the chunk's rows.
+ *
+ * Decoding a selection is for scans that have tested their conditions on
+ * a block already (pack_rowfilter.c): the body must still be decompressed
+ * whole, but a selected row's record is gathered straight from the planes
+ * (its byte in each) or the dictionary (its code), so nothing is built for
+ * the other rows.  Two things need every row: a delta-coded integer is the
+ * sum of the deltas before it, and a byte string's place the sum of the
+ * lengths before it.
+ *
+ * The zstd decompression context is kept for the life of the process
+ * because creating one costs more than decoding a small chunk.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "colcodec.h"
+#include "colcodec_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <zstd.h>
+
+static ZSTD_DCtx *dctx;
+
+/*
+ * Read the records of the m rows sel[0..m) (every row when sel is NULL, m ==
+ * n) of n records of width w from body[*pos..len) into rec; *pos moves past
+ * all n.  Lengths are checked for all n, so a selection reads the same bytes
+ * a full decode would have been allowed to.
+ */
+static bool
+get_records(const uint8_t *body, size_t len, size_t *pos, int layout, uint32_t n, uint32_t w,
+			const uint32_t *sel, uint32_t m, uint8_t *rec, char *err, size_t errlen)
+{
+	size_t		p = *pos;
+
+	if (layout == CCL_DICT)
+	{
+		uint32_t	k;
+		const uint8_t *dict;
+
+		if (len - p < 2)
+			goto short_body;
+		k = (uint32_t) body[p] + 1;
+		p += 2;
+		if (len - p < (size_t) k * w + n)
+			goto short_body;
+		dict = body + p;
+		p += (size_t) k * w;
+		for (uint32_t i = 0; i < m; i++)
+		{
+			uint8_t		c = body[p + (sel ? sel[i] : i)];
+
+			if (c >= k)
+			{
+				snprintf(err, errlen, "dictionary code %u out of range (%u entries)", c, k);
+				return false;
+			}
+			memcpy(rec + (size_t) i * w, dict + (size_t) c * w, w);
+		}
+		p += n;
+	}
+	else if (layout == CCL_PLANES)
+	{
+		/*
+		 * Most planes are constant (the zero high bytes of a small integer,
+		 * the unused bytes of an IPv4 address in 16): a template record holds
+		 * them, copied into every row, and only the planes that vary are
+		 * then read byte by byte.
+		 */
+		uint8_t		tmpl[CC_MAX_WIDTH];
+		uint32_t	vary[CC_MAX_WIDTH];	/* the varying planes ... */
+		size_t		at[CC_MAX_WIDTH];	/* ... and where their bytes start */
+		uint32_t	nvary = 0;
+
+		for (uint32_t b = 0; b < w; b++)
+		{
+			if (len - p < 1)
+				goto short_body;
+			if (body[p] == 0)
+			{
+				if (len - p < 2)
+					goto short_body;
+				tmpl[b] = body[p + 1];
+				p += 2;
+			}
+			else if (body[p] == 1)
+			{
+				p++;
+				if (len - p < n)
+					goto short_body;
+				tmpl[b] = 0;
+				vary[nvary] = b;
+				at[nvary++] = p;
+				p += n;
+			}
+			else
+			{
+				snprintf(err, errlen, "bad plane tag %u", body[p]);
+				return false;
+			}
+		}
+		if (m > 0)
+		{
+			size_t		total = (size_t) m * w;
+
+			/* the template in every row: doubling copies, a few large memcpy calls */
+			memcpy(rec, tmpl, w);
+			for (size_t done = w; done < total; done *= 2)
+				memcpy(rec + done, rec, done < total - done ? done : total - done);
+		}
+		for (uint32_t v = 0; v < nvary; v++)
+		{
+			uint8_t    *r = rec + vary[v];
+			const uint8_t *plane = body + at[v];
+
+			if (sel)
+				for (uint32_t i = 0; i < m; i++)
+					r[(size_t) i * w] = plane[sel[i]];
+			else
+				for (uint32_t i = 0; i < m; i++)
+					r[(size_t) i * w] = plane[i];
+		}
+	}
+	else
+	{
+		snprintf(err, errlen, "unknown layout %d", layout);
+		return false;
+	}
+	*pos = p;
+	return true;
+
+short_body:
+	snprintf(err, errlen, "chunk body too short");
+	return false;
+}
+
+bool
+cc_decode(const uint8_t *chunk, size_t len, const CcAlloc *mem,
+		  CcColumn *col, char *err, size_t errlen)
+{
+	return cc_decode_rows(chunk, len, mem, NULL, 0, col, err, errlen);
+}
+
+bool
+cc_decode_rows(const uint8_t *chunk, size_t len, const CcAlloc *mem,
+			   const uint32_t *sel, uint32_t nsel, CcColumn *col, char *err, size_t errlen)
+{
+	uint32_t	n,
+				m,
+				w,
+				rawlen,
+				stored,
+				bloblen;
+	int			kind,
+				layout,
+				flags;
+	const uint8_t *body;
+	uint8_t    *raw = NULL;
+	uint8_t    *rec = NULL;
+	size_t		pos = 0;
+
+	memset(col, 0, sizeof(*col));
+	if (len < CC_HEADER_LEN || memcmp(chunk, CC_MAGIC, 4) != 0)
+	{
+		snprintf(err, errlen, "not a column chunk (bad magic or %zu bytes)", len);
+		return false;
+	}
+	if (cc_get32(chunk + 4) != cc_crc32(chunk + 8, len - 8))
+	{
+		snprintf(err, errlen, "checksum mismatch");
+		return false;
+	}
+	kind = chunk[8];
+	layout = chunk[9];
+	flags = chunk[10];
+	n = cc_get32(chunk + 12);
+	w = cc_get32(chunk + 16);
+	rawlen = cc_get32(chunk + 20);
+	stored = cc_get32(chunk + 24);
+	bloblen = kind == CC_BLOB ? cc_get32(chunk + 44) : 0;
+	if (n > CC_MAX_ROWS || stored != len - CC_HEADER_LEN ||
+		!((kind == CC_INT && w == 8) || (kind == CC_BLOB && w == 4) ||
+		  (kind == CC_FIXED && w >= 1 && w <= CC_MAX_WIDTH)) ||
+		bloblen > (1u << 30) || (kind != CC_BLOB && bloblen))
+	{
+		snprintf(err, errlen, "inconsistent chunk header");
+		return false;
+	}
+	if (sel)
+	{
+		for (uint32_t i = 0; i < nsel; i++)
+			if (sel[i] >= n)
+			{
+				snprintf(err, errlen, "row %u selected from a chunk of %u rows", sel[i], n);
+				return false;
+			}
+		m = nsel;
+	}
+	else
+		m = n;
+	col->kind = kind;
+	col->tag = chunk[11];
+	col->nrows = m;
+	col->chunk_rows = n;
+	col->width = kind == CC_FIXED ? w : 0;
+
+	if (flags & CCF_ALLNULL)
+	{
+		if (rawlen != 0 || n == 0)
+		{
+			snprintf(err, errlen, "inconsistent chunk header");
+			return false;
+		}
+		col->isnull = cc_alloc(mem, m * sizeof(bool));
+		if (!col->isnull)
+			goto nomem;
+		memset(col->isnull, 1, m * sizeof(bool));
+	}
+
+	/* the body, decompressed */
+	body = chunk + CC_HEADER_LEN;
+	if (flags & CCF_ZSTD)
+	{
+		size_t		got;
+
+		/* no layout is larger than this: refuse to allocate more */
+		if ((uint64_t) rawlen > (uint64_t) (n + 7) / 8 + 2 + (uint64_t) DICT_MAX * w +
+			(uint64_t) (n + 1) * w + (uint64_t) n + bloblen)
+		{
+			snprintf(err, errlen, "inconsistent chunk header");
+			goto fail;
+		}
+		raw = cc_alloc(mem, rawlen);
+		if (!raw)
+			goto nomem;
+		if (!dctx && !(dctx = ZSTD_createDCtx()))
+			goto nomem;
+		got = ZSTD_decompressDCtx(dctx, raw, rawlen, body, stored);
+		if (ZSTD_isError(got) || got != rawlen)
+		{
+			snprintf(err, errlen, "zstd: %s", ZSTD_isError(got) ? ZSTD_getErrorName(got) : "wrong length");
+			goto fail;
+		}
+		body = raw;
+	}
+	else if (rawlen != stored)
+	{
+		snprintf(err, errlen, "inconsistent chunk header");
+		goto fail;
+	}
+	if (flags & CCF_ALLNULL)
+		return true;
+
+	if (flags & CCF_NULLS)
+	{
+		if (rawlen < (n + 7) / 8)
+			goto short_body;
+		col->isnull = cc_alloc(mem, m * sizeof(bool));
+		if (!col->isnull)
+			goto nomem;
+		for (uint32_t i = 0; i < m; i++)
+		{
+			uint32_t	r = sel ? sel[i] : i;
+
+			col->isnull[i] = (body[r / 8] >> (r % 8)) & 1;
+		}
+		pos = (n + 7) / 8;
+	}
+
+	/* deltas and string lengths: every record; the others: the selected ones */
+	if (!sel || (kind == CC_INT && !(flags & CCF_DELTA)) || kind == CC_FIXED)
+	{
+		rec = cc_alloc(mem, (size_t) m * w);
+		if (!rec)
+			goto nomem;
+		if (!get_records(body, rawlen, &pos, layout, n, w, sel, m, rec, err, errlen))
+			goto fail;
+	}
+	else
+	{
+		rec = cc_alloc(mem, (size_t) n * w);
+		if (!rec)
+			goto nomem;
+		if (!get_records(body, rawlen, &pos, layout, n, w, NULL, n, rec, err, errlen))
+			goto fail;
+	}
+
+	if (kind == CC_INT)
+	{
+		uint64_t	base = cc_get64(chunk + 28);
+		uint64_t	v = cc_get64(chunk + 36);
+		uint64_t	scale = cc_get32(chunk + 44);
+
+		col->ints = cc_alloc(mem, (size_t) m * 8);
+		if (!col->ints)
+			goto nomem;
+		if (!(flags & CCF_DELTA))
+			for (uint32_t i = 0; i < m; i++)
+				col->ints[i] = (int64_t) (cc_get64(rec + (size_t) i * 8) * (scale ? scale : 1) + base);
+		else
+		{
+			uint32_t	k = 0;
+
+			/* row 0 holds a zero delta: the first value */
+			for (uint32_t i = 0; i < n && k < m; i++)
+			{
+				v += cc_get64(rec + (size_t) i * 8) * (scale ? scale : 1) + base;
+				if (!sel)
+					col->ints[k++] = (int64_t) v;
+				else
+					while (k < m && sel[k] == i)
+						col->ints[k++] = (int64_t) v;
+			}
+			if (k < m)
+			{
+				snprintf(err, errlen, "selected rows not in ascending order");
+				goto fail;
+			}
+		}
+		cc_release(mem, rec);
+	}
+	else if (kind == CC_FIXED)
+		col->data = rec;
+	else
+	{
+		uint32_t	off = 0,
+					out = 0;
+		uint32_t   *offsets = cc_alloc(mem, ((size_t) n + 1) * sizeof(uint32_t));
+
+		if (!offsets)
+			goto nomem;
+		for (uint32_t i = 0; i < n; i++)
+		{
+			uint32_t	l = cc_get32(rec + (size_t) i * 4);
+
+			offsets[i] = off;
+			if (l > bloblen - off)
+			{
+				cc_release(mem, offsets);
+				goto short_body;
+			}
+			off += l;
+		}
+		offsets[n] = off;
+		if (off != bloblen || rawlen - pos != bloblen)
+		{
+			cc_release(mem, offsets);
+			goto short_body;
+		}
+		col->offsets = offsets;
+		if (sel)
+		{
+			/* the selected strings, one after the other */
+			col->offsets = cc_alloc(mem, ((size_t) m + 1) * sizeof(uint32_t));
+			if (!col->offsets)
+			{
+				cc_release(mem, offsets);
+				goto nomem;
+			}
+			for (uint32_t i = 0; i < m; i++)
+			{
+				col->offsets[i] = out;
+				out += offsets[sel[i] + 1] - offsets[sel[i]];
+			}
+			col->offsets[m] = out;
+		}
+		col->data = cc_alloc(mem, sel ? out : bloblen);
+		if (!col->data)
+		{
+			if (sel)
+				cc_release(mem, offsets);
+			goto nomem;
+		}
+		if (!sel)
+			memcpy(col->data, body + pos, bloblen);
+		else
+		{
+			for (uint32_t i = 0; i < m; i++)
+				memcpy(col->data + col->offsets[i], body + pos + offsets[sel[i]],
+					   col->offsets[i + 1] - col->offsets[i]);
+			cc_release(mem, offsets);
+		}
+		pos += bloblen;
+		cc_release(mem, rec);
+	}
+	rec = NULL;
+	if (pos != rawlen)
+		goto short_body;
+	cc_release(mem, raw);
+	return true;
+
+short_body:
+	snprintf(err, errlen, "chunk body does not match its header");
+	goto fail;
+nomem:
+	snprintf(err, errlen, "out of memory");
+fail:
+	cc_release(mem, raw);
+	cc_release(mem, rec);
+	cc_release(mem, col->isnull);
+	cc_release(mem, col->ints);
+	cc_release(mem, col->data);
+	cc_release(mem, col->offsets);
+	memset(col, 0, sizeof(*col));
+	return false;
+}

@@ -1,0 +1,54 @@
+/*-------------------------------------------------------------------------
+ *
+ * colcodec_internal.h
+ *		The bytes of a column chunk, shared by the encoder (colcodec.c) and
+ *		the decoder (colcodec_decode.c); users of the codec need colcodec.h
+ *		only.
+ *
+ * Chunk header, 48 bytes, little-endian:
+ *	  0 magic "NFC1"		  4 crc32 of bytes 8..end
+ *	  8 kind				  9 layout (0 planes, 1 dictionary)
+ *	 10 flags				 11 the caller's tag
+ *	 12 nrows				 16 record width
+ *	 20 body length before compression
+ *	 24 body length stored (after the header)
+ *	 28 frame-of-reference base (CC_INT)
+ *	 36 first value (CC_INT, delta-coded)
+ *	 44 byte-string length (CC_BLOB), common divisor (CC_INT, 0 = none)
+ * Body (decompressed): the NULL bitmap when some row is NULL, then the
+ * records (planes or dictionary), then for CC_BLOB the bytes of the strings
+ * (the records are their 4-byte lengths).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef NFPG_COLCODEC_INTERNAL_H
+#define NFPG_COLCODEC_INTERNAL_H
+
+#include "colcodec.h"
+
+#define CC_MAGIC		"NFC1"
+
+#define CCF_NULLS		0x01	/* a NULL bitmap precedes the records */
+#define CCF_DELTA		0x02	/* CC_INT delta-coded */
+#define CCF_ALLNULL		0x04	/* every row NULL: no body */
+#define CCF_ZSTD		0x08	/* body is one zstd frame */
+
+#define CCL_PLANES		0
+#define CCL_DICT		1
+
+#define DICT_MAX		256
+
+static inline void *
+cc_alloc(const CcAlloc *mem, size_t size)
+{
+	return mem->alloc(mem->ctx, size ? size : 1);
+}
+
+static inline void
+cc_release(const CcAlloc *mem, void *ptr)
+{
+	if (ptr && mem->release)
+		mem->release(mem->ctx, ptr);
+}
+
+#endif							/* NFPG_COLCODEC_INTERNAL_H */
