@@ -17,8 +17,8 @@
 # Queries, as stat_bench.sh's d, e, f: -s ip/bytes, -s dstport/flows and
 # -A srcip4/24,dstip4/24 -s record/bytes -n 15; and z, -s ip/bytes over an
 # empty -t window (no partition scanned), for the fixed cost of the fan-out
-# (connections to the nodes, remote plans, empty states).  Each is run, interleaved
-# (scale_out_runs.py), in a fresh psql per run:
+# (connections to the nodes, remote plans, empty states).  Each is run,
+# interleaved (scale_out_runs.py), in a fresh psql per run:
 #   coord    nf_stat / nf_aggregate on the coordinator (states shipped)
 #   ref      the same on the single server
 #   site_X   the node-side state query alone on node X: the "Remote SQL"
