@@ -20,8 +20,9 @@
 #     nf_summary and nfdump(): identical output, every column;
 #   - the plans (auto_explain, nested statements): one Async Foreign Scan
 #     per node, whose remote SQL is the partial state nf_topn_state(...)
-#     for nf_stat and nf_aggregate, sums for nf_summary, the filter as SQL:
-#     states and sums cross the wire, not rows;
+#     for nf_stat and nf_aggregate, sums for nf_summary, aggregates for
+#     nfdump(), the filter as SQL: states and sums cross the wire, not rows;
+#     a condition on exporter asks only that exporter's node;
 #   - a non-superuser reader on the coordinator, password over TCP;
 #   - a node down: the query fails naming that node, no row; back up: equal;
 #   - node_remove and node_drain on a small fourth node: totals unchanged,
