@@ -368,10 +368,15 @@ BEGIN
 		src, nfpg.nf_stat_where(filter, t_from, t_to)), ' UNION ALL ')
 	  INTO parts FROM nfpg.nf_flow_sources() src;
 	RETURN QUERY EXECUTE format(
-		'WITH t AS (SELECT (coalesce(sum(fl), 0) + sum(n) - sum(nfl))::bigint AS fl,'
-		' (sum(byt) + coalesce(sum(obyt), 0))::bigint AS byt, (sum(pkt) + coalesce(sum(opkt), 0))::bigint AS pkt,'
-		' (extract(epoch FROM max(ls)) * 1000 - extract(epoch FROM min(fs)) * 1000) / 1000.0 AS span,'
-		' min(fs) AS fs, max(ls) AS ls, sum(n)::bigint AS n FROM (%s) p)'
+		-- the sources' columns summed in their order: a subquery read in
+		-- another order is not a bare foreign scan, and the nodes would be
+		-- queried one after the other instead of at once
+		'WITH s AS (SELECT sum(fl) AS fl, sum(nfl) AS nfl, sum(byt) AS byt, sum(obyt) AS obyt, sum(pkt) AS pkt,'
+		' sum(opkt) AS opkt, min(fs) AS fs, max(ls) AS ls, sum(n) AS n FROM (%s) p),'
+		' t AS (SELECT (coalesce(fl, 0) + n - nfl)::bigint AS fl,'
+		' (byt + coalesce(obyt, 0))::bigint AS byt, (pkt + coalesce(opkt, 0))::bigint AS pkt,'
+		' (extract(epoch FROM ls) * 1000 - extract(epoch FROM fs) * 1000) / 1000.0 AS span,'
+		' fs, ls, n::bigint AS n FROM s)'
 		' SELECT coalesce(fl, 0), coalesce(byt, 0), coalesce(pkt, 0),'
 		' CASE WHEN span > 0 THEN trunc(8 * byt / span)::bigint ELSE 0 END,'
 		' CASE WHEN span > 0 THEN trunc(pkt / span)::bigint ELSE 0 END,'

@@ -300,8 +300,10 @@ BEGIN
 
 	-- m: per slot and channel index, the sums of the matching flows
 	IF nfpg.is_coordinator() THEN
+		-- each node's sums as one bare foreign scan (the channel index a
+		-- constant of it), so the nodes are asked at once
 		SELECT string_agg(format(
-				'SELECT %s AS idx, n.* FROM (SELECT nfpg.nf_slot(first_seen) AS slot,'
+				'SELECT nfpg.nf_slot(first_seen) AS slot, %s AS idx,'
 				' sum(flows) AS fl, sum(flows) FILTER (WHERE proto = 6) AS fl_tcp,'
 				' sum(flows) FILTER (WHERE proto = 17) AS fl_udp, sum(flows) FILTER (WHERE proto IN (1, 58)) AS fl_icmp,'
 				' sum(flows) FILTER (WHERE proto NOT IN (1, 6, 17, 58)) AS fl_other,'
@@ -311,7 +313,7 @@ BEGIN
 				' sum(bytes) AS by, sum(bytes) FILTER (WHERE proto = 6) AS by_tcp,'
 				' sum(bytes) FILTER (WHERE proto = 17) AS by_udp, sum(bytes) FILTER (WHERE proto IN (1, 58)) AS by_icmp,'
 				' sum(bytes) FILTER (WHERE proto NOT IN (1, 6, 17, 58)) AS by_other'
-				' FROM %s WHERE first_seen >= $4 AND first_seen < $5 AND (%s) AND (%s) GROUP BY 1) n',
+				' FROM %s WHERE first_seen >= $4 AND first_seen < $5 AND (%s) AND (%s) GROUP BY 1',
 				c.idx, src, cond, c.test), ' UNION ALL ')
 		  INTO matched
 		  FROM unnest(conds) WITH ORDINALITY c(test, idx), nfpg.nf_flow_sources() src;

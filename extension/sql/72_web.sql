@@ -209,20 +209,22 @@ BEGIN
 	IF top IS NULL OR top < 1 OR top > 50 THEN
 		RAISE EXCEPTION 'nf_topn_series: top must be 1 .. 50' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	-- keys print as nfdump prints them: addresses without a /32, protocols by name
+	-- keys print as nfdump prints them: addresses without a /32, protocols
+	-- by name; printed after the sources' sums, as postgres_fdw ships no
+	-- grouping by a cast to text
 	keyexpr := CASE
-		WHEN k.keys = 'proto' THEN 'nfpg.nf_proto_name(proto)'
+		WHEN k.keys = 'proto' THEN 'nfpg.nf_proto_name(p.key)'
 		WHEN EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = 'nfpg.flows'::regclass
-						AND a.attname = k.keys AND a.atttypid = 'inet'::regtype) THEN format('host(%s)', k.keys)
-		ELSE format('(%s)::text', k.keys) END;
+						AND a.attname = k.keys AND a.atttypid = 'inet'::regtype) THEN 'host(p.key)'
+		ELSE '(p.key)::text' END;
 	SELECT string_agg(format('SELECT date_bin($3, first_seen, ''2000-01-01 00:00+00'') AS slot,'
 							 ' %s AS key, sum(%s) AS v FROM %s'
 							 ' WHERE first_seen >= $1 AND first_seen < $2 AND (%s) GROUP BY 1, 2',
-							 keyexpr, metric, src, cond), ' UNION ALL ')
+							 k.keys, metric, src, cond), ' UNION ALL ')
 	  INTO parts FROM nfpg.nf_flow_sources() src;
 	RETURN QUERY EXECUTE format($q$
 		WITH m AS MATERIALIZED (
-			SELECT p.slot, p.key, sum(p.v) AS v FROM (%s) p GROUP BY 1, 2),
+			SELECT p.slot, %s AS key, sum(p.v) AS v FROM (%s) p GROUP BY 1, 2),
 		t AS (
 			SELECT m.key, row_number() OVER (ORDER BY sum(m.v) DESC, m.key)::integer AS rank
 			  FROM m WHERE m.key IS NOT NULL GROUP BY m.key ORDER BY sum(m.v) DESC, m.key LIMIT $4)
@@ -230,7 +232,7 @@ BEGIN
 			   sum(m.v)::double precision / $5
 		  FROM m LEFT JOIN t USING (key)
 		 GROUP BY 1, 2, 3 ORDER BY 1, 3
-	$q$, parts)
+	$q$, keyexpr, parts)
 	USING from_ts, to_ts, bucket, top, extract(epoch FROM bucket)::double precision;
 END
 $$;

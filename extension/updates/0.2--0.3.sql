@@ -126,10 +126,15 @@ BEGIN
 		src, nfpg.nf_stat_where(filter, t_from, t_to)), ' UNION ALL ')
 	  INTO parts FROM nfpg.nf_flow_sources() src;
 	RETURN QUERY EXECUTE format(
-		'WITH t AS (SELECT (coalesce(sum(fl), 0) + sum(n) - sum(nfl))::bigint AS fl,'
-		' (sum(byt) + coalesce(sum(obyt), 0))::bigint AS byt, (sum(pkt) + coalesce(sum(opkt), 0))::bigint AS pkt,'
-		' (extract(epoch FROM max(ls)) * 1000 - extract(epoch FROM min(fs)) * 1000) / 1000.0 AS span,'
-		' min(fs) AS fs, max(ls) AS ls, sum(n)::bigint AS n FROM (%s) p)'
+		-- the sources' columns summed in their order: a subquery read in
+		-- another order is not a bare foreign scan, and the nodes would be
+		-- queried one after the other instead of at once
+		'WITH s AS (SELECT sum(fl) AS fl, sum(nfl) AS nfl, sum(byt) AS byt, sum(obyt) AS obyt, sum(pkt) AS pkt,'
+		' sum(opkt) AS opkt, min(fs) AS fs, max(ls) AS ls, sum(n) AS n FROM (%s) p),'
+		' t AS (SELECT (coalesce(fl, 0) + n - nfl)::bigint AS fl,'
+		' (byt + coalesce(obyt, 0))::bigint AS byt, (pkt + coalesce(opkt, 0))::bigint AS pkt,'
+		' (extract(epoch FROM ls) * 1000 - extract(epoch FROM fs) * 1000) / 1000.0 AS span,'
+		' fs, ls, n::bigint AS n FROM s)'
 		' SELECT coalesce(fl, 0), coalesce(byt, 0), coalesce(pkt, 0),'
 		' CASE WHEN span > 0 THEN trunc(8 * byt / span)::bigint ELSE 0 END,'
 		' CASE WHEN span > 0 THEN trunc(pkt / span)::bigint ELSE 0 END,'
@@ -262,8 +267,10 @@ BEGIN
 
 	-- m: per slot and channel index, the sums of the matching flows
 	IF nfpg.is_coordinator() THEN
+		-- each node's sums as one bare foreign scan (the channel index a
+		-- constant of it), so the nodes are asked at once
 		SELECT string_agg(format(
-				'SELECT %s AS idx, n.* FROM (SELECT nfpg.nf_slot(first_seen) AS slot,'
+				'SELECT nfpg.nf_slot(first_seen) AS slot, %s AS idx,'
 				' sum(flows) AS fl, sum(flows) FILTER (WHERE proto = 6) AS fl_tcp,'
 				' sum(flows) FILTER (WHERE proto = 17) AS fl_udp, sum(flows) FILTER (WHERE proto IN (1, 58)) AS fl_icmp,'
 				' sum(flows) FILTER (WHERE proto NOT IN (1, 6, 17, 58)) AS fl_other,'
@@ -273,7 +280,7 @@ BEGIN
 				' sum(bytes) AS by, sum(bytes) FILTER (WHERE proto = 6) AS by_tcp,'
 				' sum(bytes) FILTER (WHERE proto = 17) AS by_udp, sum(bytes) FILTER (WHERE proto IN (1, 58)) AS by_icmp,'
 				' sum(bytes) FILTER (WHERE proto NOT IN (1, 6, 17, 58)) AS by_other'
-				' FROM %s WHERE first_seen >= $4 AND first_seen < $5 AND (%s) AND (%s) GROUP BY 1) n',
+				' FROM %s WHERE first_seen >= $4 AND first_seen < $5 AND (%s) AND (%s) GROUP BY 1',
 				c.idx, src, cond, c.test), ' UNION ALL ')
 		  INTO matched
 		  FROM unnest(conds) WITH ORDINALITY c(test, idx), nfpg.nf_flow_sources() src;
@@ -685,20 +692,22 @@ BEGIN
 	IF top IS NULL OR top < 1 OR top > 50 THEN
 		RAISE EXCEPTION 'nf_topn_series: top must be 1 .. 50' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	-- keys print as nfdump prints them: addresses without a /32, protocols by name
+	-- keys print as nfdump prints them: addresses without a /32, protocols
+	-- by name; printed after the sources' sums, as postgres_fdw ships no
+	-- grouping by a cast to text
 	keyexpr := CASE
-		WHEN k.keys = 'proto' THEN 'nfpg.nf_proto_name(proto)'
+		WHEN k.keys = 'proto' THEN 'nfpg.nf_proto_name(p.key)'
 		WHEN EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = 'nfpg.flows'::regclass
-						AND a.attname = k.keys AND a.atttypid = 'inet'::regtype) THEN format('host(%s)', k.keys)
-		ELSE format('(%s)::text', k.keys) END;
+						AND a.attname = k.keys AND a.atttypid = 'inet'::regtype) THEN 'host(p.key)'
+		ELSE '(p.key)::text' END;
 	SELECT string_agg(format('SELECT date_bin($3, first_seen, ''2000-01-01 00:00+00'') AS slot,'
 							 ' %s AS key, sum(%s) AS v FROM %s'
 							 ' WHERE first_seen >= $1 AND first_seen < $2 AND (%s) GROUP BY 1, 2',
-							 keyexpr, metric, src, cond), ' UNION ALL ')
+							 k.keys, metric, src, cond), ' UNION ALL ')
 	  INTO parts FROM nfpg.nf_flow_sources() src;
 	RETURN QUERY EXECUTE format($q$
 		WITH m AS MATERIALIZED (
-			SELECT p.slot, p.key, sum(p.v) AS v FROM (%s) p GROUP BY 1, 2),
+			SELECT p.slot, %s AS key, sum(p.v) AS v FROM (%s) p GROUP BY 1, 2),
 		t AS (
 			SELECT m.key, row_number() OVER (ORDER BY sum(m.v) DESC, m.key)::integer AS rank
 			  FROM m WHERE m.key IS NOT NULL GROUP BY m.key ORDER BY sum(m.v) DESC, m.key LIMIT $4)
@@ -706,7 +715,7 @@ BEGIN
 			   sum(m.v)::double precision / $5
 		  FROM m LEFT JOIN t USING (key)
 		 GROUP BY 1, 2, 3 ORDER BY 1, 3
-	$q$, parts)
+	$q$, keyexpr, parts)
 	USING from_ts, to_ts, bucket, top, extract(epoch FROM bucket)::double precision;
 END
 $$;
