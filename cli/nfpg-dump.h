@@ -11,7 +11,7 @@
 
 #include <libpq-fe.h>
 
-#define NFPG_DUMP_VERSION "0.2"
+#define NFPG_DUMP_VERSION "0.3"
 
 typedef struct DumpOptions
 {
