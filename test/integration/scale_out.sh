@@ -92,25 +92,9 @@ t_eq "nodes ask the coordinator for a password on TCP" "scram-sha-256" \
 EXP="198.18.0"	# exporter k of flowgen is $EXP.k; site_a 1-2, site_b 3-4, site_c 5-6
 $FLOWGEN --count "$FLOWS" --seed 18 --exporters 6 --format csv --out "$T_DIR/flows.csv"
 t_eq "flowgen wrote $FLOWS flows" "$FLOWS" "$(($(wc -l <"$T_DIR/flows.csv") - 1))"
-PGPORT=$PORT_coord psql -qX -d ref -v ON_ERROR_STOP=1 >/dev/null <<SQL
-CREATE TEMP TABLE flowgen_csv (
-	first_ms bigint, last_ms bigint, proto int, srcaddr inet, dstaddr inet,
-	srcport int, dstport int, tcp_flags int, tos int, packets bigint, bytes bigint,
-	src_as bigint, dst_as bigint, input int, output int, nexthop inet,
-	src_mask int, dst_mask int, exporter int);
-\copy flowgen_csv FROM '$T_DIR/flows.csv' WITH (FORMAT csv, HEADER true)
-SELECT nfpg.ensure_partitions(to_timestamp(min(first_ms) / 1000.0), to_timestamp(max(first_ms) / 1000.0))
-FROM flowgen_csv;
-INSERT INTO nfpg.flows (first_seen, last_seen, proto, src_addr, dst_addr, src_port, dst_port,
-						tcp_flags, src_tos, packets, bytes, src_as, dst_as, in_if, out_if,
-						next_hop, src_mask, dst_mask, exporter, source_id, export_version)
-SELECT to_timestamp(first_ms / 1000.0), to_timestamp(last_ms / 1000.0), proto, srcaddr, dstaddr,
-	   srcport, dstport, tcp_flags, tos, packets, bytes, nullif(src_as, 0), nullif(dst_as, 0),
-	   nullif(input, 0), nullif(output, 0), nullif(nexthop, '0.0.0.0'), nullif(src_mask, 0),
-	   nullif(dst_mask, 0), ('$EXP.' || exporter)::inet, exporter, 9
-FROM flowgen_csv;
-ANALYZE nfpg.flows;
-SQL
+PGPORT=$PORT_coord psql -qX -d ref -v ON_ERROR_STOP=1 -v csv="$T_DIR/flows.csv" -v exporter_prefix=$EXP. \
+	-f "$NFPG_TOP/test/tools/load_flowgen_csv.sql" >/dev/null
+PGPORT=$PORT_coord psql -qX -d ref -c 'ANALYZE nfpg.flows' >/dev/null
 t_eq "reference holds every flow" "$FLOWS" "$(ref "SELECT count(*) FROM nfpg.flows")"
 TRUTH_BYTES=$(awk -F, 'NR > 1 { s += $11 } END { printf "%.0f", s }' "$T_DIR/flows.csv")
 t_eq "reference bytes = the CSV's" "$TRUTH_BYTES" "$(ref "SELECT sum(bytes) FROM nfpg.flows")"
