@@ -87,69 +87,9 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
-#include "pack.h"
+#include "pack_scan.h"
 
 PG_FUNCTION_INFO_V1(nfpg_packed_handler);
-
-typedef struct PackShared
-{
-	pg_atomic_uint32 next_unit;
-	pg_atomic_uint64 segs_skipped;
-	pg_atomic_uint64 blocks_read;
-	pg_atomic_uint64 blocks_skipped;
-	pg_atomic_uint64 rows_filtered;
-} PackShared;
-
-typedef struct PackScan
-{
-	Relation	segrel;
-	Relation	laterel;
-	char	   *where;			/* the partition's name, for errors */
-	PackLayout	layout;
-	int			natts;
-	bool	   *need;			/* per attribute (0-based) */
-	int		   *order;			/* attributes to decode, first_seen first */
-	int			norder;
-	int			nphase1;		/* order[0..nphase1): what the conditions read */
-	AttrNumber *segatt;			/* per attribute: its column in P_seg */
-	AttrNumber	a_no,
-				a_rows,
-				a_fmin,
-				a_fmax,
-				a_summary;
-	PackSkip   *skip;
-	HeapTuple  *segs;
-	int			nsegs;
-	int			next_local;
-	PackShared *shared;
-	/* the segment being read */
-	HeapTuple	seg;
-	PackBlockInfo *blocks;
-	int			nblocks;
-	int			block;
-	PackFetch  *fetch;			/* the segment's column chunks (pack_fetch.c) */
-	/* the block being returned: its selected rows */
-	CcColumn   *cc;				/* per attribute: order[0..nphase1) decoded whole */
-	uint32	   *sel;			/* the rows of the block that may pass the quals */
-	Datum	  **vals;			/* per attribute: the selected rows' values */
-	bool	  **nulls;
-	int			cap;			/* rows vals, nulls and sel have room for */
-	int			rows;
-	int			row;
-	/* after the segments */
-	TableScanDesc latescan;
-	bool		done;
-	/* counts for EXPLAIN ANALYZE when not parallel */
-	uint64		segs_skipped;
-	uint64		blocks_read;
-	uint64		blocks_skipped;
-	uint64		rows_filtered;
-	Snapshot	snapshot;
-	MemoryContext scancxt;		/* the query's: for what lives as long as the scan */
-	MemoryContext segcxt;
-	MemoryContext blockcxt;
-	PackArena  *arena;			/* the decoded arrays and values of the block */
-} PackScan;
 
 /* ---------- planning ---------- */
 
@@ -211,6 +151,8 @@ packGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	ListCell   *lc;
 	int			x = -1;
 
+	if (IS_UPPER_REL(baserel))
+		return pack_agg_plan(root, baserel, best_path, tlist, outer_plan);
 	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs);
 	foreach(lc, scan_clauses)
 		pull_varattnos((Node *) ((RestrictInfo *) lfirst(lc))->clause, baserel->relid, &attrs);
@@ -263,13 +205,10 @@ seg_attnum(PackScan *s, const char *name, Oid type)
 	return a;
 }
 
-static void
-packBeginForeignScan(ForeignScanState *node, int eflags)
+PackScan *
+pack_scan_begin(ForeignScanState *node, Relation ft, List *need, List *quals, int eflags)
 {
-	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
-	Relation	ft = node->ss.ss_currentRelation;
 	EState	   *estate = node->ss.ps.state;
-	List	   *need = linitial(plan->fdw_private);
 	PackScan   *s = palloc0(sizeof(PackScan));
 	PackOptions o;
 	TableScanDesc scan;
@@ -278,6 +217,7 @@ packBeginForeignScan(ForeignScanState *node, int eflags)
 	ListCell   *lc;
 
 	node->fdw_state = s;
+	s->ftrel = ft;
 	s->where = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(ft)), RelationGetRelationName(ft));
 	pack_get_options(RelationGetRelid(ft), &o);
 	s->segrel = pack_open_storage(ft, o.segments, AccessShareLock);
@@ -285,10 +225,10 @@ packBeginForeignScan(ForeignScanState *node, int eflags)
 	pack_check_late_layout(ft, s->laterel);
 	s->natts = RelationGetDescr(ft)->natts;
 	pack_layout_init(&s->layout, RelationGetDescr(ft));
-	s->skip = pack_skip_compile(plan->scan.plan.qual, &s->layout, estate->es_param_list_info);
+	s->skip = pack_skip_compile(quals, &s->layout, estate->es_param_list_info);
 	s->snapshot = estate->es_snapshot;
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
-		return;
+		return s;
 
 	s->need = palloc0(sizeof(bool) * s->natts);
 	foreach(lc, need)
@@ -363,6 +303,19 @@ packBeginForeignScan(ForeignScanState *node, int eflags)
 	s->segcxt = AllocSetContextCreate(estate->es_query_cxt, "nfpg packed segment", ALLOCSET_DEFAULT_SIZES);
 	s->blockcxt = AllocSetContextCreate(estate->es_query_cxt, "nfpg packed block", ALLOCSET_DEFAULT_SIZES);
 	s->arena = pack_arena_create(estate->es_query_cxt);
+	return s;
+}
+
+static void
+packBeginForeignScan(ForeignScanState *node, int eflags)
+{
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+
+	if (plan->scan.scanrelid == 0)
+		pack_agg_begin(node, eflags);	/* an aggregate computed in the scan */
+	else
+		pack_scan_begin(node, node->ss.ss_currentRelation, linitial(plan->fdw_private),
+						plan->scan.plan.qual, eflags);
 }
 
 static int
@@ -518,9 +471,12 @@ next_segment(PackScan *s)
 	}
 }
 
-/* Decode the next block that may hold matches; false when none is left. */
-static bool
-next_block(PackScan *s)
+/*
+ * Decode the next block that may hold matches; false when none is left,
+ * and then the late rows are this process's if s->latescan is set.
+ */
+bool
+pack_scan_next_block(PackScan *s)
 {
 	for (;;)
 	{
@@ -559,11 +515,13 @@ packIterateForeignScan(ForeignScanState *node)
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
 
 	ExecClearTuple(slot);
+	if (s->agg)
+		return pack_agg_iterate(node);
 	if (s->done)
 		return slot;
 	while (s->latescan == NULL && s->row >= s->rows)
 	{
-		if (!next_block(s))
+		if (!pack_scan_next_block(s))
 		{
 			if (s->latescan == NULL)
 			{
@@ -589,22 +547,34 @@ packIterateForeignScan(ForeignScanState *node)
 	}
 	else
 	{
-		HeapTuple	tup = heap_getnext(s->latescan, ForwardScanDirection);
+		HeapTuple	tup = pack_scan_next_late(s);
 
 		if (tup == NULL)
-		{
-			table_endscan(s->latescan);
-			s->latescan = NULL;
-			s->done = true;
 			return slot;
-		}
 		heap_deform_tuple(tup, RelationGetDescr(s->laterel), slot->tts_values, slot->tts_isnull);
 		return ExecStoreVirtualTuple(slot);
 	}
 }
 
-static void
-reset_scan(PackScan *s)
+HeapTuple
+pack_scan_next_late(PackScan *s)
+{
+	HeapTuple	tup;
+
+	if (s->latescan == NULL)
+		return NULL;
+	tup = heap_getnext(s->latescan, ForwardScanDirection);
+	if (tup == NULL)
+	{
+		table_endscan(s->latescan);
+		s->latescan = NULL;
+		s->done = true;
+	}
+	return tup;
+}
+
+void
+pack_scan_reset(PackScan *s)
 {
 	if (s->latescan)
 		table_endscan(s->latescan);
@@ -613,12 +583,14 @@ reset_scan(PackScan *s)
 	s->rows = s->row = 0;
 	s->next_local = 0;
 	s->done = false;
+	if (s->agg)
+		pack_agg_rescan(s);
 }
 
 static void
 packReScanForeignScan(ForeignScanState *node)
 {
-	reset_scan(node->fdw_state);
+	pack_scan_reset(node->fdw_state);
 }
 
 static void
@@ -632,6 +604,8 @@ packEndForeignScan(ForeignScanState *node)
 		table_endscan(s->latescan);
 	table_close(s->segrel, NoLock);
 	table_close(s->laterel, NoLock);
+	if (s->own_ftrel)
+		table_close(s->ftrel, NoLock);
 }
 
 static void
@@ -639,6 +613,8 @@ packExplainForeignScan(ForeignScanState *node, ExplainState *es)
 {
 	PackScan   *s = node->fdw_state;
 
+	if (s->agg)
+		pack_agg_explain(node, es);
 	ExplainPropertyText("Packed Storage", RelationGetRelationName(s->segrel), es);
 	if (es->verbose || es->analyze)
 		ExplainPropertyInteger("Block Filter Conditions", NULL, pack_skip_conditions(s->skip), es);
@@ -705,7 +681,7 @@ packReInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt, vo
 	PackShared *sh = coordinate;
 
 	pg_atomic_write_u32(&sh->next_unit, 0);
-	reset_scan(node->fdw_state);
+	pack_scan_reset(node->fdw_state);
 }
 
 static void
@@ -724,6 +700,7 @@ nfpg_packed_handler(PG_FUNCTION_ARGS)
 	r->GetForeignRelSize = packGetForeignRelSize;
 	r->GetForeignPaths = packGetForeignPaths;
 	r->GetForeignPlan = packGetForeignPlan;
+	r->GetForeignUpperPaths = pack_agg_upper_paths;	/* pack_agg.c */
 	r->BeginForeignScan = packBeginForeignScan;
 	r->IterateForeignScan = packIterateForeignScan;
 	r->ReScanForeignScan = packReScanForeignScan;

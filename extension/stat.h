@@ -265,8 +265,7 @@ extern StatSide stat_order_side(StatOrder order);
 
 /* stat_table.c */
 extern StatState *stat_state_create(MemoryContext cxt, const StatSpec *spec);
-extern void stat_encode_key(const StatSpec *spec, char *buf, FunctionCallInfo fcinfo,
-							int first_arg);
+extern void stat_encode_key(const StatSpec *spec, char *buf, const NullableDatum *keys);
 extern void stat_table_reset(StatState *st);
 extern uint32 stat_hash(const StatState *st, const char *key);
 extern void stat_add(StatState *st, const char *key, const StatRecord *rec, bool reversed);
@@ -284,7 +283,10 @@ extern const char *stat_run_decode(const StatState *st, const char *p, const cha
 								   uint32 *h, StatEntry *e, TimestampTz base);
 
 /* stat_agg.c */
+#define STAT_RECORD_ARGS	9	/* flows ... tos: the arguments before the keys */
+extern void stat_add_args(StatState *st, const NullableDatum *args);
 extern bytea *stat_serialize(StatState *st);
+extern bytea *stat_handoff(StatState *st);
 extern StatState *stat_state_from_bytes(MemoryContext cxt, bytea *in);
 
 /* stat_merge.c */

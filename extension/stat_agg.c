@@ -31,7 +31,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#define FIRST_KEY_ARG	11
+#define FIRST_KEY_ARG	(2 + STAT_RECORD_ARGS)
 
 #ifdef WORDS_BIGENDIAN
 #define STATE_BIG_ENDIAN	0x80
@@ -76,25 +76,11 @@ init_state(FunctionCallInfo fcinfo, MemoryContext cxt)
 }
 
 static int64
-arg_int(FunctionCallInfo fcinfo, int n, bool wide)
+arg_int(const NullableDatum *a, bool wide)
 {
-	if (PG_ARGISNULL(n))
+	if (a->isnull)
 		return 0;
-	return wide ? PG_GETARG_INT64(n) : PG_GETARG_INT32(n);
-}
-
-static void
-read_record(FunctionCallInfo fcinfo, StatRecord *r)
-{
-	r->flows = Max(arg_int(fcinfo, 2, false), 1);
-	r->pkts = arg_int(fcinfo, 3, true);
-	r->bytes = arg_int(fcinfo, 4, true);
-	r->opkts = arg_int(fcinfo, 5, true);
-	r->obytes = arg_int(fcinfo, 6, true);
-	r->first = PG_ARGISNULL(7) ? DT_NOEND : PG_GETARG_TIMESTAMPTZ(7);
-	r->last = PG_ARGISNULL(8) ? DT_NOBEGIN : PG_GETARG_TIMESTAMPTZ(8);
-	r->flags = PG_ARGISNULL(9) ? 0 : (uint8) PG_GETARG_INT16(9);
-	r->tos = PG_ARGISNULL(10) ? 0 : (uint8) PG_GETARG_INT16(10);
+	return wide ? DatumGetInt64(a->value) : DatumGetInt32(a->value);
 }
 
 /*
@@ -123,9 +109,9 @@ canonical_bidir(const StatSpec *spec, char *key)
 	return true;
 }
 
-/* Encode the key at first_arg and add the record (batched when large). */
+/* Encode the keys at keys[] and add the record (batched when large). */
 static void
-add_record(StatState *st, FunctionCallInfo fcinfo, int first_arg, const StatRecord *r)
+add_record(StatState *st, const NullableDatum *keys, const StatRecord *r)
 {
 	char		local[STAT_MAX_KEYS * 32];
 	char	   *key = stat_pending_key(st);
@@ -133,7 +119,7 @@ add_record(StatState *st, FunctionCallInfo fcinfo, int first_arg, const StatReco
 
 	if (key == NULL)
 		key = local;
-	stat_encode_key(&st->spec, key, fcinfo, first_arg);
+	stat_encode_key(&st->spec, key, keys);
 	if (st->spec.mode == STAT_BIDIR || st->spec.mode == STAT_BIDIR_GUESS)
 		rev = canonical_bidir(&st->spec, key);
 	if (key == local)
@@ -142,15 +128,28 @@ add_record(StatState *st, FunctionCallInfo fcinfo, int first_arg, const StatReco
 		stat_add_pending(st, r, rev);
 }
 
-Datum
-nf_topn_trans(PG_FUNCTION_ARGS)
+/*
+ * Add one flow, given as the transition function's arguments after the
+ * specification: flows, packets, bytes, out_packets, out_bytes, first,
+ * last, tcp_flags, tos, then the keys (both sides' for stat2).  NULL
+ * counters count as 0 and a NULL or zero flow count as 1, as nfdump reads
+ * absent fields.  Also the path of packed scans that aggregate in the scan
+ * (pack_agg.c).
+ */
+void
+stat_add_args(StatState *st, const NullableDatum *a)
 {
-	MemoryContext cxt = agg_context(fcinfo, "nf_topn_trans");
-	StatState  *st;
 	StatRecord	r;
 
-	st = PG_ARGISNULL(0) ? init_state(fcinfo, cxt) : (StatState *) PG_GETARG_POINTER(0);
-	read_record(fcinfo, &r);
+	r.flows = Max(arg_int(&a[0], false), 1);
+	r.pkts = arg_int(&a[1], true);
+	r.bytes = arg_int(&a[2], true);
+	r.opkts = arg_int(&a[3], true);
+	r.obytes = arg_int(&a[4], true);
+	r.first = a[5].isnull ? DT_NOEND : DatumGetTimestampTz(a[5].value);
+	r.last = a[6].isnull ? DT_NOBEGIN : DatumGetTimestampTz(a[6].value);
+	r.flags = a[7].isnull ? 0 : (uint8) DatumGetInt16(a[7].value);
+	r.tos = a[8].isnull ? 0 : (uint8) DatumGetInt16(a[8].value);
 
 	st->t_records++;
 	st->t_flows += r.flows;
@@ -159,9 +158,19 @@ nf_topn_trans(PG_FUNCTION_ARGS)
 	st->t_first = Min(st->t_first, r.first);
 	st->t_last = Max(st->t_last, r.last);
 
-	add_record(st, fcinfo, FIRST_KEY_ARG, &r);
+	add_record(st, a + STAT_RECORD_ARGS, &r);
 	if (st->spec.mode == STAT_TWO)
-		add_record(st, fcinfo, FIRST_KEY_ARG + st->spec.nkeys, &r);
+		add_record(st, a + STAT_RECORD_ARGS + st->spec.nkeys, &r);
+}
+
+Datum
+nf_topn_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = agg_context(fcinfo, "nf_topn_trans");
+	StatState  *st;
+
+	st = PG_ARGISNULL(0) ? init_state(fcinfo, cxt) : (StatState *) PG_GETARG_POINTER(0);
+	stat_add_args(st, &fcinfo->args[2]);
 	PG_RETURN_POINTER(st);
 }
 
@@ -341,11 +350,85 @@ stat_state_from_bytes(MemoryContext cxt, bytea *in)
 	return st;
 }
 
-/* A partial state from a parallel worker. */
+/*
+ * A partial state handed to the Finalize Aggregate of the same backend (a
+ * packed scan that aggregates, pack_agg.c, outside a parallel worker)
+ * travels by reference: encoding a run of a million groups only for this
+ * process to decode and merge it again cost a third of the query.  The
+ * bytea names a slot of this backend's table and carries a random token
+ * drawn once per backend, so that bytes from anywhere else (a worker,
+ * another server) are never taken for a pointer.  A slot is emptied when
+ * its handle is read, and when the state's memory goes unread.
+ */
+#define HANDOFF_VERSION		0x7F	/* never a serialized state's */
+#define HANDOFF_SLOTS		16
+#define HANDOFF_LEN			(1 + 8 + 4)
+
+static StatState *handoff[HANDOFF_SLOTS];
+static uint64 handoff_token;
+
+static void
+handoff_forget(void *arg)
+{
+	for (int i = 0; i < HANDOFF_SLOTS; i++)
+		if (handoff[i] == arg)
+			handoff[i] = NULL;
+}
+
+bytea *
+stat_handoff(StatState *st)
+{
+	MemoryContextCallback *cb;
+	bytea	   *out;
+	uint8		version = HANDOFF_VERSION;
+	int32		i = 0;
+
+	while (i < HANDOFF_SLOTS && handoff[i] != NULL)
+		i++;
+	if (i == HANDOFF_SLOTS || (handoff_token == 0 && !pg_strong_random(&handoff_token, 8)))
+		return stat_serialize(st);
+	handoff_token |= 1;			/* never 0: drawn */
+	handoff[i] = st;
+	cb = MemoryContextAlloc(st->cxt, sizeof(MemoryContextCallback));
+	cb->func = handoff_forget;
+	cb->arg = st;
+	MemoryContextRegisterResetCallback(st->cxt, cb);
+	out = palloc(VARHDRSZ + HANDOFF_LEN);
+	SET_VARSIZE(out, VARHDRSZ + HANDOFF_LEN);
+	memcpy(VARDATA(out), &version, 1);
+	memcpy(VARDATA(out) + 1, &handoff_token, 8);
+	memcpy(VARDATA(out) + 9, &i, 4);
+	return out;
+}
+
+/* The state a handle of this backend names, or NULL. */
+static StatState *
+handoff_take(bytea *in)
+{
+	const char *p = VARDATA_ANY(in);
+	uint64		token;
+	int32		i;
+	StatState  *st;
+
+	if (VARSIZE_ANY_EXHDR(in) != HANDOFF_LEN || (uint8) p[0] != HANDOFF_VERSION ||
+		handoff_token == 0)
+		return NULL;
+	memcpy(&token, p + 1, 8);
+	memcpy(&i, p + 9, 4);
+	if (token != handoff_token || i < 0 || i >= HANDOFF_SLOTS || handoff[i] == NULL)
+		elog(ERROR, "nf_topn: a partial state handed over by reference is gone");
+	st = handoff[i];
+	handoff[i] = NULL;
+	return st;
+}
+
+/* A partial state from a parallel worker, or from a packed scan here. */
 Datum
 nf_topn_deserial(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = agg_context(fcinfo, "nf_topn_deserial");
+	bytea	   *in = PG_GETARG_BYTEA_PP(0);
+	StatState  *st = handoff_take(in);
 
-	PG_RETURN_POINTER(stat_state_from_bytes(cxt, PG_GETARG_BYTEA_PP(0)));
+	PG_RETURN_POINTER(st ? st : stat_state_from_bytes(cxt, in));
 }

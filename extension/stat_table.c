@@ -170,20 +170,18 @@ encode_one(const StatKeyDef *def, char *slot, Datum d, bool isnull)
 }
 
 /*
- * Encode spec->nkeys arguments starting at argument first_arg into buf.
+ * Encode the spec->nkeys values keys[] into buf.
  * NULL is read as zero, so an absent field and 0 are one group, as in
  * nfdump.
  */
 void
-stat_encode_key(const StatSpec *spec, char *buf, FunctionCallInfo fcinfo,
-				int first_arg)
+stat_encode_key(const StatSpec *spec, char *buf, const NullableDatum *keys)
 {
 	for (int i = 0; i < spec->nkeys; i++)
 	{
 		const StatKeyDef *def = &spec->keys[i];
-		NullableDatum *a = &fcinfo->args[first_arg + i];
 
-		encode_one(def, buf + def->offset, a->value, a->isnull);
+		encode_one(def, buf + def->offset, keys[i].value, keys[i].isnull);
 	}
 }
 

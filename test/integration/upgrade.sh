@@ -85,10 +85,26 @@ t_eq "0.3: nf_stat on the updated database equals the fresh one's on the same fl
 psql -qX -d fresh -c "TRUNCATE nfpg.flows" >/dev/null
 t_eq "0.3: this server is not a coordinator" "f" "$(q "SELECT nfpg.is_coordinator()")"
 
+# --- 0.3 -> 0.4 ---------------------------------------------------------
+# The first hour packed at 0.3, so that the update meets a packed partition.
+q "SELECT nfpg.pack_partition(relid) FROM nfpg.partitions ORDER BY lower_bound LIMIT 1" >/dev/null
+fingerprint >"$T_DIR/before4"
+stat_before=$(q "SELECT md5(string_agg(s::text, '|')) FROM nfpg.nf_stat('dstport', 'bytes', 20) s")
+q "ALTER EXTENSION nfpg UPDATE TO '0.4'" >"$T_DIR/update4.log" 2>&1 || cat "$T_DIR/update4.log"
+t_eq "updated to 0.4" "0.4" "$(q "SELECT extversion FROM pg_extension WHERE extname = 'nfpg'")"
+fingerprint >"$T_DIR/after4"
+if cmp -s "$T_DIR/before4" "$T_DIR/after4"; then t_ok "0.4: flows (one hour packed), series, profiles, alerts, plugins, settings unchanged"
+else t_fail "data changed by the 0.4 update"; diff "$T_DIR/before4" "$T_DIR/after4" | head -20; fi
+t_eq "0.4: nf_stat over the packed hour (now aggregated in its scan) equals 0.3's" \
+	"$stat_before" "$(q "SELECT md5(string_agg(s::text, '|')) FROM nfpg.nf_stat('dstport', 'bytes', 20) s")"
+t_eq "0.4: the packed hour aggregates in its scan" "1" \
+	"$(q "SELECT nfpg.nf_topn_plan_packed(); EXPLAIN (COSTS OFF) SELECT nfpg.nf_topn('stat bytes 20 dst_port', flows, packets, bytes, out_packets, out_bytes, first_seen, last_seen, tcp_flags, src_tos, dst_port) FROM nfpg.flows" | grep -c 'Aggregate in Scan')"
+q "SELECT nfpg.unpack_partition(relid) FROM nfpg.partitions ORDER BY lower_bound LIMIT 1" >/dev/null
+
 psql -qXAt -f "$NFPG_TOP/test/sql/catalog.sql" >"$T_DIR/cat.updated"
 psql -qXAt -d fresh -f "$NFPG_TOP/test/sql/catalog.sql" >"$T_DIR/cat.fresh"
 t_eq "catalog facts compared" "t" "$([ "$(wc -l <"$T_DIR/cat.fresh")" -gt 300 ] && echo t || echo f)"
-if diff "$T_DIR/cat.fresh" "$T_DIR/cat.updated" >"$T_DIR/cat.diff"; then t_ok "updated catalog equals a fresh 0.3 install"
-else t_fail "updated catalog differs from a fresh 0.3 install ($(grep -c '^[<>]' "$T_DIR/cat.diff") lines)"; head -40 "$T_DIR/cat.diff"; fi
+if diff "$T_DIR/cat.fresh" "$T_DIR/cat.updated" >"$T_DIR/cat.diff"; then t_ok "updated catalog equals a fresh 0.4 install"
+else t_fail "updated catalog differs from a fresh 0.4 install ($(grep -c '^[<>]' "$T_DIR/cat.diff") lines)"; head -40 "$T_DIR/cat.diff"; fi
 
 t_done

@@ -1,0 +1,405 @@
+/*-------------------------------------------------------------------------
+ *
+ * pack_agg.c
+ *		nfdump's statistics computed inside the scan of a packed partition:
+ *		the partial state of nf_topn / nf_topn_records built straight from
+ *		the decoded column arrays, one row per process, no tuple per flow.
+ *
+ * Why.  Over a packed hour, nf_stat('ip') spent most of its time not in
+ * decoding but in handing 10M virtual tuples to the executor, which
+ * evaluates the aggregate's 11 argument expressions and calls the
+ * transition function once per flow.  The scan has the values in arrays
+ * already; it can add them to the statistic's hash table itself.
+ *
+ * How PostgreSQL lets it.  With enable_partitionwise_aggregate, an
+ * aggregate over nfpg.flows is planned as a partial aggregate per
+ * partition under one Finalize Aggregate, and for a foreign partition the
+ * planner asks its wrapper for a path that computes the partial aggregate
+ * (GetForeignUpperPaths, UPPERREL_PARTIAL_GROUP_AGG).  This file answers
+ * with a ForeignScan whose one output column is the serialized partial
+ * state (nf_topn_serial's format, stat_agg.c): Finalize deserializes and
+ * merges it with the heap partitions' states exactly as it merges parallel
+ * workers'.  A partial (parallel-aware) path is offered too: each process
+ * claims segments from the shared counter (pack_fdw.c) and returns its own
+ * state.  nf_stat and nf_aggregate switch partitionwise aggregation on for
+ * their query when packed partitions exist (30_stat.sql).  A custom scan
+ * under a planner hook would need the library preloaded; a wrapper's
+ * callbacks are always there (the design note in pack_fdw.c).
+ *
+ * What is pushed down: a single nf_topn or nf_topn_records aggregate, no
+ * GROUP BY, HAVING, FILTER, ORDER BY or DISTINCT, whose specification is a
+ * constant and whose other arguments are plain columns.  The partition's
+ * conditions are all evaluated in the scan: first on the decoded arrays
+ * (block summaries and the row pre-filter, as for a row scan), then as the
+ * planner's expressions on each row that may pass, security barrier
+ * conditions first, as the executor would.  A condition with a subplan or
+ * an executor parameter keeps the ordinary plan, and so does anything else
+ * outside that shape.  nfdump(), the web page's series and expressions
+ * such as srcnet's mask are planned as before.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/parallel.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/planmain.h"
+#include "optimizer/restrictinfo.h"
+#include "parser/parsetree.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "pack_scan.h"
+#include "stat.h"
+
+typedef struct PackAgg
+{
+	char	   *spec;			/* the specification, for EXPLAIN */
+	int			nquals;
+	StatSpec	parsed;
+	MemoryContext cxt;			/* the state's */
+	StatState  *st;
+	int			nargs;			/* STAT_RECORD_ARGS counters, then the keys */
+	int		   *argatt;			/* per argument: its attribute, 0-based */
+	NullableDatum *args;
+	ExprState  *qual;			/* the partition's conditions, or NULL */
+	ExprContext *qualcxt;
+	TupleTableSlot *row;		/* one row of the partition, for qual */
+	bool		done;
+} PackAgg;
+
+/* ---------- planning ---------- */
+
+/* Whether aggfnoid is nfpg.nf_topn or nfpg.nf_topn_records. */
+static bool
+is_topn(Oid aggfnoid)
+{
+	char	   *name = get_func_name(aggfnoid);
+	Oid			nsp = get_namespace_oid("nfpg", true);
+
+	return name && OidIsValid(nsp) && get_func_namespace(aggfnoid) == nsp &&
+		(strcmp(name, "nf_topn") == 0 || strcmp(name, "nf_topn_records") == 0);
+}
+
+/* A condition the scan can evaluate alone: no subplan, no executor parameter. */
+static bool
+scan_evaluable(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param))
+		return ((Param *) node)->paramkind != PARAM_EXTERN;
+	if (IsA(node, SubPlan) || IsA(node, AlternativeSubPlan) || IsA(node, SubLink))
+		return true;
+	return expression_tree_walker(node, scan_evaluable, context);
+}
+
+/* A plain column of relation rti, or -1. */
+static int
+column_of(Expr *e, Index rti)
+{
+	Var		   *v = (Var *) e;
+
+	if (!IsA(e, Var) || v->varno != (int) rti || v->varlevelsup != 0 || v->varattno <= 0)
+		return -1;
+	return v->varattno;
+}
+
+void
+pack_agg_upper_paths(PlannerInfo *root, UpperRelationKind stage, RelOptInfo *input_rel,
+					 RelOptInfo *output_rel, void *extra)
+{
+	GroupPathExtraData *gx = extra;
+	Query	   *parse = root->parse;
+	Aggref	   *ag;
+	Const	   *spec;
+	ListCell   *lc;
+	List	   *quals = NIL;
+	int			maxlevel = 0;
+	Bitmapset  *attrs = NULL;
+	Cost		run;
+	ForeignPath *path;
+	List	   *priv;
+
+	if (stage != UPPERREL_PARTIAL_GROUP_AGG || !IS_SIMPLE_REL(input_rel) ||
+		input_rel->rtekind != RTE_RELATION || gx == NULL)
+		return;
+	if (parse->groupClause || parse->groupingSets || gx->havingQual ||
+		list_length(output_rel->reltarget->exprs) != 1)
+		return;
+	ag = linitial(output_rel->reltarget->exprs);
+	if (!IsA(ag, Aggref) || ag->aggfilter || ag->aggorder || ag->aggdistinct ||
+		ag->aggvariadic || ag->agglevelsup != 0 ||
+		list_length(ag->args) < 2 + STAT_RECORD_ARGS || !is_topn(ag->aggfnoid))
+		return;
+	spec = (Const *) ((TargetEntry *) linitial(ag->args))->expr;
+	if (!IsA(spec, Const) || spec->constisnull || spec->consttype != TEXTOID)
+		return;
+	for_each_from(lc, ag->args, 1)
+		if (column_of(((TargetEntry *) lfirst(lc))->expr, input_rel->relid) < 0)
+			return;
+
+	/* every condition, security barriers first, as the executor orders them */
+	foreach(lc, input_rel->baserestrictinfo)
+	{
+		RestrictInfo *ri = lfirst(lc);
+
+		if (scan_evaluable((Node *) ri->clause, NULL))
+			return;
+		maxlevel = Max(maxlevel, (int) ri->security_level);
+		pull_varattnos((Node *) ri->clause, input_rel->relid, &attrs);
+	}
+	if (bms_next_member(attrs, -1) >= 0 &&
+		bms_next_member(attrs, -1) + FirstLowInvalidHeapAttributeNumber <= 0)
+		return;					/* a whole-row or system column */
+	for (int level = 0; level <= maxlevel; level++)
+		foreach(lc, input_rel->baserestrictinfo)
+		{
+			RestrictInfo *ri = lfirst(lc);
+
+			if ((int) ri->security_level == level)
+				quals = lappend(quals, ri->clause);
+		}
+
+	/*
+	 * Cheaper than the scan's tuples plus a transition call each, which is
+	 * what it replaces; the conditions as for the row scan.
+	 */
+	run = input_rel->tuples * (cpu_tuple_cost * 0.25) +
+		input_rel->tuples * list_length(quals) * cpu_operator_cost;
+	priv = list_make2(makeInteger(input_rel->relid), quals);
+	path = create_foreign_upper_path(root, output_rel, output_rel->reltarget, 1,
+									 10, 10 + run, NIL, NULL, priv);
+	add_path(output_rel, (Path *) path);
+
+	/* in parallel when the row scan would be: each process returns its state */
+	if (output_rel->consider_parallel && input_rel->partial_pathlist != NIL)
+	{
+		Path	   *scan = linitial(input_rel->partial_pathlist);
+		int			workers = scan->parallel_workers;
+		double		divisor = workers + Max(0.0, 1.0 - 0.3 * workers);
+
+		path = create_foreign_upper_path(root, output_rel, output_rel->reltarget, 1,
+										 10, 10 + run / divisor, NIL, NULL, priv);
+		path->path.parallel_aware = true;
+		path->path.parallel_safe = true;
+		path->path.parallel_workers = workers;
+		add_partial_path(output_rel, (Path *) path);
+	}
+}
+
+/*
+ * The plan: the partial Aggref is the scan's one output column
+ * (fdw_scan_tlist, as postgres_fdw pushes an aggregate); fdw_private holds
+ * what the scan needs: the attributes to decode, the partition, its
+ * conditions (not fdw_exprs: they are evaluated on the partition's rows,
+ * not on the scan's output), the arguments' attributes and the
+ * specification.
+ */
+ForeignScan *
+pack_agg_plan(PlannerInfo *root, RelOptInfo *rel, ForeignPath *best_path, List *tlist,
+			  Plan *outer_plan)
+{
+	Index		rti = intVal(linitial(best_path->fdw_private));
+	List	   *quals = copyObject(lsecond(best_path->fdw_private));
+	Aggref	   *ag = (Aggref *) ((TargetEntry *) linitial(tlist))->expr;
+	Const	   *spec = (Const *) ((TargetEntry *) linitial(ag->args))->expr;
+	Bitmapset  *attrs = NULL;
+	List	   *need = NIL;
+	List	   *argatts = NIL;
+	ListCell   *lc;
+	int			x = -1;
+
+	Assert(list_length(tlist) == 1 && IsA(ag, Aggref));
+	for_each_from(lc, ag->args, 1)
+	{
+		int			att = column_of(((TargetEntry *) lfirst(lc))->expr, rti);
+
+		argatts = lappend_int(argatts, att);
+		attrs = bms_add_member(attrs, att - FirstLowInvalidHeapAttributeNumber);
+	}
+	pull_varattnos((Node *) quals, rti, &attrs);
+	while ((x = bms_next_member(attrs, x)) >= 0)
+		need = lappend_int(need, x + FirstLowInvalidHeapAttributeNumber);
+	/* planner-built operators may lack their function's OID until setrefs */
+	fix_opfuncids((Node *) quals);
+	return make_foreignscan(tlist, NIL, 0, NIL,
+							list_make5(need, list_make1_oid(planner_rt_fetch(rti, root)->relid),
+									   quals, argatts, makeString(TextDatumGetCString(spec->constvalue))),
+							tlist, NIL, outer_plan);
+}
+
+/* ---------- execution ---------- */
+
+void
+pack_agg_begin(ForeignScanState *node, int eflags)
+{
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	EState	   *estate = node->ss.ps.state;
+	List	   *priv = plan->fdw_private;
+	List	   *quals = lthird(priv);
+	List	   *argatts = lfourth(priv);
+	Relation	ft = table_open(linitial_oid(lsecond(priv)), AccessShareLock);
+	PackScan   *s = pack_scan_begin(node, ft, linitial(priv), quals, eflags);
+	PackAgg    *a = palloc0(sizeof(PackAgg));
+	TupleDesc	desc = RelationGetDescr(ft);
+	Oid			types[2 * STAT_MAX_KEYS];
+	int			nkeys;
+
+	s->own_ftrel = true;
+	s->agg = a;
+	a->spec = strVal(list_nth(priv, 4));
+	a->nquals = list_length(quals);
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+
+	a->nargs = list_length(argatts);
+	a->argatt = palloc(sizeof(int) * a->nargs);
+	for (int i = 0; i < a->nargs; i++)
+		a->argatt[i] = list_nth_int(argatts, i) - 1;
+	nkeys = a->nargs - STAT_RECORD_ARGS;
+	if (nkeys > 2 * STAT_MAX_KEYS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("nf_topn: between 1 and %d keys are needed", STAT_MAX_KEYS)));
+	for (int i = 0; i < nkeys; i++)
+		types[i] = TupleDescAttr(desc, a->argatt[STAT_RECORD_ARGS + i])->atttypid;
+	stat_spec_parse(&a->parsed, a->spec, nkeys, types);
+	a->cxt = AllocSetContextCreate(estate->es_query_cxt, "nfpg packed aggregate",
+								   ALLOCSET_DEFAULT_SIZES);
+	a->st = stat_state_create(a->cxt, &a->parsed);
+	a->args = palloc(sizeof(NullableDatum) * a->nargs);
+	if (quals != NIL)
+	{
+		a->qual = ExecInitQual(quals, &node->ss.ps);
+		a->qualcxt = CreateExprContext(estate);
+	}
+	a->row = ExecInitExtraTupleSlot(estate, desc, &TTSOpsVirtual);
+	for (int i = 0; i < desc->natts; i++)
+		a->row->tts_isnull[i] = true;
+}
+
+/* Whether the row in a->row passes the conditions. */
+static bool
+row_passes(PackAgg *a)
+{
+	ResetExprContext(a->qualcxt);
+	a->qualcxt->ecxt_scantuple = a->row;
+	return ExecQual(a->qual, a->qualcxt);
+}
+
+/* Add the decoded block's selected rows to the state. */
+static void
+add_block(PackScan *s, PackAgg *a)
+{
+	for (int r = 0; r < s->rows; r++)
+	{
+		if (a->qual)
+		{
+			ExecClearTuple(a->row);
+			for (int k = 0; k < s->norder; k++)
+			{
+				int			att = s->order[k];
+
+				a->row->tts_values[att] = s->vals[att][r];
+				a->row->tts_isnull[att] = s->nulls[att][r];
+			}
+			ExecStoreVirtualTuple(a->row);
+			if (!row_passes(a))
+				continue;
+		}
+		for (int i = 0; i < a->nargs; i++)
+		{
+			a->args[i].value = s->vals[a->argatt[i]][r];
+			a->args[i].isnull = s->nulls[a->argatt[i]][r];
+		}
+		stat_add_args(a->st, a->args);
+	}
+}
+
+/* The late rows, read from their heap table. */
+static void
+add_late(PackScan *s, PackAgg *a)
+{
+	HeapTuple	tup;
+
+	while ((tup = pack_scan_next_late(s)) != NULL)
+	{
+		ExecClearTuple(a->row);
+		heap_deform_tuple(tup, RelationGetDescr(s->laterel), a->row->tts_values, a->row->tts_isnull);
+		ExecStoreVirtualTuple(a->row);
+		if (a->qual && !row_passes(a))
+			continue;
+		for (int i = 0; i < a->nargs; i++)
+		{
+			a->args[i].value = a->row->tts_values[a->argatt[i]];
+			a->args[i].isnull = a->row->tts_isnull[a->argatt[i]];
+		}
+		stat_add_args(a->st, a->args);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * The one row of this process: the serialized partial state of what it
+ * read, NULL when no row passed (as a partial aggregate over no rows).
+ */
+TupleTableSlot *
+pack_agg_iterate(ForeignScanState *node)
+{
+	PackScan   *s = node->fdw_state;
+	PackAgg    *a = s->agg;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+
+	ExecClearTuple(slot);
+	if (a->done)
+		return slot;
+	while (pack_scan_next_block(s))
+	{
+		add_block(s, a);
+		CHECK_FOR_INTERRUPTS();
+	}
+	add_late(s, a);
+	a->done = true;
+	slot->tts_isnull[0] = a->st->t_records == 0;
+	if (!slot->tts_isnull[0])
+		slot->tts_values[0] = PointerGetDatum(IsParallelWorker() ? stat_serialize(a->st) :
+											  stat_handoff(a->st));
+	return ExecStoreVirtualTuple(slot);
+}
+
+/* A rescan starts from an empty state. */
+void
+pack_agg_rescan(PackScan *s)
+{
+	PackAgg    *a = s->agg;
+
+	if (a->st == NULL)
+		return;
+	MemoryContextReset(a->cxt);
+	a->st = stat_state_create(a->cxt, &a->parsed);
+	a->done = false;
+}
+
+void
+pack_agg_explain(ForeignScanState *node, ExplainState *es)
+{
+	PackScan   *s = node->fdw_state;
+
+	ExplainPropertyText("Packed Partition", s->where, es);
+	ExplainPropertyText("Aggregate in Scan", s->agg->spec, es);
+	ExplainPropertyInteger("Conditions in Scan", NULL, s->agg->nquals, es);
+}

@@ -1,0 +1,109 @@
+/*-------------------------------------------------------------------------
+ *
+ * pack_scan.h
+ *		The scan of a packed partition, shared by the row scan (pack_fdw.c)
+ *		and the scan that aggregates as it reads (pack_agg.c): the state,
+ *		and the steps both take: open, decode the next block that may hold
+ *		matches, read the late rows, close.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef NFPG_PACK_SCAN_H
+#define NFPG_PACK_SCAN_H
+
+#include "access/relscan.h"
+#include "foreign/fdwapi.h"
+#include "nodes/execnodes.h"
+#include "nodes/pathnodes.h"
+#include "port/atomics.h"
+#include "utils/snapshot.h"
+
+#include "pack.h"
+
+typedef struct PackShared
+{
+	pg_atomic_uint32 next_unit;
+	pg_atomic_uint64 segs_skipped;
+	pg_atomic_uint64 blocks_read;
+	pg_atomic_uint64 blocks_skipped;
+	pg_atomic_uint64 rows_filtered;
+} PackShared;
+
+typedef struct PackScan
+{
+	Relation	ftrel;			/* the packed partition */
+	bool		own_ftrel;		/* opened here (an aggregate in the scan) */
+	Relation	segrel;
+	Relation	laterel;
+	char	   *where;			/* the partition's name, for errors */
+	PackLayout	layout;
+	int			natts;
+	bool	   *need;			/* per attribute (0-based) */
+	int		   *order;			/* attributes to decode, first_seen first */
+	int			norder;
+	int			nphase1;		/* order[0..nphase1): what the conditions read */
+	AttrNumber *segatt;			/* per attribute: its column in P_seg */
+	AttrNumber	a_no,
+				a_rows,
+				a_fmin,
+				a_fmax,
+				a_summary;
+	PackSkip   *skip;
+	HeapTuple  *segs;
+	int			nsegs;
+	int			next_local;
+	PackShared *shared;
+	/* the segment being read */
+	HeapTuple	seg;
+	PackBlockInfo *blocks;
+	int			nblocks;
+	int			block;
+	PackFetch  *fetch;			/* the segment's column chunks (pack_fetch.c) */
+	/* the block being returned: its selected rows */
+	CcColumn   *cc;				/* per attribute: order[0..nphase1) decoded whole */
+	uint32	   *sel;			/* the rows of the block that may pass the quals */
+	Datum	  **vals;			/* per attribute: the selected rows' values */
+	bool	  **nulls;
+	int			cap;			/* rows vals, nulls and sel have room for */
+	int			rows;
+	int			row;
+	/* after the segments */
+	TableScanDesc latescan;
+	bool		done;
+	/* counts for EXPLAIN ANALYZE when not parallel */
+	uint64		segs_skipped;
+	uint64		blocks_read;
+	uint64		blocks_skipped;
+	uint64		rows_filtered;
+	Snapshot	snapshot;
+	MemoryContext scancxt;		/* the query's: for what lives as long as the scan */
+	MemoryContext segcxt;
+	MemoryContext blockcxt;
+	PackArena  *arena;			/* the decoded arrays and values of the block */
+	/* aggregation in the scan (pack_agg.c) */
+	struct PackAgg *agg;
+} PackScan;
+
+/*
+ * Open the scan of partition ft reading attributes need (an IntList of
+ * attnums, 0 for all) under the conditions quals; sets node->fdw_state.
+ */
+extern PackScan *pack_scan_begin(ForeignScanState *node, Relation ft, List *need,
+								 List *quals, int eflags);
+/* Decode the next block that may hold matches into s->vals; false at the end. */
+extern bool pack_scan_next_block(PackScan *s);
+/* The next late row (after the last block), or NULL. */
+extern HeapTuple pack_scan_next_late(PackScan *s);
+extern void pack_scan_reset(PackScan *s);
+
+/* Aggregation in the scan (pack_agg.c) */
+extern void pack_agg_upper_paths(PlannerInfo *root, UpperRelationKind stage,
+								 RelOptInfo *input_rel, RelOptInfo *output_rel, void *extra);
+extern ForeignScan *pack_agg_plan(PlannerInfo *root, RelOptInfo *rel, ForeignPath *best_path,
+								  List *tlist, Plan *outer_plan);
+extern void pack_agg_begin(ForeignScanState *node, int eflags);
+extern TupleTableSlot *pack_agg_iterate(ForeignScanState *node);
+extern void pack_agg_rescan(PackScan *s);
+extern void pack_agg_explain(ForeignScanState *node, struct ExplainState *es);
+
+#endif							/* NFPG_PACK_SCAN_H */
