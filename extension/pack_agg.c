@@ -73,8 +73,10 @@ typedef struct PackAgg
 	MemoryContext cxt;			/* the state's */
 	StatState  *st;
 	int			nargs;			/* STAT_RECORD_ARGS counters, then the keys */
-	int		   *argatt;			/* per argument: its attribute, 0-based */
 	NullableDatum *args;
+	int			nlive;			/* the arguments read from columns: */
+	int			live[2 + STAT_RECORD_ARGS + 2 * STAT_MAX_KEYS];	/* their numbers */
+	int		   *argatt;			/* and their attributes, 0-based */
 	ExprState  *qual;			/* the partition's conditions, or NULL */
 	ExprContext *qualcxt;
 	TupleTableSlot *row;		/* one row of the partition, for qual */
@@ -228,8 +230,14 @@ pack_agg_plan(PlannerInfo *root, RelOptInfo *rel, ForeignPath *best_path, List *
 	{
 		int			att = column_of(((TargetEntry *) lfirst(lc))->expr, rti);
 
+		/* statistics (-s) keep no flags or ToS: those columns are not decoded */
+		if ((foreach_current_index(lc) == 1 + STAT_ARG_FLAGS ||
+			 foreach_current_index(lc) == 1 + STAT_ARG_TOS) &&
+			strncmp(TextDatumGetCString(spec->constvalue), "stat", 4) == 0)
+			att = 0;
 		argatts = lappend_int(argatts, att);
-		attrs = bms_add_member(attrs, att - FirstLowInvalidHeapAttributeNumber);
+		if (att > 0)
+			attrs = bms_add_member(attrs, att - FirstLowInvalidHeapAttributeNumber);
 	}
 	pull_varattnos((Node *) quals, rti, &attrs);
 	while ((x = bms_next_member(attrs, x)) >= 0)
@@ -267,21 +275,32 @@ pack_agg_begin(ForeignScanState *node, int eflags)
 		return;
 
 	a->nargs = list_length(argatts);
-	a->argatt = palloc(sizeof(int) * a->nargs);
-	for (int i = 0; i < a->nargs; i++)
-		a->argatt[i] = list_nth_int(argatts, i) - 1;
 	nkeys = a->nargs - STAT_RECORD_ARGS;
 	if (nkeys > 2 * STAT_MAX_KEYS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("nf_topn: between 1 and %d keys are needed", STAT_MAX_KEYS)));
+	a->argatt = palloc(sizeof(int) * a->nargs);
+	a->args = palloc(sizeof(NullableDatum) * a->nargs);
+	a->nlive = 0;
+	for (int i = 0; i < a->nargs; i++)
+	{
+		int			att = list_nth_int(argatts, i);
+
+		a->args[i].value = (Datum) 0;
+		a->args[i].isnull = true;	/* an argument the statistic does not read */
+		if (att > 0)
+		{
+			a->live[a->nlive] = i;
+			a->argatt[a->nlive++] = att - 1;
+		}
+	}
 	for (int i = 0; i < nkeys; i++)
-		types[i] = TupleDescAttr(desc, a->argatt[STAT_RECORD_ARGS + i])->atttypid;
+		types[i] = TupleDescAttr(desc, list_nth_int(argatts, STAT_RECORD_ARGS + i) - 1)->atttypid;
 	stat_spec_parse(&a->parsed, a->spec, nkeys, types);
 	a->cxt = AllocSetContextCreate(estate->es_query_cxt, "nfpg packed aggregate",
 								   ALLOCSET_DEFAULT_SIZES);
 	a->st = stat_state_create(a->cxt, &a->parsed);
-	a->args = palloc(sizeof(NullableDatum) * a->nargs);
 	if (quals != NIL)
 	{
 		a->qual = ExecInitQual(quals, &node->ss.ps);
@@ -321,10 +340,10 @@ add_block(PackScan *s, PackAgg *a)
 			if (!row_passes(a))
 				continue;
 		}
-		for (int i = 0; i < a->nargs; i++)
+		for (int i = 0; i < a->nlive; i++)
 		{
-			a->args[i].value = s->vals[a->argatt[i]][r];
-			a->args[i].isnull = s->nulls[a->argatt[i]][r];
+			a->args[a->live[i]].value = s->vals[a->argatt[i]][r];
+			a->args[a->live[i]].isnull = s->nulls[a->argatt[i]][r];
 		}
 		stat_add_args(a->st, a->args);
 	}
@@ -343,10 +362,10 @@ add_late(PackScan *s, PackAgg *a)
 		ExecStoreVirtualTuple(a->row);
 		if (a->qual && !row_passes(a))
 			continue;
-		for (int i = 0; i < a->nargs; i++)
+		for (int i = 0; i < a->nlive; i++)
 		{
-			a->args[i].value = a->row->tts_values[a->argatt[i]];
-			a->args[i].isnull = a->row->tts_isnull[a->argatt[i]];
+			a->args[a->live[i]].value = a->row->tts_values[a->argatt[i]];
+			a->args[a->live[i]].isnull = a->row->tts_isnull[a->argatt[i]];
 		}
 		stat_add_args(a->st, a->args);
 		CHECK_FOR_INTERRUPTS();

@@ -284,6 +284,8 @@ extern const char *stat_run_decode(const StatState *st, const char *p, const cha
 
 /* stat_agg.c */
 #define STAT_RECORD_ARGS	9	/* flows ... tos: the arguments before the keys */
+#define STAT_ARG_FLAGS		7	/* tcp_flags and tos among them */
+#define STAT_ARG_TOS		8
 extern void stat_add_args(StatState *st, const NullableDatum *args);
 extern bytea *stat_serialize(StatState *st);
 extern bytea *stat_handoff(StatState *st);
