@@ -94,22 +94,14 @@ extern void pack_encode_column(const PackLayout *layout, const PackCol *col,
 							   int level, CcBuf *out);
 
 /*
- * Decode one chunk of col (expect_rows rows) into values/nulls: every row,
- * or when sel is given only the rows sel[0..nsel) (ascending), into
- * values[0..nsel).  first holds the decoded first_seen of the same rows for
- * PACK_TIME_REL.  The codec's arrays and the values that need memory (inet,
- * macaddr) come from mem and are not freed: a scan gives its block arena.
- * where names the partition in the error about a damaged chunk.
- */
-extern void pack_decode_column(const PackCol *col, const uint8 *chunk, size_t len,
-							   int expect_rows, const uint32 *sel, int nsel,
-							   const Datum *first, const CcAlloc *mem,
-							   Datum *values, bool *nulls, const char *where);
-
-/*
- * The same in two steps, for the columns a scan tests before it builds any
- * value: the chunk's codec arrays, then the values of its rows sel[0..n)
- * (rows 0..n when sel is NULL).
+ * Decode one chunk of col (expect_rows rows) in two steps: the chunk's
+ * codec arrays (every row, or when sel is given only the rows sel[0..nsel),
+ * ascending, into arrays of nsel), then the values of its rows sel[0..n)
+ * (rows 0..n when sel is NULL).  first holds the decoded first_seen of the
+ * same rows for PACK_TIME_REL.  The codec's arrays and the values that
+ * need memory (inet, macaddr) come from mem and are not freed: a scan gives
+ * its block arena.  where names the partition in the error about a damaged
+ * chunk.
  */
 extern void pack_decode_chunk(const PackCol *col, const uint8 *chunk, size_t len, int expect_rows,
 							  const uint32 *sel, int nsel, const CcAlloc *mem, CcColumn *cc,

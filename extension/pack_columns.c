@@ -436,14 +436,3 @@ pack_column_values(const PackCol *col, const CcColumn *cc, const uint32 *sel, in
 	}
 #undef ROW
 }
-
-void
-pack_decode_column(const PackCol *col, const uint8 *chunk, size_t len,
-				   int expect_rows, const uint32 *sel, int nsel, const Datum *first,
-				   const CcAlloc *mem, Datum *values, bool *nulls, const char *where)
-{
-	CcColumn	cc;
-
-	pack_decode_chunk(col, chunk, len, expect_rows, sel, nsel, mem, &cc, where);
-	pack_column_values(col, &cc, NULL, sel ? nsel : expect_rows, first, mem, values, nulls, where);
-}

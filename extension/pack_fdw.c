@@ -89,6 +89,8 @@
 
 #include "pack_scan.h"
 
+StaticAssertDecl(SIZEOF_DATUM == sizeof(int64), "a codec's int64 array is read as Datums");
+
 PG_FUNCTION_INFO_V1(nfpg_packed_handler);
 
 /* ---------- planning ---------- */
@@ -299,6 +301,8 @@ pack_scan_begin(ForeignScanState *node, Relation ft, List *need, List *quals, in
 	s->cc = palloc0(sizeof(CcColumn) * s->natts);
 	s->vals = palloc0(sizeof(Datum *) * s->natts);
 	s->nulls = palloc0(sizeof(bool *) * s->natts);
+	s->own_vals = palloc0(sizeof(Datum *) * s->natts);
+	s->own_nulls = palloc0(sizeof(bool *) * s->natts);
 	s->scancxt = estate->es_query_cxt;
 	s->segcxt = AllocSetContextCreate(estate->es_query_cxt, "nfpg packed segment", ALLOCSET_DEFAULT_SIZES);
 	s->blockcxt = AllocSetContextCreate(estate->es_query_cxt, "nfpg packed block", ALLOCSET_DEFAULT_SIZES);
@@ -360,16 +364,19 @@ reserve_rows(PackScan *s, int rows)
 	if (s->sel)
 		pfree(s->sel);
 	s->sel = palloc(sizeof(uint32) * s->cap);
+	if (s->no_nulls)
+		pfree(s->no_nulls);
+	s->no_nulls = palloc0(sizeof(bool) * s->cap);
 	for (int a = 0; a < s->natts; a++)
 		if (s->need[a])
 		{
-			if (s->vals[a])
+			if (s->own_vals[a])
 			{
-				pfree(s->vals[a]);
-				pfree(s->nulls[a]);
+				pfree(s->own_vals[a]);
+				pfree(s->own_nulls[a]);
 			}
-			s->vals[a] = palloc(sizeof(Datum) * s->cap);
-			s->nulls[a] = palloc(sizeof(bool) * s->cap);
+			s->own_vals[a] = palloc(sizeof(Datum) * s->cap);
+			s->own_nulls[a] = palloc(sizeof(bool) * s->cap);
 		}
 	MemoryContextSwitchTo(old);
 }
@@ -410,16 +417,38 @@ decode_block(PackScan *s, int rows)
 	for (int k = 0; k < s->norder; k++)
 	{
 		int			a = s->order[k];
+		const PackCol *col = &s->layout.cols[a];
+		CcColumn	cc;
+		const uint32 *rowsel = NULL;
 
 		if (k < s->nphase1)
-			pack_column_values(&s->layout.cols[a], &s->cc[a], sel, n, f >= 0 ? s->vals[f] : NULL,
-							   mem, s->vals[a], s->nulls[a], s->where);
+		{
+			cc = s->cc[a];		/* decoded whole: the selected rows are picked */
+			rowsel = sel;
+		}
 		else
 		{
 			chunk = pack_fetch_chunk(s->fetch, a, s->block, &len);
-			pack_decode_column(&s->layout.cols[a], chunk, len, rows, sel, n,
-							   f >= 0 ? s->vals[f] : NULL, mem, s->vals[a], s->nulls[a], s->where);
+			pack_decode_chunk(col, chunk, len, rows, sel, n, mem, &cc, s->where);
 		}
+
+		/*
+		 * An integer column's codec array is its Datum array already (a
+		 * Datum of an int2, int4 or int8 is its int64 value): use it in
+		 * place unless rows are picked from it.
+		 */
+		if (rowsel == NULL && cc.ints != NULL &&
+			(col->how == PACK_INT64 || col->how == PACK_TIME_SORTED ||
+			 col->how == PACK_INT32 || col->how == PACK_INT16))
+		{
+			s->vals[a] = (Datum *) cc.ints;
+			s->nulls[a] = cc.isnull ? cc.isnull : s->no_nulls;
+			continue;
+		}
+		s->vals[a] = s->own_vals[a];
+		s->nulls[a] = s->own_nulls[a];
+		pack_column_values(col, &cc, rowsel, n, f >= 0 ? s->vals[f] : NULL, mem,
+						   s->vals[a], s->nulls[a], s->where);
 	}
 	return n;
 }

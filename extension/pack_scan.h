@@ -62,9 +62,12 @@ typedef struct PackScan
 	/* the block being returned: its selected rows */
 	CcColumn   *cc;				/* per attribute: order[0..nphase1) decoded whole */
 	uint32	   *sel;			/* the rows of the block that may pass the quals */
-	Datum	  **vals;			/* per attribute: the selected rows' values */
-	bool	  **nulls;
-	int			cap;			/* rows vals, nulls and sel have room for */
+	Datum	  **vals;			/* per attribute: the selected rows' values, */
+	bool	  **nulls;			/* in own_vals or the codec's arrays (decode_block) */
+	Datum	  **own_vals;
+	bool	  **own_nulls;
+	bool	   *no_nulls;		/* all false */
+	int			cap;			/* rows own_vals, own_nulls and sel have room for */
 	int			rows;
 	int			row;
 	/* after the segments */

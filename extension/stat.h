@@ -158,6 +158,7 @@ typedef struct StatBlock
 #define STAT_CHUNK0_BITS	4	/* chunk c holds 16 << c groups */
 #define STAT_MAX_CHUNKS		28	/* 16 * (2^28 - 1) groups: above the 2^31 limit */
 #define STAT_BATCH			64	/* records buffered for one prefetched pass */
+#define STAT_DIRECT_KEYS	65536	/* integer keys counted in an array (stat_use_direct) */
 
 /*
  * The aggregate state.  As a transition state it is a hash table: groups
@@ -178,6 +179,8 @@ typedef struct StatState
 	int			shift;			/* home slot = hash >> shift */
 	StatSlot   *index;
 	char	   *chunks[STAT_MAX_CHUNKS];
+	/* direct groups of a small integer key, or NULL (stat_use_direct) */
+	char	   *direct;
 	/* records waiting for a batched insert (large tables only) */
 	int			npending;
 	char	   *pend_keys;		/* STAT_BATCH keys */
@@ -245,6 +248,39 @@ stat_decides(TimestampTz last, TimestampTz first, bool rev, uint8 tos, const Sta
 	return tos < e->tos;
 }
 
+/* Add a record to a group of a statistic (-s): the order's side only. */
+static inline void
+stat_apply_stat(StatEntry *e, const StatRecord *r, StatSide side)
+{
+	e->flows += r->flows;
+	if (r->first < e->first)
+		e->first = r->first;
+	if (r->last > e->last)
+		e->last = r->last;
+	switch (side)
+	{
+		case SIDE_IN:
+			e->pkts += r->pkts;
+			e->bytes += r->bytes;
+			break;
+		case SIDE_OUT:
+			e->pkts += r->opkts;
+			e->bytes += r->obytes;
+			break;
+		case SIDE_BOTH:
+			e->pkts += r->pkts + r->opkts;
+			e->bytes += r->bytes + r->obytes;
+			break;
+	}
+}
+
+/* The direct group of integer key v (0 <= v < STAT_DIRECT_KEYS). */
+static inline StatEntry *
+stat_direct_entry(const StatState *st, int64 v)
+{
+	return (StatEntry *) (st->direct + (Size) v * STAT_STAT_FIELDS);
+}
+
 static inline uint64
 stat_ngroups(const StatState *st)
 {
@@ -272,6 +308,8 @@ extern void stat_add(StatState *st, const char *key, const StatRecord *rec, bool
 extern char *stat_pending_key(StatState *st);
 extern void stat_add_pending(StatState *st, const StatRecord *rec, bool reversed);
 extern void stat_flush(StatState *st);
+extern void stat_use_direct(StatState *st);
+extern void stat_settle(StatState *st);
 extern Datum stat_decode_key(const StatKeyDef *def, const char *slot);
 extern char *stat_render_key(const StatKeyDef *def, const char *slot);
 
@@ -287,6 +325,8 @@ extern const char *stat_run_decode(const StatState *st, const char *p, const cha
 #define STAT_ARG_FLAGS		7	/* tcp_flags and tos among them */
 #define STAT_ARG_TOS		8
 extern void stat_add_args(StatState *st, const NullableDatum *args);
+extern void stat_add_columns(StatState *st, int n, const uint32 *rows, Datum *const *vals,
+							 bool *const *nulls);
 extern bytea *stat_serialize(StatState *st);
 extern bytea *stat_handoff(StatState *st);
 extern StatState *stat_state_from_bytes(MemoryContext cxt, bytea *in);

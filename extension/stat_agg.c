@@ -27,6 +27,8 @@
  */
 #include "stat.h"
 
+#include "catalog/pg_type.h"
+
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -75,14 +77,6 @@ init_state(FunctionCallInfo fcinfo, MemoryContext cxt)
 	return stat_state_create(cxt, &spec);
 }
 
-static int64
-arg_int(const NullableDatum *a, bool wide)
-{
-	if (a->isnull)
-		return 0;
-	return wide ? DatumGetInt64(a->value) : DatumGetInt32(a->value);
-}
-
 /*
  * -b: TCP and UDP records are keyed by the smaller of (src, sport) and
  * (dst, dport), so both directions of a connection meet in one bucket;
@@ -109,14 +103,32 @@ canonical_bidir(const StatSpec *spec, char *key)
 	return true;
 }
 
+/* Add the record to its direct group, if its key has one (stat_use_direct). */
+static inline bool
+add_direct(StatState *st, const NullableDatum *key, const StatRecord *r, StatSide side)
+{
+	Oid			type = st->spec.keys[0].type;
+	int64		v = key->isnull ? 0 :
+		type == INT2OID ? DatumGetInt16(key->value) :
+		type == INT4OID ? DatumGetInt32(key->value) : DatumGetInt64(key->value);
+
+	if (v < 0 || v >= STAT_DIRECT_KEYS)
+		return false;
+	stat_apply_stat(stat_direct_entry(st, v), r, side);
+	return true;
+}
+
 /* Encode the keys at keys[] and add the record (batched when large). */
 static void
 add_record(StatState *st, const NullableDatum *keys, const StatRecord *r)
 {
 	char		local[STAT_MAX_KEYS * 32];
-	char	   *key = stat_pending_key(st);
+	char	   *key;
 	bool		rev = false;
 
+	if (st->direct && add_direct(st, keys, r, stat_order_side(st->spec.order)))
+		return;
+	key = stat_pending_key(st);
 	if (key == NULL)
 		key = local;
 	stat_encode_key(&st->spec, key, keys);
@@ -136,31 +148,89 @@ add_record(StatState *st, const NullableDatum *keys, const StatRecord *r)
  * absent fields.  Also the path of packed scans that aggregate in the scan
  * (pack_agg.c).
  */
+/*
+ * The record of one flow from its arguments 0 .. STAT_RECORD_ARGS - 1,
+ * ISNULL(i) and VALUE(i) reading argument i: NULL counters count as 0 and
+ * a NULL or zero flow count as 1, as nfdump reads absent fields.
+ */
+#define READ_RECORD(r, ISNULL, VALUE) \
+	do { \
+		(r)->flows = Max(ISNULL(0) ? 0 : DatumGetInt32(VALUE(0)), 1); \
+		(r)->pkts = ISNULL(1) ? 0 : DatumGetInt64(VALUE(1)); \
+		(r)->bytes = ISNULL(2) ? 0 : DatumGetInt64(VALUE(2)); \
+		(r)->opkts = ISNULL(3) ? 0 : DatumGetInt64(VALUE(3)); \
+		(r)->obytes = ISNULL(4) ? 0 : DatumGetInt64(VALUE(4)); \
+		(r)->first = ISNULL(5) ? DT_NOEND : DatumGetTimestampTz(VALUE(5)); \
+		(r)->last = ISNULL(6) ? DT_NOBEGIN : DatumGetTimestampTz(VALUE(6)); \
+		(r)->flags = ISNULL(7) ? 0 : (uint8) DatumGetInt16(VALUE(7)); \
+		(r)->tos = ISNULL(8) ? 0 : (uint8) DatumGetInt16(VALUE(8)); \
+	} while (0)
+
+/* The totals over the records (percentages, the summary line). */
+static inline void
+add_totals(StatState *st, const StatRecord *r)
+{
+	st->t_records++;
+	st->t_flows += r->flows;
+	st->t_pkts += r->pkts + r->opkts;
+	st->t_bytes += r->bytes + r->obytes;
+	st->t_first = Min(st->t_first, r->first);
+	st->t_last = Max(st->t_last, r->last);
+}
+
 void
 stat_add_args(StatState *st, const NullableDatum *a)
 {
 	StatRecord	r;
 
-	r.flows = Max(arg_int(&a[0], false), 1);
-	r.pkts = arg_int(&a[1], true);
-	r.bytes = arg_int(&a[2], true);
-	r.opkts = arg_int(&a[3], true);
-	r.obytes = arg_int(&a[4], true);
-	r.first = a[5].isnull ? DT_NOEND : DatumGetTimestampTz(a[5].value);
-	r.last = a[6].isnull ? DT_NOBEGIN : DatumGetTimestampTz(a[6].value);
-	r.flags = a[7].isnull ? 0 : (uint8) DatumGetInt16(a[7].value);
-	r.tos = a[8].isnull ? 0 : (uint8) DatumGetInt16(a[8].value);
-
-	st->t_records++;
-	st->t_flows += r.flows;
-	st->t_pkts += r.pkts + r.opkts;
-	st->t_bytes += r.bytes + r.obytes;
-	st->t_first = Min(st->t_first, r.first);
-	st->t_last = Max(st->t_last, r.last);
-
+#define ARG_ISNULL(i)	(a[i].isnull)
+#define ARG_VALUE(i)	(a[i].value)
+	READ_RECORD(&r, ARG_ISNULL, ARG_VALUE);
+	add_totals(st, &r);
 	add_record(st, a + STAT_RECORD_ARGS, &r);
 	if (st->spec.mode == STAT_TWO)
 		add_record(st, a + STAT_RECORD_ARGS + st->spec.nkeys, &r);
+}
+
+/*
+ * The same for flows given as columns, as a scan that aggregates decodes
+ * them (pack_agg.c): argument i of flow k is vals[i][k] (NULL when
+ * nulls[i][k]), for k = rows[j] (or j when rows is NULL), j < n; vals[i]
+ * is NULL for an argument the statistic does not read.  One integer key
+ * counted directly (stat_use_direct) is added here without the per-flow
+ * argument array.
+ */
+void
+stat_add_columns(StatState *st, int n, const uint32 *rows, Datum *const *vals,
+				 bool *const *nulls)
+{
+	int			nsides = st->spec.mode == STAT_TWO ? 2 : 1;
+	int			nargs = STAT_RECORD_ARGS + nsides * st->spec.nkeys;
+	NullableDatum keys[2 * STAT_MAX_KEYS];
+	StatSide	side = stat_order_side(st->spec.order);
+
+	for (int j = 0; j < n; j++)
+	{
+		int			k = rows ? (int) rows[j] : j;
+		StatRecord	r;
+
+#define COL_ISNULL(i)	(vals[i] == NULL || nulls[i][k])
+#define COL_VALUE(i)	(vals[i][k])
+		READ_RECORD(&r, COL_ISNULL, COL_VALUE);
+		add_totals(st, &r);
+		for (int i = STAT_RECORD_ARGS; i < nargs; i++)
+		{
+			keys[i - STAT_RECORD_ARGS].isnull = COL_ISNULL(i);
+			keys[i - STAT_RECORD_ARGS].value = keys[i - STAT_RECORD_ARGS].isnull ? 0 : COL_VALUE(i);
+		}
+		for (int s = 0; s < nsides; s++)
+		{
+			const NullableDatum *key = keys + s * st->spec.nkeys;
+
+			if (!st->direct || !add_direct(st, key, &r, side))
+				add_record(st, key, &r);
+		}
+	}
 }
 
 Datum
@@ -234,7 +304,7 @@ stat_serialize(StatState *st)
 	Writer		w;
 	uint8		version = STAT_STATE_VERSION | STATE_BIG_ENDIAN;
 
-	stat_flush(st);
+	stat_settle(st);
 	if (st->nruns > 0)
 		stat_merge_runs(st);
 	n = stat_ngroups(st);

@@ -149,7 +149,7 @@ table_to_run(StatState *st)
 	char	   *buf;
 	Size		len;
 
-	stat_flush(st);
+	stat_settle(st);
 	if (st->nentries == 0)
 		return;
 	buf = stat_alloc(st, stat_run_bound(st, st->nentries), false);

@@ -198,7 +198,7 @@ stat_rank(StatState *st, uint64 *count)
 	uint32	   *result;
 
 	/* the records still queued, the runs of a combined state merged */
-	stat_flush(st);
+	stat_settle(st);
 	if (st->nruns > 0)
 		stat_merge_runs(st);
 	n = stat_ngroups(st);

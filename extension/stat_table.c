@@ -280,30 +280,16 @@ lookup(StatState *st, const char *key, uint32 hash, bool *found)
 static inline void
 apply(const StatState *st, StatEntry *e, const StatRecord *r, bool reversed, bool found)
 {
+	if (st->spec.mode <= STAT_TWO)
+	{
+		stat_apply_stat(e, r, stat_order_side(st->spec.order));
+		return;
+	}
 	e->flows += r->flows;
 	if (r->first < e->first)
 		e->first = r->first;
 	if (r->last > e->last)
 		e->last = r->last;
-	if (st->spec.mode <= STAT_TWO)
-	{
-		switch (stat_order_side(st->spec.order))
-		{
-			case SIDE_IN:
-				e->pkts += r->pkts;
-				e->bytes += r->bytes;
-				break;
-			case SIDE_OUT:
-				e->pkts += r->opkts;
-				e->bytes += r->obytes;
-				break;
-			case SIDE_BOTH:
-				e->pkts += r->pkts + r->opkts;
-				e->bytes += r->bytes + r->obytes;
-				break;
-		}
-		return;
-	}
 	if (!reversed)
 	{
 		e->pkts += r->pkts;
@@ -429,6 +415,70 @@ stat_flush(StatState *st)
 			e = lookup(st, key, hash[i], &found);
 		apply(st, e, &st->pend_recs[i], st->pend_rev[i], found);
 	}
+}
+
+/*
+ * Direct groups.  A statistic keyed on one integer (-s dstport, srcport,
+ * port, proto, tos, ...) mostly sees values below STAT_DIRECT_KEYS; a scan
+ * that aggregates by itself (pack_agg.c) asks for those to be counted in
+ * an array indexed by the value: no hash, no probe, no key comparison, and
+ * the array (2.5 MB) stays in the CPU's caches.  Other values go to the
+ * hash table, which takes the array's groups in when the state is settled.
+ * Not for the aggregate at large: nf_topn in a GROUP BY keeps a state per
+ * group.
+ */
+void
+stat_use_direct(StatState *st)
+{
+	Oid			type = st->spec.keys[0].type;
+
+	if (st->spec.mode > STAT_TWO || st->spec.nkeys != 1 ||
+		(type != INT2OID && type != INT4OID && type != INT8OID))
+		return;
+	st->direct = stat_alloc(st, (Size) STAT_DIRECT_KEYS * STAT_STAT_FIELDS, false);
+	for (int64 v = 0; v < STAT_DIRECT_KEYS; v++)
+	{
+		StatEntry  *e = stat_direct_entry(st, v);
+
+		e->flows = e->pkts = e->bytes = 0;
+		e->first = DT_NOEND;
+		e->last = DT_NOBEGIN;
+	}
+}
+
+/*
+ * Fold the direct groups and the queued records into the table: what every
+ * reader of the groups (ranking, serializing, merging) calls first.
+ */
+void
+stat_settle(StatState *st)
+{
+	char	   *direct = st->direct;
+	const StatKeyDef *def = &st->spec.keys[0];
+	char		key[STAT_MAX_KEYS * 32];
+
+	stat_flush(st);
+	if (direct == NULL)
+		return;
+	st->direct = NULL;
+	memset(key, 0, st->spec.keylen);
+	for (int64 v = 0; v < STAT_DIRECT_KEYS; v++)
+	{
+		StatEntry  *d = (StatEntry *) (direct + (Size) v * STAT_STAT_FIELDS);
+		StatEntry  *e;
+		bool		found;
+
+		if (d->flows == 0)		/* a record adds at least one flow */
+			continue;
+		memcpy(key + def->offset, &v, 8);
+		e = lookup(st, key, stat_hash(st, key), &found);
+		e->flows += d->flows;
+		e->pkts += d->pkts;
+		e->bytes += d->bytes;
+		e->first = Min(e->first, d->first);
+		e->last = Max(e->last, d->last);
+	}
+	stat_free(st, direct);
 }
 
 /* The SQL value of one key slot. */

@@ -11,7 +11,8 @@
 --      and inet keys, every order; nf_topn_records: -a, -A with masks, -b,
 --      -B; top 0 (all groups);
 --   2. with conditions: filters the pre-filter understands, ones it does
---      not, a time window, one that no row passes (a NULL state);
+--      not, a time window, one that no row passes (a NULL state); a
+--      row-level security policy, evaluated before the query's condition;
 --   3. in parallel workers (forced): the same answers, a Parallel Foreign
 --      Scan that aggregates;
 --   4. shapes kept on the row scan, answered as before: an expression key
@@ -113,6 +114,42 @@ SELECT cond, pg_temp.same('nf_topn', 'stat2 bytes 10 src_addr', 'src_addr, dst_a
 ) v(cond);
 SELECT pg_temp.same('nf_topn_records', 'A packets 10 src_addr,dst_port', 'src_addr, dst_port',
 	nfpg.nf_filter_sql('proto tcp and flags S and not flags AR'));
+
+-- row-level security: the policy's condition is evaluated before the query's
+-- own (a function that fails on a row of another protocol would see one)
+CREATE ROLE nfpg_pack_agg_limited;
+GRANT USAGE ON SCHEMA nfpg TO nfpg_pack_agg_limited;
+GRANT SELECT ON nfpg.flows TO nfpg_pack_agg_limited;
+ALTER TABLE nfpg.flows ENABLE ROW LEVEL SECURITY;
+CREATE POLICY only_udp ON nfpg.flows TO nfpg_pack_agg_limited USING (proto = 17);
+CREATE FUNCTION public.pack_agg_udp_only(p smallint) RETURNS boolean LANGUAGE plpgsql COST 0.0000001 AS $$
+BEGIN
+	IF p <> 17 THEN
+		RAISE EXCEPTION 'the query''s condition saw a row of protocol %', p;
+	END IF;
+	RETURN true;
+END
+$$;
+SET ROLE nfpg_pack_agg_limited;
+EXPLAIN (COSTS OFF) SELECT nfpg.nf_topn('stat2 bytes 10 src_addr', flows, packets, bytes, out_packets,
+	out_bytes, first_seen, last_seen, tcp_flags, src_tos, src_addr, dst_addr) FROM nfpg.flows
+ WHERE public.pack_agg_udp_only(proto) AND first_seen < '2024-02-21 12:00+00' AND first_seen >= '2024-02-21 10:00+00';
+CREATE TEMP TABLE rls_answer AS
+SELECT md5(nfpg.nf_topn('stat2 bytes 10 src_addr', flows, packets, bytes, out_packets, out_bytes,
+	first_seen, last_seen, tcp_flags, src_tos, src_addr, dst_addr)::text) AS answer
+  FROM nfpg.flows WHERE public.pack_agg_udp_only(proto);
+RESET ROLE;
+SELECT answer = (SELECT md5(nfpg.nf_topn('stat2 bytes 10 src_addr', flows, packets, bytes, out_packets,
+		out_bytes, first_seen, last_seen, tcp_flags, src_tos, src_addr, dst_addr)::text)
+	  FROM heap_copy WHERE proto = 17) AS same_as_the_udp_flows
+  FROM rls_answer;
+DROP TABLE rls_answer;
+DROP POLICY only_udp ON nfpg.flows;
+ALTER TABLE nfpg.flows DISABLE ROW LEVEL SECURITY;
+DROP FUNCTION public.pack_agg_udp_only(smallint);
+REVOKE ALL ON nfpg.flows FROM nfpg_pack_agg_limited;
+REVOKE ALL ON SCHEMA nfpg FROM nfpg_pack_agg_limited;
+DROP ROLE nfpg_pack_agg_limited;
 
 -- 3. parallel workers, forced
 SET max_parallel_workers_per_gather = 2;
