@@ -21,6 +21,11 @@
 #   NFPG_BENCH_PACK=3              pack the hours first (66_pack.sql) at this
 #                                  zstd level: test/bench/pack_bench.sh
 #   NFPG_BENCH_QUERIES="d e f g h i"  which queries (default d e f g)
+#   NFPG_BENCH_HOURS=24            spread the flows over this many hours
+#                                  (default 1; with NFPG_BENCH_PACK every
+#                                  hour is packed): lookups over a packed day,
+#                                  NFPG_BENCH_HOURS=24 NFPG_BENCH_PACK=3
+#                                  NFPG_BENCH_QUERIES="h i" ... 24M
 #
 # Queries (baselines.md C2): d -s ip/bytes; e -s dstport/flows;
 # f -A srcip4/24,dstip4/24 -s record/bytes -n 15; g the port-scan query
@@ -52,10 +57,12 @@ RUNS=${NFPG_BENCH_RUNS:-$runs}
 PLAIN=${NFPG_BENCH_PLAIN:-$plain}
 PARTS=${NFPG_BENCH_PARTS:-process open}
 QUERIES=${NFPG_BENCH_QUERIES:-d e f g}
-D=${NFPG_BENCH_DATA:-/tmp/nfpg-bench-$N}
+HOURS=${NFPG_BENCH_HOURS:-1}
+[ "$HOURS" = 1 ] && data=/tmp/nfpg-bench-$N || data=/tmp/nfpg-bench-$N-${HOURS}h
+D=${NFPG_BENCH_DATA:-$data}
 . "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
 mkdir -p "$D/results"
-echo "stat_bench: $N flows, start $(date -u +%H:%M:%SZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "stat_bench: $N flows over $HOURS hour(s), start $(date -u +%H:%M:%SZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # 1. the flows, made once: v9 to nfcapd and the ground-truth CSV
 if [ ! -f "$D/flows.csv" ] || [ -z "$(ls "$D"/nfcapd/nfcapd.2* 2>/dev/null)" ]; then
@@ -63,6 +70,7 @@ if [ ! -f "$D/flows.csv" ] || [ -z "$(ls "$D"/nfcapd/nfcapd.2* 2>/dev/null)" ]; 
 	port=$(free_port)
 	start_nfcapd "$D/nfcapd" "$port"
 	$FLOWGEN --count "$N" --seed 1 --format v9 --exporters 4 --dest "127.0.0.1:$port" \
+		--duration $((HOURS * 3600)) \
 		--rate 500000 --csv "$D/flows.csv" -q
 	stop_nfcapd "$port"
 fi
