@@ -32,6 +32,31 @@
 #include "utils/builtins.h"
 #include "utils/inet.h"
 
+/*
+ * Whether two keys are equal: eight bytes at a time, inline.  Keys are 8 to
+ * a few dozen bytes (an address slot is 18), and the call to memcmp was a
+ * tenth of -s ip's time.
+ */
+static inline bool
+key_equal(const char *a, const char *b, int len)
+{
+	uint64		x,
+				y;
+	int			i = 0;
+
+	for (; i + 8 <= len; i += 8)
+	{
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return false;
+	}
+	for (; i < len; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
 /* small: nf_topn in a GROUP BY has one state per group */
 #define INITIAL_SLOTS	32
 /* from this many groups on the table outgrows the caches: batch, prefetch */
@@ -261,7 +286,7 @@ lookup(StatState *st, const char *key, uint32 hash, bool *found)
 		{
 			StatEntry  *e = stat_entry(st, st->index[j].ref - 1);
 
-			if (memcmp(STAT_KEY(st, e), key, st->spec.keylen) == 0)
+			if (key_equal(STAT_KEY(st, e), key, st->spec.keylen))
 			{
 				*found = true;
 				return e;
@@ -411,7 +436,7 @@ stat_flush(StatState *st)
 		bool		found = !isnew[i];
 
 		/* a hash shared with another key: look it up in full */
-		if (found && memcmp(STAT_KEY(st, e), key, keylen) != 0)
+		if (found && !key_equal(STAT_KEY(st, e), key, keylen))
 			e = lookup(st, key, hash[i], &found);
 		apply(st, e, &st->pend_recs[i], st->pend_rev[i], found);
 	}
