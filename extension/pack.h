@@ -110,6 +110,10 @@ extern void pack_column_values(const PackCol *col, const CcColumn *cc, const uin
 							   const Datum *first, const CcAlloc *mem,
 							   Datum *values, bool *nulls, const char *where);
 
+/* An inet column's decoded rows as statistic key slots (STAT_ADDR_WIDTH bytes each). */
+extern void pack_address_slots(const PackCol *col, const CcColumn *cc, int n, uint8 *slots,
+							   const char *where);
+
 /*
  * A scan's block arena (pack_columns.c): an allocator for what is decoded
  * for one block, all of it released at once by pack_arena_reset().

@@ -296,6 +296,7 @@ pack_agg_begin(ForeignScanState *node, int eflags)
 	TupleDesc	desc = RelationGetDescr(ft);
 	Oid			types[2 * STAT_MAX_KEYS];
 	int			nkeys;
+	ListCell   *lc;
 
 	s->own_ftrel = true;
 	s->agg = a;
@@ -337,6 +338,24 @@ pack_agg_begin(ForeignScanState *node, int eflags)
 		a->qual = ExecInitQual(quals, &node->ss.ps);
 		a->qualcxt = CreateExprContext(estate);
 	}
+	/*
+	 * Address keys that no condition reads are handed over as key slots, so
+	 * that no inet is built for them (pack_address_slots).
+	 */
+	s->addr_cols = palloc0(sizeof(bool) * desc->natts);
+	for (int i = 0; i < nkeys; i++)
+	{
+		int			att = list_nth_int(argatts, STAT_RECORD_ARGS + i) - 1;
+
+		s->addr_cols[att] = s->layout.cols[att].how == PACK_INET;
+	}
+	foreach(lc, pull_var_clause((Node *) quals, 0))
+	{
+		Var		   *v = lfirst(lc);
+
+		if (v->varattno > 0)
+			s->addr_cols[v->varattno - 1] = false;
+	}
 	a->row = ExecInitExtraTupleSlot(estate, desc, &TTSOpsVirtual);
 	for (int i = 0; i < desc->natts; i++)
 		a->row->tts_isnull[i] = true;
@@ -357,6 +376,7 @@ add_block(PackScan *s, PackAgg *a)
 {
 	Datum	   *vals[STAT_RECORD_ARGS + 2 * STAT_MAX_KEYS] = {0};
 	bool	   *nulls[STAT_RECORD_ARGS + 2 * STAT_MAX_KEYS] = {0};
+	const uint8 *addrs[STAT_RECORD_ARGS + 2 * STAT_MAX_KEYS] = {0};
 	uint32	   *pass = NULL;
 	int			n = s->rows;
 
@@ -364,6 +384,7 @@ add_block(PackScan *s, PackAgg *a)
 	{
 		vals[a->live[i]] = s->vals[a->argatt[i]];
 		nulls[a->live[i]] = s->nulls[a->argatt[i]];
+		addrs[a->live[i]] = s->vals[a->argatt[i]] ? NULL : s->addrs[a->argatt[i]];
 	}
 	if (a->qual)
 	{
@@ -376,6 +397,8 @@ add_block(PackScan *s, PackAgg *a)
 			{
 				int			att = s->order[k];
 
+				if (s->vals[att] == NULL)
+					continue;	/* address slots: no condition reads them */
 				a->row->tts_values[att] = s->vals[att][r];
 				a->row->tts_isnull[att] = s->nulls[att][r];
 			}
@@ -384,7 +407,7 @@ add_block(PackScan *s, PackAgg *a)
 				pass[n++] = r;
 		}
 	}
-	stat_add_columns(a->st, n, pass, vals, nulls);
+	stat_add_columns(a->st, n, pass, vals, nulls, addrs);
 }
 
 /* The late rows, read from their heap table. */

@@ -33,6 +33,7 @@
 #include "utils/timestamp.h"
 
 #include "pack.h"
+#include "stat.h"
 
 static void *
 pack_alloc(void *ctx, size_t size)
@@ -348,6 +349,43 @@ pack_decode_chunk(const PackCol *col, const uint8 *chunk, size_t len, int expect
 				 errhint("Restore the partition from a backup, or drop it; nfpg.unpack_partition() cannot read it either.")));
 }
 
+/* The family/prefix byte of a stored address record, or a damaged chunk. */
+static inline void
+check_address_code(const PackCol *col, uint8 code, const char *where)
+{
+	if ((code >= 64 && code > 64 + 128) || (code < 64 && code > 32))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("packed flows partition %s is damaged: column %s: bad address code %u",
+						where, col->name, code)));
+}
+
+/*
+ * The addresses of an inet column's decoded rows 0..n of cc as statistic
+ * key slots (stat.h, STAT_ADDR_WIDTH bytes each): a scan that aggregates
+ * builds no inet for them.  Rows that are NULL (cc->isnull) are left as
+ * they are.
+ */
+void
+pack_address_slots(const PackCol *col, const CcColumn *cc, int n, uint8 *slots, const char *where)
+{
+	if (cc->data == NULL)
+		return;					/* NULL in every row */
+	for (int k = 0; k < n; k++)
+	{
+		const uint8 *r = cc->data + (size_t) k * PACK_INET_WIDTH;
+		uint8	   *slot = slots + (size_t) k * STAT_ADDR_WIDTH;
+		bool		v6 = r[0] >= 64;
+
+		if (cc->isnull && cc->isnull[k])
+			continue;
+		check_address_code(col, r[0], where);
+		slot[0] = v6 ? PGSQL_AF_INET6 : PGSQL_AF_INET;
+		slot[1] = v6 ? r[0] - 64 : r[0];
+		memcpy(slot + 2, r + 1, 16);
+	}
+}
+
 void
 pack_column_values(const PackCol *col, const CcColumn *cc, const uint32 *sel, int n,
 				   const Datum *first, const CcAlloc *mem, Datum *values, bool *nulls,
@@ -391,11 +429,7 @@ pack_column_values(const PackCol *col, const CcColumn *cc, const uint32 *sel, in
 
 					if (nulls[k])
 						continue;
-					if ((v6 && r[0] > 64 + 128) || (!v6 && r[0] > 32))
-						ereport(ERROR,
-								(errcode(ERRCODE_DATA_CORRUPTED),
-								 errmsg("packed flows partition %s is damaged: column %s: bad address code %u",
-										where, col->name, r[0])));
+					check_address_code(col, r[0], where);
 					/* a 4-byte header first: the ip_* macros read it */
 					SET_VARSIZE(ip, VARHDRSZ + sizeof(inet_struct));
 					ip_family(ip) = v6 ? PGSQL_AF_INET6 : PGSQL_AF_INET;

@@ -88,6 +88,7 @@
 #include "utils/snapmgr.h"
 
 #include "pack_scan.h"
+#include "stat.h"
 
 StaticAssertDecl(SIZEOF_DATUM == sizeof(int64), "a codec's int64 array is read as Datums");
 
@@ -303,6 +304,8 @@ pack_scan_begin(ForeignScanState *node, Relation ft, List *need, List *quals, in
 	s->nulls = palloc0(sizeof(bool *) * s->natts);
 	s->own_vals = palloc0(sizeof(Datum *) * s->natts);
 	s->own_nulls = palloc0(sizeof(bool *) * s->natts);
+	s->addrs = palloc0(sizeof(uint8 *) * s->natts);
+	s->own_addrs = palloc0(sizeof(uint8 *) * s->natts);
 	s->scancxt = estate->es_query_cxt;
 	s->segcxt = AllocSetContextCreate(estate->es_query_cxt, "nfpg packed segment", ALLOCSET_DEFAULT_SIZES);
 	s->blockcxt = AllocSetContextCreate(estate->es_query_cxt, "nfpg packed block", ALLOCSET_DEFAULT_SIZES);
@@ -377,6 +380,12 @@ reserve_rows(PackScan *s, int rows)
 			}
 			s->own_vals[a] = palloc(sizeof(Datum) * s->cap);
 			s->own_nulls[a] = palloc(sizeof(bool) * s->cap);
+			if (s->addr_cols && s->addr_cols[a])
+			{
+				if (s->own_addrs[a])
+					pfree(s->own_addrs[a]);
+				s->own_addrs[a] = palloc((Size) STAT_ADDR_WIDTH * s->cap);
+			}
 		}
 	MemoryContextSwitchTo(old);
 }
@@ -430,6 +439,16 @@ decode_block(PackScan *s, int rows)
 		{
 			chunk = pack_fetch_chunk(s->fetch, a, s->block, &len);
 			pack_decode_chunk(col, chunk, len, rows, sel, n, mem, &cc, s->where);
+		}
+
+		/* addresses for a statistic: key slots, no inet (pack_agg.c) */
+		if (s->addr_cols && s->addr_cols[a] && rowsel == NULL)
+		{
+			pack_address_slots(col, &cc, n, s->own_addrs[a], s->where);
+			s->vals[a] = NULL;
+			s->addrs[a] = s->own_addrs[a];
+			s->nulls[a] = cc.isnull ? cc.isnull : s->no_nulls;
+			continue;
 		}
 
 		/*

@@ -66,6 +66,9 @@ typedef struct PackScan
 	bool	  **nulls;			/* in own_vals or the codec's arrays (decode_block) */
 	Datum	  **own_vals;
 	bool	  **own_nulls;
+	bool	   *addr_cols;		/* per attribute: as address slots (pack_agg.c), or NULL */
+	uint8	  **addrs;			/* per attribute: its rows' slots instead of vals */
+	uint8	  **own_addrs;
 	bool	   *no_nulls;		/* all false */
 	int			cap;			/* rows own_vals, own_nulls and sel have room for */
 	int			rows;

@@ -161,6 +161,14 @@ typedef struct StatBlock
 #define STAT_DIRECT_KEYS	65536	/* integer keys counted in an array (stat_use_direct) */
 
 /*
+ * An address in the form of an unmasked key slot: family (PGSQL_AF_INET or
+ * PGSQL_AF_INET6), prefix bits, 16 bytes (IPv4 in the first 4, zeros
+ * after).  A scan that holds addresses in a binary form of its own hands
+ * them to stat_add_columns as such slots, and no inet is built.
+ */
+#define STAT_ADDR_WIDTH		18
+
+/*
  * The aggregate state.  As a transition state it is a hash table: groups
  * stored densely in chunks that never move (chunk c holds 16 << c groups),
  * found through an open-addressing index of 8-byte slots whose home is the
@@ -302,6 +310,8 @@ extern StatSide stat_order_side(StatOrder order);
 /* stat_table.c */
 extern StatState *stat_state_create(MemoryContext cxt, const StatSpec *spec);
 extern void stat_encode_key(const StatSpec *spec, char *buf, const NullableDatum *keys);
+extern void stat_encode_value(const StatKeyDef *def, char *slot, Datum d, bool isnull);
+extern void stat_encode_addr(const StatKeyDef *def, char *slot, const uint8 *addr);
 extern void stat_table_reset(StatState *st);
 extern uint32 stat_hash(const StatState *st, const char *key);
 extern void stat_add(StatState *st, const char *key, const StatRecord *rec, bool reversed);
@@ -326,7 +336,7 @@ extern const char *stat_run_decode(const StatState *st, const char *p, const cha
 #define STAT_ARG_TOS		8
 extern void stat_add_args(StatState *st, const NullableDatum *args);
 extern void stat_add_columns(StatState *st, int n, const uint32 *rows, Datum *const *vals,
-							 bool *const *nulls);
+							 bool *const *nulls, const uint8 *const *addrs);
 extern bytea *stat_serialize(StatState *st);
 extern bytea *stat_handoff(StatState *st);
 extern StatState *stat_state_from_bytes(MemoryContext cxt, bytea *in);

@@ -118,13 +118,29 @@ add_direct(StatState *st, const NullableDatum *key, const StatRecord *r, StatSid
 	return true;
 }
 
-/* Encode the keys at keys[] and add the record (batched when large). */
+/*
+ * Add the record under the key encoded in key: local, or the batch slot
+ * stat_pending_key gave (batched when the table is large).
+ */
+static void
+add_encoded(StatState *st, char *key, const char *local, const StatRecord *r)
+{
+	bool		rev = false;
+
+	if (st->spec.mode == STAT_BIDIR || st->spec.mode == STAT_BIDIR_GUESS)
+		rev = canonical_bidir(&st->spec, key);
+	if (key == local)
+		stat_add(st, key, r, rev);
+	else
+		stat_add_pending(st, r, rev);
+}
+
+/* Encode the keys at keys[] and add the record. */
 static void
 add_record(StatState *st, const NullableDatum *keys, const StatRecord *r)
 {
 	char		local[STAT_MAX_KEYS * 32];
 	char	   *key;
-	bool		rev = false;
 
 	if (st->direct && add_direct(st, keys, r, stat_order_side(st->spec.order)))
 		return;
@@ -132,12 +148,7 @@ add_record(StatState *st, const NullableDatum *keys, const StatRecord *r)
 	if (key == NULL)
 		key = local;
 	stat_encode_key(&st->spec, key, keys);
-	if (st->spec.mode == STAT_BIDIR || st->spec.mode == STAT_BIDIR_GUESS)
-		rev = canonical_bidir(&st->spec, key);
-	if (key == local)
-		stat_add(st, key, r, rev);
-	else
-		stat_add_pending(st, r, rev);
+	add_encoded(st, key, local, r);
 }
 
 /*
@@ -196,39 +207,56 @@ stat_add_args(StatState *st, const NullableDatum *a)
  * The same for flows given as columns, as a scan that aggregates decodes
  * them (pack_agg.c): argument i of flow k is vals[i][k] (NULL when
  * nulls[i][k]), for k = rows[j] (or j when rows is NULL), j < n; vals[i]
- * is NULL for an argument the statistic does not read.  One integer key
- * counted directly (stat_use_direct) is added here without the per-flow
- * argument array.
+ * is NULL for an argument the statistic does not read.  A key argument may
+ * come as address slots instead (addrs[i], STAT_ADDR_WIDTH bytes a flow).
+ * One integer key counted directly (stat_use_direct) is added without
+ * encoding a key.
  */
 void
 stat_add_columns(StatState *st, int n, const uint32 *rows, Datum *const *vals,
-				 bool *const *nulls)
+				 bool *const *nulls, const uint8 *const *addrs)
 {
 	int			nsides = st->spec.mode == STAT_TWO ? 2 : 1;
-	int			nargs = STAT_RECORD_ARGS + nsides * st->spec.nkeys;
+	int			nkeys = st->spec.nkeys;
 	NullableDatum keys[2 * STAT_MAX_KEYS];
 	StatSide	side = stat_order_side(st->spec.order);
+	char		local[STAT_MAX_KEYS * 32];
 
 	for (int j = 0; j < n; j++)
 	{
 		int			k = rows ? (int) rows[j] : j;
 		StatRecord	r;
 
-#define COL_ISNULL(i)	(vals[i] == NULL || nulls[i][k])
+#define COL_ISNULL(i)	((vals[i] == NULL && addrs[i] == NULL) || nulls[i][k])
 #define COL_VALUE(i)	(vals[i][k])
 		READ_RECORD(&r, COL_ISNULL, COL_VALUE);
 		add_totals(st, &r);
-		for (int i = STAT_RECORD_ARGS; i < nargs; i++)
-		{
-			keys[i - STAT_RECORD_ARGS].isnull = COL_ISNULL(i);
-			keys[i - STAT_RECORD_ARGS].value = keys[i - STAT_RECORD_ARGS].isnull ? 0 : COL_VALUE(i);
-		}
 		for (int s = 0; s < nsides; s++)
 		{
-			const NullableDatum *key = keys + s * st->spec.nkeys;
+			int			first = STAT_RECORD_ARGS + s * nkeys;
+			char	   *key;
 
-			if (!st->direct || !add_direct(st, key, &r, side))
-				add_record(st, key, &r);
+			for (int i = 0; i < nkeys; i++)
+			{
+				keys[i].isnull = COL_ISNULL(first + i);
+				keys[i].value = keys[i].isnull || addrs[first + i] ? 0 : COL_VALUE(first + i);
+			}
+			if (st->direct && add_direct(st, keys, &r, side))
+				continue;
+			key = stat_pending_key(st);
+			if (key == NULL)
+				key = local;
+			for (int i = 0; i < nkeys; i++)
+			{
+				const StatKeyDef *def = &st->spec.keys[i];
+
+				if (addrs[first + i] && !keys[i].isnull)
+					stat_encode_addr(def, key + def->offset,
+									 addrs[first + i] + (Size) k * STAT_ADDR_WIDTH);
+				else
+					stat_encode_value(def, key + def->offset, keys[i].value, keys[i].isnull);
+			}
+			add_encoded(st, key, local, &r);
 		}
 	}
 }

@@ -125,27 +125,41 @@ mask_bits(unsigned char *addr, int len, int keep)
  * the low 32-L bits of any address (IPv6 too), srcip6/L keeps L bits of a
  * 128-bit address in which IPv4 sits in the low 32 bits.
  */
-static void
-encode_inet(const StatKeyDef *def, char *slot, inet *ip)
+static inline void
+encode_addr(const StatKeyDef *def, char *slot, int family, int bits, const unsigned char *addr)
 {
 	unsigned char *out = (unsigned char *) slot;
-	bool		v4 = ip_family(ip) == PGSQL_AF_INET;
+	bool		v4 = family == PGSQL_AF_INET;
 	int			len = v4 ? 4 : 16;
 	int			keep = v4 ? 32 : 128;
 
-	out[0] = ip_family(ip);
-	memcpy(out + 2, ip_addr(ip), len);
+	out[0] = family;
+	memcpy(out + 2, addr, len);
 	if (def->mask4)
 		keep = v4 ? def->mask4 : 96 + def->mask4;
 	else if (def->mask6)
 		keep = v4 ? Max(0, def->mask6 - 96) : def->mask6;
 	if (keep < (v4 ? 32 : 128))
 		mask_bits(out + 2, len, keep);
-	out[1] = (def->mask4 || def->mask6) ? keep : ip_bits(ip);
+	out[1] = (def->mask4 || def->mask6) ? keep : bits;
 }
 
 static void
-encode_one(const StatKeyDef *def, char *slot, Datum d, bool isnull)
+encode_inet(const StatKeyDef *def, char *slot, inet *ip)
+{
+	encode_addr(def, slot, ip_family(ip), ip_bits(ip), ip_addr(ip));
+}
+
+/* An address key from its slot form (stat.h, STAT_ADDR_WIDTH), masked as the key says. */
+void
+stat_encode_addr(const StatKeyDef *def, char *slot, const uint8 *addr)
+{
+	memset(slot, 0, def->width);
+	encode_addr(def, slot, addr[0], addr[1], addr + 2);
+}
+
+void
+stat_encode_value(const StatKeyDef *def, char *slot, Datum d, bool isnull)
 {
 	memset(slot, 0, def->width);
 	if (isnull)
@@ -206,7 +220,7 @@ stat_encode_key(const StatSpec *spec, char *buf, const NullableDatum *keys)
 	{
 		const StatKeyDef *def = &spec->keys[i];
 
-		encode_one(def, buf + def->offset, keys[i].value, keys[i].isnull);
+		stat_encode_value(def, buf + def->offset, keys[i].value, keys[i].isnull);
 	}
 }
 
