@@ -8,7 +8,8 @@
 -- array, md5) as the same aggregate over a heap copy of the flows, and the
 -- plan says how many scans aggregated (2 when pushed down, 0 when not):
 --   1. nf_topn: one- and two-sided statistics, per protocol, integer, MAC
---      and inet keys, every order; nf_topn_records: -a, -A with masks, -b,
+--      and inet keys, every order; integer keys counted directly, mixed with
+--      values beyond the direct array (bytes) and NULLs (src_as); nf_topn_records: -a, -A with masks, -b,
 --      -B; top 0 (all groups);
 --   2. with conditions: filters the pre-filter understands, ones it does
 --      not, a time window, one that no row passes (a NULL state); a
@@ -93,6 +94,8 @@ SELECT spec, pg_temp.same('nf_topn', spec, keys) FROM (VALUES
 	('stat bytes:a 10 src_tos', 'src_tos'),
 	('stat2 bps 10 src_as', 'src_as, dst_as'),
 	('stat pps 10 in_src_mac', 'in_src_mac'),
+	('stat flows 0 bytes', 'bytes'),
+	('stat2 flows 0 port', 'src_port, dst_port'),
 	('stat flows 0 src_addr,dst_addr,src_port,dst_port,proto', 'src_addr, dst_addr, src_port, dst_port, proto')
 ) v(spec, keys);
 SELECT spec, pg_temp.same('nf_topn_records', spec, keys) FROM (VALUES
