@@ -8,9 +8,9 @@
 -- array, md5) as the same aggregate over a heap copy of the flows, and the
 -- plan says how many scans aggregated (2 when pushed down, 0 when not):
 --   1. nf_topn: one- and two-sided statistics, per protocol, integer, MAC
---      and inet keys, every order; integer keys counted directly, mixed with
---      values beyond the direct array (bytes) and NULLs (src_as); nf_topn_records: -a, -A with masks, -b,
---      -B; top 0 (all groups);
+--      and inet keys, every order; integer keys counted directly, mixed
+--      with values beyond the direct array (bytes) and NULLs (src_as);
+--      nf_topn_records: -a, -A with masks, -b, -B; top 0 (all groups);
 --   2. with conditions: filters the pre-filter understands, ones it does
 --      not, a time window, one that no row passes (a NULL state); a
 --      row-level security policy, evaluated before the query's condition;
