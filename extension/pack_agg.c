@@ -16,15 +16,22 @@
  * partition under one Finalize Aggregate, and for a foreign partition the
  * planner asks its wrapper for a path that computes the partial aggregate
  * (GetForeignUpperPaths, UPPERREL_PARTIAL_GROUP_AGG).  This file answers
- * with a ForeignScan whose one output column is the serialized partial
- * state (nf_topn_serial's format, stat_agg.c): Finalize deserializes and
- * merges it with the heap partitions' states exactly as it merges parallel
- * workers'.  A partial (parallel-aware) path is offered too: each process
- * claims segments from the shared counter (pack_fdw.c) and returns its own
- * state.  nf_stat and nf_aggregate switch partitionwise aggregation on for
- * their query when packed partitions exist (30_stat.sql).  A custom scan
- * under a planner hook would need the library preloaded; a wrapper's
- * callbacks are always there (the design note in pack_fdw.c).
+ * with a ForeignScan whose one output column is the partial state:
+ * Finalize merges it with the heap partitions' states exactly as it merges
+ * parallel workers'.  A parallel worker serializes its state
+ * (nf_topn_serial's format); in the process that runs Finalize the state
+ * is handed over by reference (stat_handoff, stat_agg.c).  A partial
+ * (parallel-aware) path is offered too: each process claims segments from
+ * the shared counter (pack_fdw.c) and returns its own state; its cost
+ * counts the groups the leader will have to merge.  The rows reach the
+ * statistic as columns (stat_add_columns): integers read in place from the
+ * codec's arrays, addresses as key slots built from the stored records
+ * (pack_address_slots), a small integer key counted in an array
+ * (stat_use_direct).  nf_stat and nf_aggregate switch partitionwise
+ * aggregation on for their query when packed partitions exist
+ * (30_stat.sql).  A custom scan under a planner hook would need the
+ * library preloaded; a wrapper's callbacks are always there (the design
+ * note in pack_fdw.c).
  *
  * What is pushed down: a single nf_topn or nf_topn_records aggregate, no
  * GROUP BY, HAVING, FILTER, ORDER BY or DISTINCT, whose specification is a

@@ -35,8 +35,9 @@
  * Scan.  Only the columns the query uses (target list and quals) are
  * fetched (pack_fetch.c: the block's slice of the TOASTed segment column)
  * and decoded, a block at a time into Datum arrays (the block's memory is
- * reused from block to block); rows are returned from those arrays as
- * virtual tuples.  Before a block is decoded its summary is tested against the
+ * reused from block to block; an integer column's codec array serves as
+ * its Datum array); rows are returned from those arrays as virtual tuples,
+ * or added to a statistic in the scan (pack_agg.c).  Before a block is decoded its summary is tested against the
  * quals (pack_skip.c: first_seen ranges, the exact protocol set, a Bloom
  * filter of addresses and ports); a whole segment is first tested on its
  * first_seen range without reading its summary.  In a block that may
