@@ -353,7 +353,7 @@ pack_decode_chunk(const PackCol *col, const uint8 *chunk, size_t len, int expect
 static inline void
 check_address_code(const PackCol *col, uint8 code, const char *where)
 {
-	if ((code >= 64 && code > 64 + 128) || (code < 64 && code > 32))
+	if (code > 64 + 128 || (code > 32 && code < 64))	/* IPv6: 64 + bits, IPv4: bits */
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("packed flows partition %s is damaged: column %s: bad address code %u",

@@ -37,9 +37,10 @@
  * and decoded, a block at a time into Datum arrays (the block's memory is
  * reused from block to block; an integer column's codec array serves as
  * its Datum array); rows are returned from those arrays as virtual tuples,
- * or added to a statistic in the scan (pack_agg.c).  Before a block is decoded its summary is tested against the
- * quals (pack_skip.c: first_seen ranges, the exact protocol set, a Bloom
- * filter of addresses and ports); a whole segment is first tested on its
+ * or added to a statistic in the scan (pack_agg.c).  Before a block is
+ * decoded its summary is tested against the quals (pack_skip.c: first_seen
+ * ranges, the exact protocol set, a Bloom filter of addresses and ports);
+ * a whole segment is first tested on its
  * first_seen range without reading its summary.  In a block that may
  * match, the columns those conditions read are decoded first and the same
  * conditions tested on their arrays row by row (pack_rowfilter.c); values

@@ -152,14 +152,6 @@ add_record(StatState *st, const NullableDatum *keys, const StatRecord *r)
 }
 
 /*
- * Add one flow, given as the transition function's arguments after the
- * specification: flows, packets, bytes, out_packets, out_bytes, first,
- * last, tcp_flags, tos, then the keys (both sides' for stat2).  NULL
- * counters count as 0 and a NULL or zero flow count as 1, as nfdump reads
- * absent fields.  Also the path of packed scans that aggregate in the scan
- * (pack_agg.c).
- */
-/*
  * The record of one flow from its arguments 0 .. STAT_RECORD_ARGS - 1,
  * ISNULL(i) and VALUE(i) reading argument i: NULL counters count as 0 and
  * a NULL or zero flow count as 1, as nfdump reads absent fields.
@@ -189,6 +181,12 @@ add_totals(StatState *st, const StatRecord *r)
 	st->t_last = Max(st->t_last, r->last);
 }
 
+/*
+ * Add one flow, given as the transition function's arguments after the
+ * specification: flows, packets, bytes, out_packets, out_bytes, first,
+ * last, tcp_flags, tos, then the keys (both sides' for stat2).  Also the
+ * path of a packed scan's late rows (pack_agg.c).
+ */
 void
 stat_add_args(StatState *st, const NullableDatum *a)
 {
