@@ -83,12 +83,34 @@ typedef struct FmtSpec
 	FmtItem    *items;
 } FmtSpec;
 
+/*
+ * The nfpg.flows columns nf_format reads (format_row.c finds them by name:
+ * flow_col_name), numbered for FlowRec.present and for the column sets of
+ * fmt_columns.
+ */
+typedef enum FlowCol
+{
+	FLOW_COL_FIRST, FLOW_COL_LAST, FLOW_COL_RECEIVED, FLOW_COL_PKTS, FLOW_COL_BYTES,
+	FLOW_COL_OPKTS, FLOW_COL_OBYTES, FLOW_COL_FLOWS, FLOW_COL_SRC_AS, FLOW_COL_DST_AS,
+	FLOW_COL_NEXT_AS, FLOW_COL_PREV_AS, FLOW_COL_SOURCE_ID, FLOW_COL_SRC_PORT,
+	FLOW_COL_DST_PORT, FLOW_COL_IN_IF, FLOW_COL_OUT_IF, FLOW_COL_SRC_VLAN,
+	FLOW_COL_DST_VLAN, FLOW_COL_PROTO, FLOW_COL_FLAGS, FLOW_COL_SRC_TOS,
+	FLOW_COL_DST_TOS, FLOW_COL_SRC_MASK, FLOW_COL_DST_MASK, FLOW_COL_ENGINE_TYPE,
+	FLOW_COL_ENGINE_ID, FLOW_COL_FWD, FLOW_COL_DIRECTION, FLOW_COL_VERSION,
+	FLOW_COL_SRC, FLOW_COL_DST, FLOW_COL_NEXT_HOP, FLOW_COL_BGP_NEXT_HOP,
+	FLOW_COL_EXPORTER, FLOW_COL_MAC0, FLOW_COL_MAC1, FLOW_COL_MAC2, FLOW_COL_MAC3,
+	FLOW_COL_MPLS, FLOW_NCOLS
+} FlowCol;
+
+#define FLOW_COL_BIT(c)	(UINT64CONST(1) << (c))
+
 /* format_row.c */
 typedef struct FlowCols
 {
 	Oid			typid;
-	int			att[41];
+	int			att[FLOW_NCOLS];
 } FlowCols;
+extern const char *flow_col_name(FlowCol c);
 extern void flow_cols_init(FlowCols *cols, TupleDesc desc);
 extern void flow_rec_read(const FlowCols *cols, TupleDesc desc, HeapTupleHeader row, FlowRec *r);
 
@@ -107,30 +129,11 @@ extern void fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec 
 extern void fmt_render_csv(StringInfo out, const FlowRec *r);
 extern void fmt_render_pipe(StringInfo out, const FlowRec *r);
 extern void fmt_flags_text(int64 flags, char *buf);
+extern uint64 fmt_columns(const FmtSpec *spec);
 
 /* format_json.c */
 extern void fmt_render_json(StringInfo out, const FlowRec *r);
 
-/* columns of format_row.c whose presence -o json asks about */
-#define FLOW_COL_IN_IF		15
-#define FLOW_COL_OUT_IF		16
-#define FLOW_COL_SRC_VLAN	17
-#define FLOW_COL_DST_VLAN	18
-#define FLOW_COL_SRC_AS		8
-#define FLOW_COL_DST_AS		9
-#define FLOW_COL_NEXT_AS	10
-#define FLOW_COL_PREV_AS	11
-#define FLOW_COL_OPKTS		5
-#define FLOW_COL_OBYTES		6
-#define FLOW_COL_DST_TOS	22
-#define FLOW_COL_SRC_MASK	23
-#define FLOW_COL_DST_MASK	24
-#define FLOW_COL_FWD		27
-#define FLOW_COL_DIRECTION	28
-#define FLOW_COL_NEXT_HOP	32
-#define FLOW_COL_BGP_NEXT_HOP 33
-#define FLOW_COL_MAC0		35
-#define FLOW_COL_MPLS		39
 #define FLOW_HAS(r, c)	(((r)->present >> (c)) & 1)
 
 #endif							/* NFPG_FORMAT_H */

@@ -20,7 +20,7 @@
 #include "utils/array.h"
 #include "utils/inet.h"
 
-/* Column names in FlowCols.att order. */
+/* Column names, in FlowCol order. */
 static const char *const col_names[] = {
 	"first_seen", "last_seen", "received", "packets", "bytes", "out_packets",
 	"out_bytes", "flows", "src_as", "dst_as", "next_as", "prev_as", "source_id",
@@ -31,30 +31,19 @@ static const char *const col_names[] = {
 	"out_dst_mac", "in_dst_mac", "out_src_mac", "mpls_labels"
 };
 
-enum
-{
-	C_FIRST, C_LAST, C_RECEIVED, C_PKTS, C_BYTES, C_OPKTS, C_OBYTES, C_FLOWS,
-	C_SRC_AS, C_DST_AS, C_NEXT_AS, C_PREV_AS, C_SOURCE_ID, C_SRC_PORT, C_DST_PORT,
-	C_IN_IF, C_OUT_IF, C_SRC_VLAN, C_DST_VLAN, C_PROTO, C_FLAGS, C_SRC_TOS,
-	C_DST_TOS, C_SRC_MASK, C_DST_MASK, C_ENGINE_TYPE, C_ENGINE_ID, C_FWD,
-	C_DIRECTION, C_VERSION, C_SRC, C_DST, C_NEXT_HOP, C_BGP_NEXT_HOP, C_EXPORTER,
-	C_MAC0, C_MAC1, C_MAC2, C_MAC3, C_MPLS, C_NCOLS
-};
+StaticAssertDecl(lengthof(col_names) == FLOW_NCOLS, "column table out of step");
 
-StaticAssertDecl(lengthof(col_names) == C_NCOLS, "column table out of step");
-StaticAssertDecl(C_IN_IF == FLOW_COL_IN_IF && C_DST_VLAN == FLOW_COL_DST_VLAN &&
-				 C_SRC_AS == FLOW_COL_SRC_AS && C_PREV_AS == FLOW_COL_PREV_AS &&
-				 C_OPKTS == FLOW_COL_OPKTS && C_DST_TOS == FLOW_COL_DST_TOS &&
-				 C_DST_MASK == FLOW_COL_DST_MASK && C_FWD == FLOW_COL_FWD &&
-				 C_DIRECTION == FLOW_COL_DIRECTION && C_NEXT_HOP == FLOW_COL_NEXT_HOP &&
-				 C_BGP_NEXT_HOP == FLOW_COL_BGP_NEXT_HOP && C_MAC0 == FLOW_COL_MAC0 &&
-				 C_MPLS == FLOW_COL_MPLS, "format.h's column numbers out of step");
+const char *
+flow_col_name(FlowCol c)
+{
+	return col_names[c];
+}
 
 void
 flow_cols_init(FlowCols *cols, TupleDesc desc)
 {
 	cols->typid = desc->tdtypeid;
-	for (int c = 0; c < C_NCOLS; c++)
+	for (int c = 0; c < FLOW_NCOLS; c++)
 	{
 		cols->att[c] = -1;
 		for (int i = 0; i < desc->natts; i++)
@@ -134,19 +123,19 @@ flow_rec_read(const FlowCols *cols, TupleDesc desc, HeapTupleHeader row, FlowRec
 	memset(r, 0, sizeof(*r));
 	/* an absent receive time is nfdump's 0: the Unix epoch, not PostgreSQL's */
 	r->received = INT64CONST(-946684800000000);
-	for (int c = 0; c < C_NCOLS; c++)
+	for (int c = 0; c < FLOW_NCOLS; c++)
 	{
 		int			i = cols->att[c];
 
 		if (i < 0 || nulls[i])
 			continue;
 		r->present |= UINT64CONST(1) << c;
-		if (c <= C_VERSION)
+		if (c <= FLOW_COL_VERSION)
 			*ints[c] = as_int(v[i], TupleDescAttr(desc, i)->atttypid);
-		else if (c <= C_EXPORTER)
-			as_addr(v[i], addrs[c - C_SRC]);
-		else if (c <= C_MAC3)
-			memcpy(r->mac[c - C_MAC0], DatumGetPointer(v[i]), 6);
+		else if (c <= FLOW_COL_EXPORTER)
+			as_addr(v[i], addrs[c - FLOW_COL_SRC]);
+		else if (c <= FLOW_COL_MAC3)
+			memcpy(r->mac[c - FLOW_COL_MAC0], DatumGetPointer(v[i]), 6);
 		else
 			as_mpls(v[i], r->mpls);
 	}

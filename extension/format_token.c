@@ -10,6 +10,9 @@
  * Fields nfpg.flows does not store (latency, NSEL/NEL, payload, geo, VRF,
  * labels) print what nfdump prints for a record without them.  Times are
  * printed in the session's TimeZone, as nfdump prints local time.
+ * fmt_columns() says which columns a format reads, so that the planner can
+ * ask a scan for those only (format_support.c); it sits beside the
+ * renderer it describes.
  *
  *-------------------------------------------------------------------------
  */
@@ -539,6 +542,144 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 			break;
 	}
 }
+
+#define B(c)	FLOW_COL_BIT(FLOW_COL_##c)
+
+/*
+ * The columns fmt_render_token reads for a token: what nf_format's planner
+ * support (format_support.c) lets a scan decode.  It must follow every
+ * field the switch above reads, including the ones a field is printed
+ * with (a port with the protocol, for ICMP; rates with the duration);
+ * sql/format_output.sql renders every token from whole rows and from rows
+ * holding only these columns, and compares.
+ */
+static uint64
+token_columns(const FmtItem *item)
+{
+	const uint64 port_proto = B(PROTO) | B(SRC_PORT) | B(DST_PORT);
+
+	switch (item->token)
+	{
+		case FT_TS:
+		case FT_TSR:
+			return B(FIRST);
+		case FT_TE:
+		case FT_TER:
+			return B(LAST);
+		case FT_TR:
+		case FT_TRR:
+			return B(RECEIVED);
+		case FT_TD:
+		case FT_TDS:
+			return B(FIRST) | B(LAST);
+		case FT_PR:
+			return B(PROTO);
+		case FT_SA:
+		case FT_GSA:
+			return B(SRC);
+		case FT_DA:
+		case FT_GDA:
+			return B(DST);
+		case FT_SAP:
+		case FT_GSAP:
+			return B(SRC) | port_proto;
+		case FT_DAP:
+		case FT_GDAP:
+			return B(DST) | port_proto;
+		case FT_SN:
+			return B(SRC) | B(SRC_MASK);
+		case FT_DN:
+			return B(DST) | B(DST_MASK);
+		case FT_SP:
+		case FT_DP:
+		case FT_IT:
+		case FT_IC:
+			return port_proto;
+		case FT_NH:
+			return B(NEXT_HOP);
+		case FT_NHB:
+			return B(BGP_NEXT_HOP);
+		case FT_RA:
+			return B(EXPORTER);
+		case FT_SAS:
+			return B(SRC_AS);
+		case FT_DAS:
+			return B(DST_AS);
+		case FT_NAS:
+			return B(NEXT_AS);
+		case FT_PAS:
+			return B(PREV_AS);
+		case FT_IN:
+			return B(IN_IF);
+		case FT_OUT:
+			return B(OUT_IF);
+		case FT_PKT:
+		case FT_IPKT:
+			return B(PKTS);
+		case FT_OPKT:
+			return B(OPKTS);
+		case FT_BYT:
+		case FT_IBYT:
+			return B(BYTES);
+		case FT_OBYT:
+			return B(OBYTES);
+		case FT_FL:
+			return B(FLOWS);
+		case FT_FLG:
+			return B(PROTO) | B(FLAGS);
+		case FT_TOS:
+		case FT_STOS:
+			return B(SRC_TOS);
+		case FT_DTOS:
+			return B(DST_TOS);
+		case FT_DIR:
+			return B(DIRECTION);
+		case FT_SMK:
+			return B(SRC_MASK);
+		case FT_DMK:
+			return B(DST_MASK);
+		case FT_FWD:
+			return B(FWD);
+		case FT_SVLN:
+			return B(SRC_VLAN);
+		case FT_DVLN:
+			return B(DST_VLAN);
+		case FT_ISMC:
+		case FT_ODMC:
+		case FT_IDMC:
+		case FT_OSMC:
+			return FLOW_COL_BIT(FLOW_COL_MAC0 + (item->token - FT_ISMC));
+		case FT_MPLS1:
+		case FT_MPLS:
+			return B(MPLS);
+		case FT_BPS:
+		case FT_PPS:
+		case FT_BPP:
+			return B(FIRST) | B(LAST) | B(PKTS) | B(BYTES);
+		case FT_ENG:
+			return B(ENGINE_TYPE) | B(ENGINE_ID);
+		case FT_EXP:
+			return B(SOURCE_ID);
+		case FT_NFV:
+			return B(VERSION);
+		default:
+			return 0;			/* literal text, or a field nfpg.flows never has */
+	}
+}
+
+uint64
+fmt_columns(const FmtSpec *spec)
+{
+	uint64		cols = 0;
+
+	if (spec->kind != FMT_TOKENS)
+		return FLOW_COL_BIT(FLOW_NCOLS) - 1;	/* csv, pipe, json: every field */
+	for (int i = 0; i < spec->nitems; i++)
+		cols |= token_columns(&spec->items[i]);
+	return cols;
+}
+
+#undef B
 
 /* -o csv of 1.7.1: one line per record, no milliseconds in ts/te. */
 void

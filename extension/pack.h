@@ -205,10 +205,19 @@ typedef struct PackSkip
 	uint8		rec[PACK_INET_WIDTH];	/* SK_KEY address: its 17-byte record */
 } PackSkip;
 
+/* What block summaries decide of a condition (pack_skip_decides), in this order */
+typedef enum PackDecide
+{
+	PACK_DECIDE_TIME,
+	PACK_DECIDE_BLOCK,
+	PACK_DECIDE_ROWS
+} PackDecide;
+
 /* Block skipping (pack_skip.c) */
 extern PackSkip *pack_skip_compile(List *quals, const PackLayout *layout, ParamListInfo params);
 extern bool pack_skip_maybe(const PackSkip *skip, const PackBlockInfo *block);
 extern int	pack_skip_conditions(const PackSkip *skip);
+extern PackDecide pack_skip_decides(const PackSkip *skip);
 extern void pack_skip_columns(const PackSkip *skip, bool *cols);
 
 /*

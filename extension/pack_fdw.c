@@ -68,6 +68,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -98,6 +100,62 @@ PG_FUNCTION_INFO_V1(nfpg_packed_handler);
 
 /* ---------- planning ---------- */
 
+/*
+ * The planner's estimate of a scan: the flows it decodes.  A block is read
+ * when its summary may match (pack_skip.c), so the conditions the summaries
+ * decide shrink the work, not only the rows returned: first_seen ranges by
+ * their selectivity (rows are sorted on first_seen), and addresses, ports
+ * and protocols by the chance that a block of BLOCK_ROWS holds a match
+ * (Poisson, matches spread over the hour), plus the Bloom filter's false
+ * positives.  Without this the planner costs `host X` over a packed day as
+ * a scan of every flow and compiles it with JIT, 0.2 s of a 0.5 s query.
+ * BLOCK_ROWS is pack_partition's default; the estimate is coarse anyway.
+ */
+#define BLOCK_ROWS	8192
+#define BLOOM_FALSE_POSITIVES	0.025	/* pack_summary.c: ~8 bits per key */
+
+static PackEstimate *
+estimate_decoded(PlannerInfo *root, RelOptInfo *baserel, Relation ft, double rows, double late_rows)
+{
+	PackEstimate *e = palloc(sizeof(PackEstimate));
+	PackLayout	layout;
+	List	   *time_quals = NIL,
+			   *block_quals = NIL;
+	ListCell   *lc;
+	double		share = 1.0;
+
+	pack_layout_init(&layout, RelationGetDescr(ft));
+	foreach(lc, baserel->baserestrictinfo)
+	{
+		RestrictInfo *ri = lfirst(lc);
+
+		switch (pack_skip_decides(pack_skip_compile(list_make1(ri->clause), &layout, NULL)))
+		{
+			case PACK_DECIDE_TIME:
+				time_quals = lappend(time_quals, ri);
+				break;
+			case PACK_DECIDE_BLOCK:
+				block_quals = lappend(block_quals, ri);
+				break;
+			case PACK_DECIDE_ROWS:
+				break;
+		}
+	}
+	e->blocks = Max(1.0, ceil(rows / BLOCK_ROWS));
+	if (time_quals)
+		share = Max(clauselist_selectivity(root, time_quals, baserel->relid, JOIN_INNER, NULL),
+					1.0 / e->blocks);
+	if (block_quals)
+	{
+		double		per_block = rows / e->blocks *
+			clauselist_selectivity(root, block_quals, baserel->relid, JOIN_INNER, NULL);
+
+		share *= Min(1.0, 1.0 - exp(-per_block) + BLOOM_FALSE_POSITIVES);
+	}
+	e->decoded = rows * share + late_rows;
+	return e;
+}
+
 static void
 packGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
@@ -110,21 +168,25 @@ packGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid
 	late = pack_open_storage(ft, o.late, AccessShareLock);
 	late_rows = late->rd_rel->reltuples > 0 ? late->rd_rel->reltuples : 0;
 	table_close(late, AccessShareLock);
-	table_close(ft, NoLock);
 	baserel->tuples = Max(o.rows + late_rows, 1);
 	baserel->rows = clamp_row_est(baserel->tuples *
 								  clauselist_selectivity(root, baserel->baserestrictinfo, 0, JOIN_INNER, NULL));
+	baserel->fdw_private = estimate_decoded(root, baserel, ft, o.rows, late_rows);
+	table_close(ft, NoLock);
 }
 
 static void
 packGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
 	/*
-	 * Decoding costs about as much per row as a heap tuple's deform; skipped
-	 * blocks are not counted, so the estimate is on the safe side.
+	 * Decoding costs about as much per row as a heap tuple's deform, and
+	 * every qual is evaluated on the rows decoded; testing a block's summary
+	 * costs about an operator.
 	 */
-	Cost		run = baserel->tuples * (cpu_tuple_cost * 0.5) +
-		baserel->tuples * list_length(baserel->baserestrictinfo) * cpu_operator_cost;
+	PackEstimate *e = baserel->fdw_private;
+	Cost		run = e->blocks * cpu_operator_cost +
+		e->decoded * (cpu_tuple_cost * 0.5) +
+		e->decoded * list_length(baserel->baserestrictinfo) * cpu_operator_cost;
 	ForeignPath *path;
 
 	add_path(baserel, (Path *) create_foreignscan_path(root, baserel, NULL, baserel->rows,

@@ -20,6 +20,17 @@
 
 #include "pack.h"
 
+/*
+ * The planner's estimate of a packed partition's scan (pack_fdw.c's
+ * GetForeignRelSize, in the RelOptInfo's fdw_private): the work both scans
+ * are costed by.
+ */
+typedef struct PackEstimate
+{
+	double		blocks;			/* in the segments */
+	double		decoded;		/* flows decoded: in the blocks read, and late */
+} PackEstimate;
+
 typedef struct PackShared
 {
 	pg_atomic_uint32 next_unit;

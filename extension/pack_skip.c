@@ -381,6 +381,41 @@ pack_skip_maybe(const PackSkip *s, const PackBlockInfo *b)
 	return true;
 }
 
+/*
+ * What block summaries can decide of a condition, for the planner's estimate
+ * of the blocks a scan reads (pack_fdw.c): only first_seen ranges
+ * (PACK_DECIDE_TIME), every leaf summarised (PACK_DECIDE_BLOCK), or some
+ * leaf known only per row (PACK_DECIDE_ROWS).
+ */
+PackDecide
+pack_skip_decides(const PackSkip *s)
+{
+	PackDecide	d = PACK_DECIDE_TIME;
+	ListCell   *lc;
+
+	if (s == NULL)
+		return PACK_DECIDE_ROWS;
+	switch (s->kind)
+	{
+		case SK_TIME:
+			return PACK_DECIDE_TIME;
+		case SK_PROTO:
+		case SK_KEY:
+			return PACK_DECIDE_BLOCK;
+		case SK_MAYBE:
+		case SK_INT:
+			return PACK_DECIDE_ROWS;
+		case SK_AND:
+		case SK_OR:
+			if (s->children == NIL)
+				return PACK_DECIDE_BLOCK;	/* an empty OR: no block */
+			foreach(lc, s->children)
+				d = Max(d, pack_skip_decides(lfirst(lc)));
+			return d;
+	}
+	return PACK_DECIDE_ROWS;
+}
+
 /* Mark the columns the conditions read (attnum - 1). */
 void
 pack_skip_columns(const PackSkip *s, bool *cols)

@@ -11,10 +11,17 @@
 -- row): it finds the columns by name, once per row type.
 --------------------------------------------------------------------------------
 
+-- Planner support: a scan reads only the columns the format prints
+-- (format_support.c).
+CREATE FUNCTION nfpg.nf_format_support(internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'nf_format_support'
+LANGUAGE C STRICT;
+
 CREATE FUNCTION nfpg.nf_format(flow record, format text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'nf_format'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
+LANGUAGE C STABLE STRICT PARALLEL SAFE SUPPORT nfpg.nf_format_support;
 COMMENT ON FUNCTION nfpg.nf_format(record, text) IS
 'One flow as nfdump -o prints it: line, long, extended, biline, bilong, gline, glong, nsel, nel (add 6 for full IPv6), csv, pipe, or fmt:<%tokens> (STABLE: times follow the session TimeZone). Takes a row of nfpg.flows, nf_aggregate() or any row with nfpg.flows column names (columns it lacks print as absent fields)';
 

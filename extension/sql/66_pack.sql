@@ -138,6 +138,10 @@ BEGIN
 		PERFORM nfpg.pack_copy_grants(acl, owner, new_rel);
 		UPDATE nfpg.partitions SET relid = new_rel WHERE relid = p.relid;
 	END IF;
+	-- the planner's statistics of the hour: without them a host lookup is
+	-- costed as a scan of every flow (a database-wide ANALYZE and autovacuum
+	-- skip foreign tables)
+	EXECUTE format('ANALYZE %s', new_rel);
 	RAISE LOG 'nfpg: packed % (% flows) in %', new_rel, n, clock_timestamp() - t0;
 	RETURN n;
 END
@@ -263,10 +267,23 @@ BEGIN
 			RAISE WARNING 'nfpg: nfpg.% not packed: %', p.relname, msg;
 		END;
 	END LOOP;
+	-- packed hours without statistics, as pg_restore or an update from 0.4
+	-- leaves them: a few per call too
+	FOR p IN SELECT r.relid, c.relname FROM nfpg.partitions r JOIN pg_class c ON c.oid = r.relid
+			  WHERE c.relkind = 'f' AND c.reltuples < 0
+			  ORDER BY r.upper_bound DESC LIMIT max_partitions
+	LOOP
+		BEGIN
+			EXECUTE format('ANALYZE %s', p.relid::regclass);
+		EXCEPTION WHEN OTHERS THEN
+			GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+			RAISE WARNING 'nfpg: nfpg.% not analyzed: %', p.relname, msg;
+		END;
+	END LOOP;
 	RETURN done;
 END
 $$;
-COMMENT ON FUNCTION nfpg.pack_partitions(interval, integer, timestamptz) IS 'Pack the partitions that ended more than older_than before now and hold flows not packed yet (heap partitions, or late flows of packed ones); newest first, at most max_partitions; returns how many were packed';
+COMMENT ON FUNCTION nfpg.pack_partitions(interval, integer, timestamptz) IS 'Pack the partitions that ended more than older_than before now and hold flows not packed yet (heap partitions, or late flows of packed ones); newest first, at most max_partitions; then ANALYZE up to max_partitions packed ones that have no statistics (after pg_restore); returns how many were packed';
 REVOKE ALL ON FUNCTION nfpg.pack_partitions(interval, integer, timestamptz) FROM PUBLIC;
 
 -- Aging (60_aging.sql) and the other places that size or drop partitions

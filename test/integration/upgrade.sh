@@ -101,10 +101,35 @@ t_eq "0.4: the packed hour aggregates in its scan" "1" \
 	"$(q "SELECT nfpg.nf_topn_plan_packed(); EXPLAIN (COSTS OFF) SELECT nfpg.nf_topn('stat bytes 20 dst_port', flows, packets, bytes, out_packets, out_bytes, first_seen, last_seen, tcp_flags, src_tos, dst_port) FROM nfpg.flows" | grep -c 'Aggregate in Scan')"
 q "SELECT nfpg.unpack_partition(relid) FROM nfpg.partitions ORDER BY lower_bound LIMIT 1" >/dev/null
 
+# --- 0.4 -> 0.5 ---------------------------------------------------------
+# An hour packed at 0.4 (which left packed hours without planner statistics)
+# meets the update; the scheduled pack job analyzes it, a pack at 0.5 does it
+# at once, and nf_format (now pruned to the printed columns) prints the same.
+q "SELECT nfpg.pack_partition(relid) FROM nfpg.partitions ORDER BY lower_bound LIMIT 1" >/dev/null
+fingerprint >"$T_DIR/before5"
+printed() { q "SELECT md5(string_agg(nfpg.nf_format(f, 'extended') || nfpg.nf_format(f, 'fmt:%ra %sas %nh', true, true), '|'
+	ORDER BY first_seen, src_addr, dst_addr, src_port)) FROM nfpg.flows f"; }
+printed_before=$(printed)
+q "ALTER EXTENSION nfpg UPDATE TO '0.5'" >"$T_DIR/update5.log" 2>&1 || cat "$T_DIR/update5.log"
+t_eq "updated to 0.5" "0.5" "$(q "SELECT extversion FROM pg_extension WHERE extname = 'nfpg'")"
+fingerprint >"$T_DIR/after5"
+if cmp -s "$T_DIR/before5" "$T_DIR/after5"; then t_ok "0.5: flows (one hour packed), series, profiles, alerts, plugins, settings unchanged"
+else t_fail "data changed by the 0.5 update"; diff "$T_DIR/before5" "$T_DIR/after5" | head -20; fi
+t_eq "0.5: nf_format prints what 0.4 printed, packed and heap hours" "$printed_before" "$(printed)"
+# the planner's row count of the n-th hour, and its flows
+packed_tuples() { q "SELECT c.reltuples FROM nfpg.partitions p JOIN pg_class c ON c.oid = p.relid ORDER BY p.lower_bound LIMIT 1 OFFSET $1"; }
+hour_flows() { q "SELECT count(*) FROM nfpg.flows f JOIN nfpg.partitions p ON f.tableoid = p.relid GROUP BY p.lower_bound ORDER BY p.lower_bound LIMIT 1 OFFSET $1"; }
+t_eq "0.5: the hour packed at 0.4 has no statistics yet" "-1" "$(packed_tuples 0)"
+q "SELECT nfpg.pack_partitions('0', 4, '2026-01-05 11:00+00')" >/dev/null
+t_eq "0.5: the pack job analyzed it" "$(hour_flows 0)" "$(packed_tuples 0)"
+q "SELECT nfpg.pack_partition(relid) FROM nfpg.partitions ORDER BY lower_bound LIMIT 1 OFFSET 1" >/dev/null
+t_eq "0.5: an hour packed at 0.5 is analyzed at once" "$(hour_flows 1)" "$(packed_tuples 1)"
+q "SELECT nfpg.unpack_partition(relid) FROM nfpg.partitions ORDER BY lower_bound LIMIT 2" >/dev/null
+
 psql -qXAt -f "$NFPG_TOP/test/sql/catalog.sql" >"$T_DIR/cat.updated"
 psql -qXAt -d fresh -f "$NFPG_TOP/test/sql/catalog.sql" >"$T_DIR/cat.fresh"
 t_eq "catalog facts compared" "t" "$([ "$(wc -l <"$T_DIR/cat.fresh")" -gt 300 ] && echo t || echo f)"
-if diff "$T_DIR/cat.fresh" "$T_DIR/cat.updated" >"$T_DIR/cat.diff"; then t_ok "updated catalog equals a fresh 0.4 install"
-else t_fail "updated catalog differs from a fresh 0.4 install ($(grep -c '^[<>]' "$T_DIR/cat.diff") lines)"; head -40 "$T_DIR/cat.diff"; fi
+if diff "$T_DIR/cat.fresh" "$T_DIR/cat.updated" >"$T_DIR/cat.diff"; then t_ok "updated catalog equals a fresh 0.5 install"
+else t_fail "updated catalog differs from a fresh 0.5 install ($(grep -c '^[<>]' "$T_DIR/cat.diff") lines)"; head -40 "$T_DIR/cat.diff"; fi
 
 t_done

@@ -45,9 +45,9 @@ SELECT line FROM (
 	UNION ALL
 	SELECT format('idx %s', pg_get_indexdef(i.indexrelid)) FROM rels c JOIN pg_index i ON i.indexrelid = c.oid
 	UNION ALL
-	SELECT format('fn %s returns %s lang=%s secdef=%s vol=%s par=%s strict=%s owner=%s config=%s src=%s comment=%s',
+	SELECT format('fn %s returns %s lang=%s secdef=%s vol=%s par=%s strict=%s owner=%s config=%s support=%s src=%s comment=%s',
 				  p.oid::regprocedure, pg_get_function_result(p.oid), l.lanname, p.prosecdef, p.provolatile,
-				  p.proparallel, p.proisstrict, p.proowner::regrole, p.proconfig,
+				  p.proparallel, p.proisstrict, p.proowner::regrole, p.proconfig, p.prosupport::regproc,
 				  md5(coalesce(pg_get_function_sqlbody(p.oid), p.prosrc)), obj_description(p.oid, 'pg_proc'))
 	  FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang WHERE p.pronamespace = 'nfpg'::regnamespace
 	UNION ALL
