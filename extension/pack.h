@@ -173,10 +173,13 @@ extern int	pack_summary_parse(const bytea *summary, PackBlockInfo **blocks, cons
 
 /*
  * A query's conditions as pack_skip.c understands them: a tree of AND, OR
- * and leaves on first_seen, proto, addresses, ports and other integer
- * columns; what it does not understand is left out (AND) or makes its OR
- * unknown.  Built once per scan by pack_skip.c, which answers per block from
- * the summaries; pack_rowfilter.c answers per row from the decoded columns.
+ * and leaves on first_seen, proto, addresses, ports, other integer columns
+ * and bytes per packet (the planner has pushed NOT into the comparisons);
+ * what it does not understand is left out (AND) or makes its OR unknown.  Built once per
+ * scan by pack_skip.c, which answers per block from the summaries;
+ * pack_rowfilter.c answers per row from the decoded columns.  When nothing
+ * was left out (pack_skip_compile's *exact), the rows it keeps are exactly
+ * the rows the conditions accept.
  */
 typedef enum PackSkipKind
 {
@@ -186,7 +189,8 @@ typedef enum PackSkipKind
 	SK_TIME,					/* first_seen <strategy> t */
 	SK_PROTO,					/* proto in the set */
 	SK_KEY,						/* an address or a port (a Bloom key per block) */
-	SK_INT						/* integer column <strategy> t: rows only */
+	SK_INT,						/* integer column <strategy> t: rows only */
+	SK_BPP						/* flow_bpp(bytes, packets) <strategy> t: rows only */
 } PackSkipKind;
 
 /* SK_INT's strategy for <>, beside the btree strategies 1-5 */
@@ -196,9 +200,11 @@ typedef struct PackSkip
 {
 	PackSkipKind kind;
 	List	   *children;		/* SK_AND, SK_OR: PackSkip * */
-	int			attno;			/* leaves: the column */
+	int			attno;			/* leaves: the column (SK_BPP: bytes) */
+	int			attno2;			/* SK_BPP: packets */
 	int			strategy;		/* SK_TIME, SK_INT */
-	int64		t;				/* SK_TIME: the time; SK_KEY port: the port; SK_INT */
+	int64		t;				/* SK_TIME: the time; SK_KEY port: the port; SK_INT,
+								 * SK_BPP: the value */
 	uint8		protos[32];		/* SK_PROTO */
 	uint64		hash;			/* SK_KEY: the Bloom hash */
 	bool		is_addr;		/* SK_KEY: an address (else a port, in t) */
@@ -214,7 +220,8 @@ typedef enum PackDecide
 } PackDecide;
 
 /* Block skipping (pack_skip.c) */
-extern PackSkip *pack_skip_compile(List *quals, const PackLayout *layout, ParamListInfo params);
+extern PackSkip *pack_skip_compile(List *quals, const PackLayout *layout, ParamListInfo params,
+									bool *exact);
 extern bool pack_skip_maybe(const PackSkip *skip, const PackBlockInfo *block);
 extern int	pack_skip_conditions(const PackSkip *skip);
 extern PackDecide pack_skip_decides(const PackSkip *skip);

@@ -39,7 +39,12 @@
  * conditions are all evaluated in the scan: first on the decoded arrays
  * (block summaries and the row pre-filter, as for a row scan), then as the
  * planner's expressions on each row that may pass, security barrier
- * conditions first, as the executor would.  A condition with a subplan or
+ * conditions first, as the executor would.  When the pre-filter holds every
+ * condition whole (pack_skip_compile's exact: nf_filter's comparisons of
+ * times, addresses, ports, protocols, counters and bpp under and, or, not)
+ * the rows it keeps are the answer and the second step is skipped: the
+ * port scan's filter no longer builds a row per candidate flow for the
+ * executor.  Late rows always take the second step.  A condition with a subplan or
  * an executor parameter keeps the ordinary plan, and so does anything else
  * outside that shape.  nfdump(), the web page's series and expressions
  * such as srcnet's mask are planned as before.
@@ -415,7 +420,8 @@ add_block(PackScan *s, PackAgg *a)
 		nulls[a->live[i]] = s->nulls[a->argatt[i]];
 		addrs[a->live[i]] = s->vals[a->argatt[i]] ? NULL : s->addrs[a->argatt[i]];
 	}
-	if (a->qual)
+	/* an exact pre-filter has selected exactly the rows that pass */
+	if (a->qual && !s->skip_exact)
 	{
 		pass = s->sel;			/* free now: the block's values are built */
 		n = 0;
@@ -512,4 +518,6 @@ pack_agg_explain(ForeignScanState *node, ExplainState *es)
 	ExplainPropertyText("Packed Partition", s->where, es);
 	ExplainPropertyText("Aggregate in Scan", s->agg->spec, es);
 	ExplainPropertyInteger("Conditions in Scan", NULL, s->agg->nquals, es);
+	if (s->agg->nquals > 0)
+		ExplainPropertyText("Conditions Decided", s->skip_exact ? "by the row filter" : "row by row", es);
 }

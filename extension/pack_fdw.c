@@ -129,7 +129,7 @@ estimate_decoded(PlannerInfo *root, RelOptInfo *baserel, Relation ft, double row
 	{
 		RestrictInfo *ri = lfirst(lc);
 
-		switch (pack_skip_decides(pack_skip_compile(list_make1(ri->clause), &layout, NULL)))
+		switch (pack_skip_decides(pack_skip_compile(list_make1(ri->clause), &layout, NULL, NULL)))
 		{
 			case PACK_DECIDE_TIME:
 				time_quals = lappend(time_quals, ri);
@@ -292,7 +292,7 @@ pack_scan_begin(ForeignScanState *node, Relation ft, List *need, List *quals, in
 	pack_check_late_layout(ft, s->laterel);
 	s->natts = RelationGetDescr(ft)->natts;
 	pack_layout_init(&s->layout, RelationGetDescr(ft));
-	s->skip = pack_skip_compile(quals, &s->layout, estate->es_param_list_info);
+	s->skip = pack_skip_compile(quals, &s->layout, estate->es_param_list_info, &s->skip_exact);
 	s->snapshot = estate->es_snapshot;
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return s;

@@ -23,7 +23,8 @@
  * child on the rows no earlier child accepted and merges them in order.
  *
  * It answers "maybe" exactly where pack_skip.c does, so the rows it keeps
- * are a superset of the rows the quals accept:
+ * are a superset of the rows the quals accept, and exactly those when
+ * pack_skip_compile() left nothing out:
  *	 - a leaf is exact: an address is equal when its 17-byte record is (the
  *	   record holds family, prefix length and the whole address, all of what
  *	   inet equality compares); a port, a protocol set, a first_seen or other
@@ -31,10 +32,14 @@
  *	   values as 64-bit integers (int2, int4 and int8 constants alike);
  *	 - what the tree does not understand is not in it (an unknown conjunct)
  *	   or makes its OR unknown, as for blocks;
- *	 - a NULL passes no leaf: the tree has no NOT, so a comparison with NULL
- *	   can only make its AND or OR false or NULL, never true.
- * The executor still evaluates every qual on the rows returned: the
- * pre-filter changes the work, never the answer.
+ *	 - a NULL passes no leaf: the tree has no NOT (the planner pushes NOT
+ *	   into the comparisons: <>, >=, <> ALL), so it is AND and OR of
+ *	   comparisons, and there (Kleene's logic) a NULL comparison can make
+ *	   the whole true only if true and false both would; counting it false
+ *	   keeps every row the quals accept, and no other.
+ * The executor still evaluates every qual on the rows a row scan returns:
+ * the pre-filter changes the work, never the answer.  The scan that
+ * aggregates (pack_agg.c) skips that step when the tree is exact.
  *
  *-------------------------------------------------------------------------
  */
@@ -71,6 +76,21 @@ compare_passes(int64 v, int strategy, int64 t)
 	return true;
 }
 
+/*
+ * Keep the rows row_ of sel[0..n) for which cond holds, branch-free (the
+ * row is stored, the count advances by the condition), and return how many.
+ */
+#define SELECT_WHERE(cond) \
+	do { \
+		for (int k = 0; k < n; k++) \
+		{ \
+			uint32		row_ = sel[k]; \
+			sel[m] = row_; \
+			m += (cond) ? 1 : 0; \
+		} \
+		return m; \
+	} while (0)
+
 /* Keep in sel[0..n) the rows leaf s accepts; returns how many. */
 static int
 select_leaf(const PackSkip *s, const CcColumn *c, uint32 *sel, int n)
@@ -84,10 +104,30 @@ select_leaf(const PackSkip *s, const CcColumn *c, uint32 *sel, int n)
 	{
 		case SK_TIME:
 		case SK_INT:
-			for (int k = 0; k < n; k++)
-				if (!is_null(c, sel[k]) && compare_passes(c->ints[sel[k]], s->strategy, s->t))
-					sel[m++] = sel[k];
-			return m;
+			if (c->isnull)
+			{
+				for (int k = 0; k < n; k++)
+					if (!c->isnull[sel[k]] && compare_passes(c->ints[sel[k]], s->strategy, s->t))
+						sel[m++] = sel[k];
+				return m;
+			}
+			/* no NULLs: one loop per comparison, each a compare and a store */
+			switch (s->strategy)
+			{
+				case PACK_NE_STRATEGY:
+					SELECT_WHERE(c->ints[row_] != s->t);
+				case BTLessStrategyNumber:
+					SELECT_WHERE(c->ints[row_] < s->t);
+				case BTLessEqualStrategyNumber:
+					SELECT_WHERE(c->ints[row_] <= s->t);
+				case BTEqualStrategyNumber:
+					SELECT_WHERE(c->ints[row_] == s->t);
+				case BTGreaterEqualStrategyNumber:
+					SELECT_WHERE(c->ints[row_] >= s->t);
+				case BTGreaterStrategyNumber:
+					SELECT_WHERE(c->ints[row_] > s->t);
+			}
+			return n;
 		case SK_PROTO:
 			for (int k = 0; k < n; k++)
 			{
@@ -116,6 +156,26 @@ select_leaf(const PackSkip *s, const CcColumn *c, uint32 *sel, int n)
 		default:
 			return n;
 	}
+}
+
+/* Keep the rows whose bytes per packet, as nfpg.flow_bpp() computes it, pass. */
+static int
+select_bpp(const PackSkip *s, const CcColumn *bytes, const CcColumn *packets, uint32 *sel, int n)
+{
+	int			m = 0;
+
+	if (bytes->ints == NULL || packets->ints == NULL)
+		return 0;				/* NULL in every row */
+	for (int k = 0; k < n; k++)
+	{
+		uint32		r = sel[k];
+		int64		p = packets->ints[r];
+
+		if (!is_null(bytes, r) && !is_null(packets, r) &&
+			compare_passes(p > 0 ? bytes->ints[r] / p : 0, s->strategy, s->t))
+			sel[m++] = r;
+	}
+	return m;
 }
 
 /* Narrow sel[0..n) to the rows s may accept; returns how many. */
@@ -172,6 +232,8 @@ select_rows(const PackSkip *s, const CcColumn *cols, int nrows, uint32 *sel, int
 				pfree(hit);
 				return m;
 			}
+		case SK_BPP:
+			return select_bpp(s, &cols[s->attno - 1], &cols[s->attno2 - 1], sel, n);
 		default:
 			return select_leaf(s, &cols[s->attno - 1], sel, n);
 	}

@@ -60,6 +60,7 @@ typedef struct PackScan
 				a_fmax,
 				a_summary;
 	PackSkip   *skip;
+	bool		skip_exact;		/* the pre-filter keeps exactly the rows the quals accept */
 	HeapTuple  *segs;
 	int			nsegs;
 	int			next_local;

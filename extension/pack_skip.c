@@ -14,10 +14,13 @@
  * comparison of an integer column with a constant that the summaries do not
  * cover (bytes < 100, src_as = 3356, proto <> 1, port ranges: nf_filter()
  * writes those too) is in the tree as well: it answers "maybe" for a block,
- * and the row pre-filter (pack_rowfilter.c) tests it.  It is
- * conservative: anything it does not understand (other columns, NOT,
- * expressions, cross-type comparisons it has no use for) answers "maybe",
- * AND needs every child to say maybe, OR any child.  A "no" is only given
+ * and the row pre-filter (pack_rowfilter.c) tests it; so is nf_filter's
+ * "bpp" (nfpg.flow_bpp(bytes, packets) <op> N).  NOT arrives pushed into
+ * the comparisons by the planner (not proto icmp and not port 53: proto <> 1
+ * AND src_port <> ALL ('{53}') AND ...).  It is conservative: anything it
+ * does not understand (other columns, expressions, cross-type comparisons it
+ * has no use for) answers "maybe", AND needs every child to say maybe, OR
+ * any child.  A "no" is only given
  * when it is certain: an exact protocol set, a Bloom filter (no false
  * negatives), a first_seen range.  The executor still evaluates every qual
  * on the rows of the blocks that are read, so skipping changes the work,
@@ -30,6 +33,7 @@
 
 #include "access/nbtree.h"
 #include "access/stratnum.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_opfamily_d.h"
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
@@ -124,6 +128,9 @@ leaf(const PackLayout *layout, int attno, Oid opno, bool commuted, Const *c, Dat
 			case F_TIMESTAMPTZ_GT:
 				strategy = BTGreaterStrategyNumber;
 				break;
+			case F_TIMESTAMPTZ_NE:
+				strategy = PACK_NE_STRATEGY;	/* rows only: no block is skipped */
+				break;
 			default:
 				return NULL;
 		}
@@ -189,6 +196,26 @@ leaf(const PackLayout *layout, int attno, Oid opno, bool commuted, Const *c, Dat
 	return NULL;
 }
 
+/* flow_bpp(bytes, packets) op constant, or NULL. */
+static PackSkip *
+bpp_leaf(int bytes, int packets, Oid opno, bool commuted, Const *c)
+{
+	PackSkip   *s;
+	int64		v;
+	int			strategy;
+
+	if (!int_const(c->consttype, c->constvalue, &v) || (strategy = int_strategy(opno)) == 0)
+		return NULL;
+	if (commuted && strategy != PACK_NE_STRATEGY)
+		strategy = BTCommuteStrategyNumber(strategy);
+	s = skip_node(SK_BPP);
+	s->attno = bytes;
+	s->attno2 = packets;
+	s->strategy = strategy;
+	s->t = v;
+	return s;
+}
+
 /*
  * A constant, or the value of an external parameter: a prepared statement's
  * generic plan has $1 where a custom plan has the value, and the value is
@@ -219,8 +246,33 @@ constant(Node *n, ParamListInfo params)
 	return makeConst(p->paramtype, p->paramtypmod, p->paramcollid, typlen, prm->value, false, typbyval);
 }
 
+/*
+ * nfpg.flow_bpp(a, b) of two plain columns (nf_filter's "bpp"): their
+ * attribute numbers, or false.
+ */
+static bool
+bpp_call(Node *n, int *bytes, int *packets)
+{
+	FuncExpr   *f;
+	char	   *name;
+
+	if (n == NULL || !IsA(n, FuncExpr))
+		return false;
+	f = (FuncExpr *) n;
+	if (list_length(f->args) != 2 || !(*bytes = var_attno(linitial(f->args))) ||
+		!(*packets = var_attno(lsecond(f->args))))
+		return false;
+	name = get_func_name(f->funcid);
+	return name && strcmp(name, "flow_bpp") == 0 &&
+		get_func_namespace(f->funcid) == get_namespace_oid("nfpg", true);
+}
+
+/*
+ * The tree of n, or NULL when n is not understood.  *exact is cleared when
+ * the tree accepts more rows than n does (a conjunct left out).
+ */
 static PackSkip *
-compile(Node *n, const PackLayout *layout, ParamListInfo params)
+compile(Node *n, const PackLayout *layout, ParamListInfo params, bool *exact)
 {
 	if (n == NULL)
 		return NULL;
@@ -231,16 +283,17 @@ compile(Node *n, const PackLayout *layout, ParamListInfo params)
 		ListCell   *lc;
 
 		if (b->boolop == NOT_EXPR)
-			return NULL;
+			return NULL;		/* what the planner could not push NOT into */
 		s = skip_node(b->boolop == AND_EXPR ? SK_AND : SK_OR);
 		foreach(lc, b->args)
 		{
-			PackSkip   *c = compile(lfirst(lc), layout, params);
+			PackSkip   *c = compile(lfirst(lc), layout, params, exact);
 
 			if (c == NULL)
 			{
 				if (s->kind == SK_OR)
 					return NULL;	/* one unknown branch: the OR may match */
+				*exact = false;
 				continue;		/* an unknown conjunct restricts nothing */
 			}
 			s->children = lappend(s->children, c);
@@ -254,13 +307,18 @@ compile(Node *n, const PackLayout *layout, ParamListInfo params)
 		OpExpr	   *op = (OpExpr *) n;
 		Node	   *l = linitial(op->args),
 				   *r = lsecond(op->args);
-		int			attno;
+		int			attno,
+					packets;
 		Const	   *c;
 
 		if ((attno = var_attno(l)) && (c = constant(r, params)))
 			return leaf(layout, attno, op->opno, false, c, c->constvalue);
 		if ((attno = var_attno(r)) && (c = constant(l, params)))
 			return leaf(layout, attno, op->opno, true, c, c->constvalue);
+		if (bpp_call(l, &attno, &packets) && (c = constant(r, params)))
+			return bpp_leaf(attno, packets, op->opno, false, c);
+		if (bpp_call(r, &attno, &packets) && (c = constant(l, params)))
+			return bpp_leaf(attno, packets, op->opno, true, c);
 		return NULL;
 	}
 	if (IsA(n, ScalarArrayOpExpr))
@@ -280,12 +338,13 @@ compile(Node *n, const PackLayout *layout, ParamListInfo params)
 		Const		elem;
 		Const	   *array = constant(r, params);
 
-		if (!sa->useOr || !attno || array == NULL)
+		if (!attno || array == NULL)
 			return NULL;
 		arr = DatumGetArrayTypeP(array->constvalue);
 		get_typlenbyvalalign(ARR_ELEMTYPE(arr), &typlen, &typbyval, &typalign);
 		deconstruct_array(arr, ARR_ELEMTYPE(arr), typlen, typbyval, typalign, &elems, &enulls, &nelems);
-		s = skip_node(SK_OR);
+		/* col = ANY: an OR of the elements; col <> ALL (a negated ANY): an AND */
+		s = skip_node(sa->useOr ? SK_OR : SK_AND);
 		memset(&elem, 0, sizeof(elem));
 		elem.consttype = ARR_ELEMTYPE(arr);
 		for (int i = 0; i < nelems; i++)
@@ -293,30 +352,47 @@ compile(Node *n, const PackLayout *layout, ParamListInfo params)
 			PackSkip   *c;
 
 			if (enulls[i])
-				continue;		/* col = NULL is never true */
+			{
+				if (sa->useOr)
+					continue;	/* col = NULL is never true */
+				return skip_node(SK_OR);	/* col <> NULL neither: ALL never is */
+			}
 			c = leaf(layout, attno, sa->opno, false, &elem, elems[i]);
 			if (c == NULL)
 				return NULL;
 			s->children = lappend(s->children, c);
 		}
+		if (s->kind == SK_AND && s->children == NIL)
+			return NULL;		/* <> ALL ('{}') is true: restricts nothing */
 		return s;
 	}
 	return NULL;
 }
 
+/*
+ * The tree of a scan's quals (implicitly AND-ed), or NULL.  *exact (when
+ * given) says whether every qual is in it whole, so that the rows
+ * pack_rowfilter() keeps are exactly the rows the quals accept: a leaf
+ * compares what the qual compares, and a NULL fails both.
+ */
 PackSkip *
-pack_skip_compile(List *quals, const PackLayout *layout, ParamListInfo params)
+pack_skip_compile(List *quals, const PackLayout *layout, ParamListInfo params, bool *exact)
 {
 	PackSkip   *s = skip_node(SK_AND);
 	ListCell   *lc;
+	bool		all = true;
 
 	foreach(lc, quals)
 	{
-		PackSkip   *c = compile(lfirst(lc), layout, params);
+		PackSkip   *c = compile(lfirst(lc), layout, params, &all);
 
 		if (c)
 			s->children = lappend(s->children, c);
+		else
+			all = false;
 	}
+	if (exact)
+		*exact = all && s->children;
 	return s->children ? s : NULL;
 }
 
@@ -376,6 +452,7 @@ pack_skip_maybe(const PackSkip *s, const PackBlockInfo *b)
 				return true;
 			return cc_bloom_maybe(b->bloom, b->bloom_bits, s->hash);
 		case SK_INT:
+		case SK_BPP:
 			return true;		/* no summary of the column */
 	}
 	return true;
@@ -404,6 +481,7 @@ pack_skip_decides(const PackSkip *s)
 			return PACK_DECIDE_BLOCK;
 		case SK_MAYBE:
 		case SK_INT:
+		case SK_BPP:
 			return PACK_DECIDE_ROWS;
 		case SK_AND:
 		case SK_OR:
@@ -426,6 +504,8 @@ pack_skip_columns(const PackSkip *s, bool *cols)
 		return;
 	if (s->attno > 0)
 		cols[s->attno - 1] = true;
+	if (s->attno2 > 0)
+		cols[s->attno2 - 1] = true;
 	foreach(lc, s->children)
 		pack_skip_columns(lfirst(lc), cols);
 }

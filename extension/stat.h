@@ -282,6 +282,13 @@ stat_apply_stat(StatEntry *e, const StatRecord *r, StatSide side)
 	}
 }
 
+/* Ask for the cache line at p ahead of a write to it (a hint, or nothing). */
+#if defined(__GNUC__) || defined(__clang__)
+#define stat_prefetch(p)	__builtin_prefetch((p), 1)
+#else
+#define stat_prefetch(p)	((void) 0)
+#endif
+
 /* The direct group of integer key v (0 <= v < STAT_DIRECT_KEYS). */
 static inline StatEntry *
 stat_direct_entry(const StatState *st, int64 v)

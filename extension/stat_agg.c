@@ -220,10 +220,29 @@ stat_add_columns(StatState *st, int n, const uint32 *rows, Datum *const *vals,
 	StatSide	side = stat_order_side(st->spec.order);
 	char		local[STAT_MAX_KEYS * 32];
 
+	/*
+	 * A direct group is a random 40-byte slot of a 2.6 MB array, most often
+	 * not in the cache: ask for the slot of the flow PREFETCH_AHEAD rows on
+	 * while this one is added (measured on -s dstport of 10M flows: half of
+	 * the time was the wait for the slot).  Integer keys are read in place
+	 * as int64 values (pack_scan.h).
+	 */
+#define PREFETCH_AHEAD	16
+	const Datum *ahead = st->direct && nsides == 1 && nkeys == 1 &&
+		addrs[STAT_RECORD_ARGS] == NULL ? vals[STAT_RECORD_ARGS] : NULL;
+
 	for (int j = 0; j < n; j++)
 	{
 		int			k = rows ? (int) rows[j] : j;
 		StatRecord	r;
+
+		if (ahead && j + PREFETCH_AHEAD < n)
+		{
+			uint64		v = (uint64) ahead[rows ? (int) rows[j + PREFETCH_AHEAD] : j + PREFETCH_AHEAD];
+
+			if (v < STAT_DIRECT_KEYS)
+				stat_prefetch(stat_direct_entry(st, (int64) v));
+		}
 
 #define COL_ISNULL(i)	((vals[i] == NULL && addrs[i] == NULL) || nulls[i][k])
 #define COL_VALUE(i)	(vals[i][k])

@@ -12,7 +12,8 @@
 --      with values beyond the direct array (bytes) and NULLs (src_as);
 --      nf_topn_records: -a, -A with masks, -b, -B; top 0 (all groups);
 --   2. with conditions: filters the pre-filter understands, ones it does
---      not, a time window, one that no row passes (a NULL state); a
+--      not, a time window, one that no row passes (a NULL state); ones it
+--      holds whole (not, bpp, NULLs), where it alone decides ("exact"); a
 --      row-level security policy, evaluated before the query's condition;
 --   3. in parallel workers (forced): the same answers, a Parallel Foreign
 --      Scan that aggregates;
@@ -78,7 +79,8 @@ BEGIN
 	EXECUTE format('SELECT md5((%s)::text)', replace(q, 'FROM nfpg.flows', 'FROM pg_temp.heap_copy')) INTO b;
 	RETURN CASE WHEN a = b THEN 'same' ELSE 'DIFFERENT' END || ', '
 		|| (length(plan) - length(replace(plan, 'Aggregate in Scan', ''))) / 17 || ' in scan'
-		|| CASE WHEN plan LIKE '%Parallel Foreign Scan%' THEN ', parallel' ELSE '' END;
+		|| CASE WHEN plan LIKE '%Parallel Foreign Scan%' THEN ', parallel' ELSE '' END
+		|| CASE WHEN plan LIKE '%Conditions Decided: by the row filter%' THEN ', exact pre-filter' ELSE '' END;
 END
 $$;
 
@@ -114,7 +116,16 @@ SELECT cond, pg_temp.same('nf_topn', 'stat2 bytes 10 src_addr', 'src_addr, dst_a
 	(nfpg.nf_filter_sql('net 10.1.0.0/16 or src port > 60000')),
 	('bytes % 3 = 0 AND src_port IS NOT NULL'),
 	('first_seen >= ''2024-02-21 10:20+00'' AND first_seen < ''2024-02-21 12:10+00'''),
-	('dst_port = 4242')
+	('dst_port = 4242'),
+	-- not, bpp: the pre-filter holds the whole condition and decides alone
+	(nfpg.nf_filter_sql('not proto icmp and bytes < 100 and bpp < 100 and packets < 5 and not port 80 and not port 53')),
+	(nfpg.nf_filter_sql('bpp > 1000 or not (port 53 or proto udp)')),
+	-- NULLs: src_as and out_packets are NULL in a third of the flows, out_packets 0 in some
+	('NOT (src_as = 7) AND NOT (first_seen = ''2024-02-21 10:00:00+00'')'),
+	('nfpg.flow_bpp(bytes, out_packets) < 50 OR NOT (out_bytes >= 300)'),
+	-- not exact: an address under NOT, IS NULL under NOT
+	(nfpg.nf_filter_sql('not host 10.7.7.7 and not proto tcp')),
+	('NOT (out_packets < 3 OR out_packets IS NULL)')
 ) v(cond);
 SELECT pg_temp.same('nf_topn_records', 'A packets 10 src_addr,dst_port', 'src_addr, dst_port',
 	nfpg.nf_filter_sql('proto tcp and flags S and not flags AR'));
