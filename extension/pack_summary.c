@@ -13,18 +13,25 @@
  *	   8 bits per distinct key (~2.4 % false positives).  This is nfdump
  *	   1.8's nfmeta idea (a Bloom filter per data block), extended to ports
  *	   because "dst port 587" is as selective as a host in flow data.
- * Layout, little-endian: "NFB1", crc32 of the rest, u32 nblocks, then per
- * block u32 rows, i64 first_min, i64 first_max, 32 protocol bytes,
+ * Layout, little-endian: "NFB2", the CRC-32C of the rest, u32 nblocks, then
+ * per block u32 rows, i64 first_min, i64 first_max, 32 protocol bytes,
  * u32 bloom bits, the bloom bytes.  A damaged summary is an error naming
- * the partition, like a damaged column chunk.
+ * the partition, like a damaged column chunk.  A lookup over a day checks
+ * the summaries of every segment (2.4 MB an hour of 1M flows), so the
+ * checksum is PostgreSQL's CRC-32C, which the CPU computes (SSE 4.2) several
+ * times faster than zlib's CRC-32; summaries written before 0.5 ("NFB1",
+ * zlib's CRC-32) are read as they are.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "port/pg_crc32c.h"
+
 #include "pack.h"
 
-#define SUMMARY_MAGIC	"NFB1"
+#define SUMMARY_MAGIC	"NFB2"
+#define SUMMARY_MAGIC_ZLIB	"NFB1"	/* before 0.5: zlib's CRC-32 */
 #define SUMMARY_HEAD	12
 #define BLOCK_HEAD		(4 + 8 + 8 + 32 + 4)
 
@@ -121,13 +128,24 @@ pack_summary_add_block(CcBuf *summary, const PackLayout *layout,
 	pfree(keys);
 }
 
+static uint32
+summary_crc32c(const uint8 *p, size_t len)
+{
+	pg_crc32c	crc;
+
+	INIT_CRC32C(crc);
+	COMP_CRC32C(crc, p, len);
+	FIN_CRC32C(crc);
+	return crc;
+}
+
 bytea *
 pack_summary_finish(CcBuf *summary, int nblocks)
 {
 	bytea	   *b = palloc(VARHDRSZ + summary->len);
 
 	cc_put32(summary->data + 8, (uint32) nblocks);
-	cc_put32(summary->data + 4, cc_crc32(summary->data + 8, summary->len - 8));
+	cc_put32(summary->data + 4, summary_crc32c(summary->data + 8, summary->len - 8));
 	memcpy(VARDATA(b), summary->data, summary->len);
 	SET_VARSIZE(b, VARHDRSZ + summary->len);
 	return b;
@@ -142,8 +160,10 @@ pack_summary_parse(const bytea *summary, PackBlockInfo **blocks, const char *whe
 	uint32		nblocks;
 	PackBlockInfo *b;
 
-	if (len < SUMMARY_HEAD || memcmp(p, SUMMARY_MAGIC, 4) != 0 ||
-		cc_get32(p + 4) != cc_crc32(p + 8, len - 8) || (nblocks = cc_get32(p + 8)) > 65536)
+	if (len < SUMMARY_HEAD ||
+		!(memcmp(p, SUMMARY_MAGIC, 4) == 0 ? cc_get32(p + 4) == summary_crc32c(p + 8, len - 8) :
+		  memcmp(p, SUMMARY_MAGIC_ZLIB, 4) == 0 && cc_get32(p + 4) == cc_crc32(p + 8, len - 8)) ||
+		(nblocks = cc_get32(p + 8)) > 65536)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("packed flows partition %s is damaged: block summary checksum mismatch", where)));

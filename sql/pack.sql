@@ -206,6 +206,37 @@ UPDATE nfpg.flows_20240115_1100_seg
 SELECT count(*) FROM nfpg.flows WHERE dst_port = 587;
 UPDATE nfpg.flows_20240115_1100_seg s SET seg_summary = v.seg_summary FROM saved v WHERE s.seg_no = v.seg_no;
 SELECT count(*) AS repaired FROM nfpg.flows WHERE dst_port = 587;
+-- summaries are written as NFB2 (CRC-32C); one written before 0.5 (NFB1, zlib's
+-- CRC-32, rebuilt here from this one) is read as before, and a flipped byte
+-- in it is still found
+SELECT DISTINCT convert_from(substring(seg_summary from 1 for 4), 'SQL_ASCII') AS summary_format
+FROM nfpg.flows_20240115_1100_seg;
+CREATE FUNCTION pg_temp.as_nfb1(b bytea) RETURNS bytea LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+	crc bigint := 4294967295;
+BEGIN
+	FOR i IN 8 .. length(b) - 1 LOOP
+		crc := crc # get_byte(b, i);
+		FOR k IN 1 .. 8 LOOP
+			crc := (crc >> 1) # (3988292384 * (crc & 1));	-- 0xEDB88320
+		END LOOP;
+	END LOOP;
+	crc := crc # 4294967295;
+	b := overlay(b placing 'NFB1'::bytea from 1 for 4);
+	FOR i IN 0 .. 3 LOOP
+		b := set_byte(b, 4 + i, ((crc >> (8 * i)) & 255)::int);
+	END LOOP;
+	RETURN b;
+END
+$$;
+UPDATE nfpg.flows_20240115_1100_seg SET seg_summary = pg_temp.as_nfb1(seg_summary);
+SELECT DISTINCT convert_from(substring(seg_summary from 1 for 4), 'SQL_ASCII') AS summary_format
+FROM nfpg.flows_20240115_1100_seg;
+SELECT count(*) AS read_from_nfb1 FROM nfpg.flows WHERE dst_port = 587;
+UPDATE nfpg.flows_20240115_1100_seg
+   SET seg_summary = set_byte(seg_summary, 30, get_byte(seg_summary, 30) # 1) WHERE seg_no = 0;
+SELECT count(*) FROM nfpg.flows WHERE dst_port = 587;
+UPDATE nfpg.flows_20240115_1100_seg s SET seg_summary = v.seg_summary FROM saved v WHERE s.seg_no = v.seg_no;
 
 -- 6. unpack: heap partitions again, the same rows; unpacking a heap partition does nothing
 SELECT p.lower_bound, nfpg.unpack_partition(p.relid) AS unpacked
