@@ -44,9 +44,9 @@
  * times, addresses, ports, protocols, counters and bpp under and, or, not)
  * the rows it keeps are the answer and the second step is skipped: the
  * port scan's filter no longer builds a row per candidate flow for the
- * executor.  Late rows always take the second step.  A condition with a subplan or
- * an executor parameter keeps the ordinary plan, and so does anything else
- * outside that shape.  nfdump(), the web page's series and expressions
+ * executor.  Late rows always take the second step.  A condition with a
+ * subplan or an executor parameter keeps the ordinary plan, and so does
+ * anything else outside that shape.  nfdump(), the web page's series and expressions
  * such as srcnet's mask are planned as before.
  *
  *-------------------------------------------------------------------------

@@ -108,7 +108,7 @@ PG_FUNCTION_INFO_V1(nfpg_packed_handler);
  * and protocols by the chance that a block of BLOCK_ROWS holds a match
  * (Poisson, matches spread over the hour), plus the Bloom filter's false
  * positives.  Without this the planner costs `host X` over a packed day as
- * a scan of every flow and compiles it with JIT, 0.2 s of a 0.5 s query.
+ * a scan of every flow and compiles it with JIT, 0.2 s of a 0.7 s query.
  * BLOCK_ROWS is pack_partition's default; the estimate is coarse anyway.
  */
 #define BLOCK_ROWS	8192

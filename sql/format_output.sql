@@ -126,6 +126,17 @@ EXPLAIN (VERBOSE, COSTS OFF) SELECT nfpg.nf_format(f, 'csv'), nfpg.nf_format(f, 
 FROM nfpg.flows_20240311_0900 f;
 SELECT count(*) FILTER (WHERE nfpg.nf_format(f, 'line') IS NULL) AS null_rows, count(*) AS rows
 FROM (VALUES (1), (2)) v(i) LEFT JOIN nfpg.flows f ON f.src_port = -v.i;
+-- column privileges are checked as the query was written: a role that may
+-- read only the printed columns still may not take the whole row
+CREATE ROLE fmt_some_columns;
+GRANT USAGE ON SCHEMA nfpg TO fmt_some_columns;
+GRANT SELECT (first_seen, bytes, proto, src_addr, src_port, dst_port) ON nfpg.flows_20240311_0900 TO fmt_some_columns;
+SET ROLE fmt_some_columns;
+SELECT count(nfpg.nf_format(f, 'fmt:%ts %sap %byt')) FROM nfpg.flows_20240311_0900 f;
+SELECT count(nfpg.nf_format(ROW(f.first_seen, f.bytes), 'fmt:%ts %byt')) FROM nfpg.flows_20240311_0900 f;
+RESET ROLE;
+DROP OWNED BY fmt_some_columns;
+DROP ROLE fmt_some_columns;
 -- an unknown constant format is the run-time error, raised while planning
 SELECT nfpg.nf_format(f, 'fmt:%ts %foo') FROM nfpg.flows f WHERE false;
 
