@@ -201,81 +201,181 @@ stat_add_args(StatState *st, const NullableDatum *a)
 		add_record(st, a + STAT_RECORD_ARGS + st->spec.nkeys, &r);
 }
 
+#define COL_ISNULL(i)	((vals[i] == NULL && addrs[i] == NULL) || nulls[i][k])
+#define COL_VALUE(i)	(vals[i][k])
+
+/*
+ * Add flow k of the columns (see stat_add_columns), any specification.
+ */
+static void
+add_column_row(StatState *st, int k, Datum *const *vals, bool *const *nulls,
+			   const uint8 *const *addrs)
+{
+	int			nsides = st->spec.mode == STAT_TWO ? 2 : 1;
+	int			nkeys = st->spec.nkeys;
+	NullableDatum keys[STAT_MAX_KEYS];
+	char		local[STAT_MAX_KEYS * 32];
+	StatRecord	r;
+
+	READ_RECORD(&r, COL_ISNULL, COL_VALUE);
+	add_totals(st, &r);
+	for (int s = 0; s < nsides; s++)
+	{
+		int			first = STAT_RECORD_ARGS + s * nkeys;
+		char	   *key;
+
+		for (int i = 0; i < nkeys; i++)
+		{
+			keys[i].isnull = COL_ISNULL(first + i);
+			keys[i].value = keys[i].isnull || addrs[first + i] ? 0 : COL_VALUE(first + i);
+		}
+		if (st->direct && add_direct(st, keys, &r, stat_order_side(st->spec.order)))
+			continue;
+		key = stat_pending_key(st);
+		if (key == NULL)
+			key = local;
+		for (int i = 0; i < nkeys; i++)
+		{
+			const StatKeyDef *def = &st->spec.keys[i];
+
+			if (addrs[first + i] && !keys[i].isnull)
+				stat_encode_addr(def, key + def->offset,
+								 addrs[first + i] + (Size) k * STAT_ADDR_WIDTH);
+			else
+				stat_encode_value(def, key + def->offset, keys[i].value, keys[i].isnull);
+		}
+		add_encoded(st, key, local, &r);
+	}
+}
+
+/*
+ * The loop of stat_add_columns for one integer key counted directly
+ * (-s dstport, proto, tos; both sides for -s port): the same sums, with
+ * the columns' arrays and the totals held in locals.  The generic loop
+ * reloads every array pointer for every flow, since PostgreSQL builds with
+ * -fno-strict-aliasing and a store to a group might alias them; here a flow
+ * costs its loads and one group's update (a third of -s dstport's time
+ * over a packed hour was the generic loop).  A flow whose key is outside
+ * the direct range takes the generic path.
+ */
+static void
+add_direct_columns(StatState *st, int n, const uint32 *rows, Datum *const *vals,
+				   bool *const *nulls, const uint8 *const *addrs)
+{
+	int			nsides = st->spec.mode == STAT_TWO ? 2 : 1;
+	StatSide	side = stat_order_side(st->spec.order);
+	Oid			type = st->spec.keys[0].type;
+	/* sign-extend an int2 or int4 key held in a Datum, as DatumGetInt16/32 */
+	int			shift = type == INT2OID ? 48 : type == INT4OID ? 32 : 0;
+	/* the order's side of the packets and bytes, without a branch a flow */
+	int64		in_mask = side == SIDE_OUT ? 0 : -1;
+	int64		out_mask = side == SIDE_IN ? 0 : -1;
+	const Datum *col[STAT_RECORD_ARGS + 2];
+	const bool *isnull[STAT_RECORD_ARGS + 2];
+	int64		t_records = 0,
+				t_flows = 0,
+				t_pkts = 0,
+				t_bytes = 0;
+	TimestampTz t_first = st->t_first,
+				t_last = st->t_last;
+
+	for (int i = 0; i < STAT_RECORD_ARGS + nsides; i++)
+	{
+		col[i] = vals[i];
+		isnull[i] = vals[i] ? nulls[i] : NULL;
+	}
+
+#define DIRECT_VALUE(i, k, absent) \
+	(col[i] == NULL || isnull[i][k] ? (absent) : (int64) col[i][k])
+#define DIRECT_KEY(i, k) \
+	((uint64) ((int64) ((uint64) DIRECT_VALUE(i, k, 0) << shift) >> shift))
+
+	/*
+	 * A direct group is a random slot of a 2.6 MB array, most often not in
+	 * the cache: ask for the slot of the flow PREFETCH_AHEAD rows on while
+	 * this one is added (half of -s dstport's time was the wait for it).
+	 */
+#define PREFETCH_AHEAD	16
+	for (int j = 0; j < n; j++)
+	{
+		int			k = rows ? (int) rows[j] : j;
+		uint64		v[2];
+		int64		flows,
+					pkts,
+					bytes,
+					opkts,
+					obytes;
+		TimestampTz first,
+					last;
+
+		if (j + PREFETCH_AHEAD < n)
+		{
+			uint64		a = DIRECT_KEY(STAT_RECORD_ARGS,
+									   rows ? (int) rows[j + PREFETCH_AHEAD] : j + PREFETCH_AHEAD);
+
+			if (a < STAT_DIRECT_KEYS)
+				stat_prefetch(stat_direct_entry(st, (int64) a));
+		}
+		v[0] = DIRECT_KEY(STAT_RECORD_ARGS, k);
+		v[1] = nsides == 2 ? DIRECT_KEY(STAT_RECORD_ARGS + 1, k) : 0;
+		if (v[0] >= STAT_DIRECT_KEYS || v[1] >= STAT_DIRECT_KEYS)
+		{
+			add_column_row(st, k, vals, nulls, addrs);
+			continue;
+		}
+		flows = Max((int32) DIRECT_VALUE(0, k, 0), 1);
+		pkts = DIRECT_VALUE(1, k, 0);
+		bytes = DIRECT_VALUE(2, k, 0);
+		opkts = DIRECT_VALUE(3, k, 0);
+		obytes = DIRECT_VALUE(4, k, 0);
+		first = DIRECT_VALUE(5, k, DT_NOEND);
+		last = DIRECT_VALUE(6, k, DT_NOBEGIN);
+
+		t_records++;
+		t_flows += flows;
+		t_pkts += pkts + opkts;
+		t_bytes += bytes + obytes;
+		t_first = Min(t_first, first);
+		t_last = Max(t_last, last);
+		for (int s = 0; s < nsides; s++)
+		{
+			StatEntry  *e = stat_direct_entry(st, (int64) v[s]);
+
+			e->flows += flows;
+			e->first = Min(e->first, first);
+			e->last = Max(e->last, last);
+			e->pkts += (pkts & in_mask) + (opkts & out_mask);
+			e->bytes += (bytes & in_mask) + (obytes & out_mask);
+		}
+	}
+	st->t_records += t_records;
+	st->t_flows += t_flows;
+	st->t_pkts += t_pkts;
+	st->t_bytes += t_bytes;
+	st->t_first = Min(st->t_first, t_first);
+	st->t_last = Max(st->t_last, t_last);
+}
+
 /*
  * The same for flows given as columns, as a scan that aggregates decodes
  * them (pack_agg.c): argument i of flow k is vals[i][k] (NULL when
  * nulls[i][k]), for k = rows[j] (or j when rows is NULL), j < n; vals[i]
  * is NULL for an argument the statistic does not read.  A key argument may
  * come as address slots instead (addrs[i], STAT_ADDR_WIDTH bytes a flow).
- * One integer key counted directly (stat_use_direct) is added without
- * encoding a key.
+ * Integer keys are read in place as int64 values (pack_scan.h).
  */
 void
 stat_add_columns(StatState *st, int n, const uint32 *rows, Datum *const *vals,
 				 bool *const *nulls, const uint8 *const *addrs)
 {
-	int			nsides = st->spec.mode == STAT_TWO ? 2 : 1;
-	int			nkeys = st->spec.nkeys;
-	NullableDatum keys[2 * STAT_MAX_KEYS];
-	StatSide	side = stat_order_side(st->spec.order);
-	char		local[STAT_MAX_KEYS * 32];
-
-	/*
-	 * A direct group is a random 40-byte slot of a 2.6 MB array, most often
-	 * not in the cache: ask for the slot of the flow PREFETCH_AHEAD rows on
-	 * while this one is added (measured on -s dstport of 10M flows: half of
-	 * the time was the wait for the slot).  Integer keys are read in place
-	 * as int64 values (pack_scan.h).
-	 */
-#define PREFETCH_AHEAD	16
-	const Datum *ahead = st->direct && nsides == 1 && nkeys == 1 &&
-		addrs[STAT_RECORD_ARGS] == NULL ? vals[STAT_RECORD_ARGS] : NULL;
-
-	for (int j = 0; j < n; j++)
+	if (st->direct && addrs[STAT_RECORD_ARGS] == NULL &&
+		(st->spec.mode != STAT_TWO || addrs[STAT_RECORD_ARGS + 1] == NULL))
 	{
-		int			k = rows ? (int) rows[j] : j;
-		StatRecord	r;
-
-		if (ahead && j + PREFETCH_AHEAD < n)
-		{
-			uint64		v = (uint64) ahead[rows ? (int) rows[j + PREFETCH_AHEAD] : j + PREFETCH_AHEAD];
-
-			if (v < STAT_DIRECT_KEYS)
-				stat_prefetch(stat_direct_entry(st, (int64) v));
-		}
-
-#define COL_ISNULL(i)	((vals[i] == NULL && addrs[i] == NULL) || nulls[i][k])
-#define COL_VALUE(i)	(vals[i][k])
-		READ_RECORD(&r, COL_ISNULL, COL_VALUE);
-		add_totals(st, &r);
-		for (int s = 0; s < nsides; s++)
-		{
-			int			first = STAT_RECORD_ARGS + s * nkeys;
-			char	   *key;
-
-			for (int i = 0; i < nkeys; i++)
-			{
-				keys[i].isnull = COL_ISNULL(first + i);
-				keys[i].value = keys[i].isnull || addrs[first + i] ? 0 : COL_VALUE(first + i);
-			}
-			if (st->direct && add_direct(st, keys, &r, side))
-				continue;
-			key = stat_pending_key(st);
-			if (key == NULL)
-				key = local;
-			for (int i = 0; i < nkeys; i++)
-			{
-				const StatKeyDef *def = &st->spec.keys[i];
-
-				if (addrs[first + i] && !keys[i].isnull)
-					stat_encode_addr(def, key + def->offset,
-									 addrs[first + i] + (Size) k * STAT_ADDR_WIDTH);
-				else
-					stat_encode_value(def, key + def->offset, keys[i].value, keys[i].isnull);
-			}
-			add_encoded(st, key, local, &r);
-		}
+		add_direct_columns(st, n, rows, vals, nulls, addrs);
+		return;
 	}
+	for (int j = 0; j < n; j++)
+		add_column_row(st, rows ? (int) rows[j] : j, vals, nulls, addrs);
 }
 
 Datum
