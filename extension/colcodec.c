@@ -412,11 +412,11 @@ cc_hash(uint8_t tag, const uint8_t *key, size_t len)
 }
 
 void
-cc_bloom_add(uint8_t *bits, uint32_t nbits, uint64_t hash)
+cc_bloom_add(uint8_t *bits, uint32_t nbits, int probes, uint64_t hash)
 {
 	uint64_t	h2 = ((hash >> 32) | (hash << 32)) | 1;
 
-	for (int i = 0; i < CC_BLOOM_PROBES; i++)
+	for (int i = 0; i < probes; i++)
 	{
 		uint32_t	b = (uint32_t) ((hash + (uint64_t) i * h2) % nbits);
 
@@ -425,13 +425,13 @@ cc_bloom_add(uint8_t *bits, uint32_t nbits, uint64_t hash)
 }
 
 bool
-cc_bloom_maybe(const uint8_t *bits, uint32_t nbits, uint64_t hash)
+cc_bloom_maybe(const uint8_t *bits, uint32_t nbits, int probes, uint64_t hash)
 {
 	uint64_t	h2 = ((hash >> 32) | (hash << 32)) | 1;
 
 	if (nbits == 0)
 		return false;
-	for (int i = 0; i < CC_BLOOM_PROBES; i++)
+	for (int i = 0; i < probes; i++)
 	{
 		uint32_t	b = (uint32_t) ((hash + (uint64_t) i * h2) % nbits);
 

@@ -162,14 +162,33 @@ typedef struct PackBlockInfo
 	int64		first_min;
 	int64		first_max;
 	const uint8 *protos;		/* 32-byte bitmap, or NULL: unknown */
-	const uint8 *bloom;			/* or NULL: unknown */
+	/*
+	 * The block's Bloom filter, in 1 << log2parts parts of bloom_bits bits:
+	 * part p at parts[p] + bloom_off, or unknown where parts or parts[p] is
+	 * NULL (a part the scan did not read).
+	 */
+	const uint8 *const *parts;
+	uint32		bloom_off;
 	uint32		bloom_bits;
+	int			log2parts;
+	int			probes;
 } PackBlockInfo;
 
-extern void pack_summary_add_block(CcBuf *summary, const PackLayout *layout,
+/* A segment's summary being built: the blocks' heads and their keys */
+typedef struct PackSummaryBuild
+{
+	CcBuf		head;
+	int			nblocks;
+	int			cap;
+	uint64	  **keys;			/* per block: its distinct keys' hashes */
+	uint32	   *nkeys;
+} PackSummaryBuild;
+
+extern void pack_summary_add_block(PackSummaryBuild *sb, const PackLayout *layout,
 								   Datum *values, bool *nulls, int natts, int n);
-extern bytea *pack_summary_finish(CcBuf *summary, int nblocks);
-extern int	pack_summary_parse(const bytea *summary, PackBlockInfo **blocks, const char *where);
+extern bytea *pack_summary_finish(PackSummaryBuild *sb);
+extern int	pack_summary_read(struct varlena *summary, const uint64 *hashes, int nhashes,
+							  PackBlockInfo **blocks, const char *where);
 
 /*
  * A query's conditions as pack_skip.c understands them: a tree of AND, OR
@@ -224,6 +243,7 @@ extern PackSkip *pack_skip_compile(List *quals, const PackLayout *layout, ParamL
 									bool *exact);
 extern bool pack_skip_maybe(const PackSkip *skip, const PackBlockInfo *block);
 extern int	pack_skip_conditions(const PackSkip *skip);
+extern int	pack_skip_hashes(const PackSkip *skip, uint64 **hashes);
 extern PackDecide pack_skip_decides(const PackSkip *skip);
 extern void pack_skip_columns(const PackSkip *skip, bool *cols);
 

@@ -51,7 +51,7 @@ typedef struct SegWriter
 	int64		first_max;
 	CcBuf	   *chunks;			/* per attribute */
 	uint32	  **chunk_len;		/* per attribute, per block */
-	CcBuf		summary;
+	PackSummaryBuild summary;
 	MemoryContext segcxt;
 } SegWriter;
 
@@ -70,7 +70,7 @@ flush_segment(SegWriter *w)
 	args[3] = Int64GetDatum(w->first_max);
 	if (!w->layout.first_seen)
 		nulls[2] = nulls[3] = 'n';
-	args[4] = PointerGetDatum(pack_summary_finish(&w->summary, w->nblocks));
+	args[4] = PointerGetDatum(pack_summary_finish(&w->summary));
 	for (int i = 5; i < w->nargs; i++)
 	{
 		int			a = w->argcol[i] - 1;

@@ -112,7 +112,7 @@ PG_FUNCTION_INFO_V1(nfpg_packed_handler);
  * BLOCK_ROWS is pack_partition's default; the estimate is coarse anyway.
  */
 #define BLOCK_ROWS	8192
-#define BLOOM_FALSE_POSITIVES	0.025	/* pack_summary.c: ~8 bits per key */
+#define BLOOM_FALSE_POSITIVES	0.001	/* colcodec.h: 16 bits a key, 8 probes (0.5: 0.025) */
 
 static PackEstimate *
 estimate_decoded(PlannerInfo *root, RelOptInfo *baserel, Relation ft, double rows, double late_rows)
@@ -293,6 +293,7 @@ pack_scan_begin(ForeignScanState *node, Relation ft, List *need, List *quals, in
 	s->natts = RelationGetDescr(ft)->natts;
 	pack_layout_init(&s->layout, RelationGetDescr(ft));
 	s->skip = pack_skip_compile(quals, &s->layout, estate->es_param_list_info, &s->skip_exact);
+	s->nhashes = pack_skip_hashes(s->skip, &s->hashes);
 	s->snapshot = estate->es_snapshot;
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return s;
@@ -573,8 +574,8 @@ next_segment(PackScan *s)
 			continue;
 		}
 		old = MemoryContextSwitchTo(s->segcxt);
-		s->nblocks = pack_summary_parse(DatumGetByteaPP(heap_getattr(t, s->a_summary, sd, &isnull)),
-										&s->blocks, s->where);
+		s->nblocks = pack_summary_read((struct varlena *) DatumGetPointer(heap_getattr(t, s->a_summary, sd, &isnull)),
+									   s->hashes, s->nhashes, &s->blocks, s->where);
 		MemoryContextSwitchTo(old);
 		pack_fetch_segment(s->fetch, t, sd, s->nblocks);
 		s->seg = t;

@@ -61,6 +61,8 @@ typedef struct PackScan
 				a_summary;
 	PackSkip   *skip;
 	bool		skip_exact;		/* the pre-filter keeps exactly the rows the quals accept */
+	uint64	   *hashes;			/* the Bloom hashes of its address and port leaves */
+	int			nhashes;
 	HeapTuple  *segs;
 	int			nsegs;
 	int			next_local;

@@ -402,6 +402,37 @@ pack_skip_conditions(const PackSkip *skip)
 	return skip ? list_length(skip->children) : 0;
 }
 
+static void
+collect_hashes(const PackSkip *s, List **out)
+{
+	ListCell   *lc;
+
+	if (s->kind == SK_KEY)
+		*out = lappend(*out, (void *) &s->hash);
+	foreach(lc, s->children)
+		collect_hashes(lfirst(lc), out);
+}
+
+/*
+ * The Bloom hashes of the tree's address and port leaves, which the scan
+ * reads the parts of the block summaries for (pack_summary_read).
+ */
+int
+pack_skip_hashes(const PackSkip *skip, uint64 **hashes)
+{
+	List	   *l = NIL;
+	ListCell   *lc;
+	int			n = 0;
+
+	if (skip)
+		collect_hashes(skip, &l);
+	*hashes = palloc(sizeof(uint64) * Max(list_length(l), 1));
+	foreach(lc, l)
+		(*hashes)[n++] = *(const uint64 *) lfirst(lc);
+	list_free(l);
+	return n;
+}
+
 bool
 pack_skip_maybe(const PackSkip *s, const PackBlockInfo *b)
 {
@@ -448,9 +479,13 @@ pack_skip_maybe(const PackSkip *s, const PackBlockInfo *b)
 					return true;
 			return false;
 		case SK_KEY:
-			if (b->bloom == NULL)
-				return true;
-			return cc_bloom_maybe(b->bloom, b->bloom_bits, s->hash);
+			{
+				const uint8 *part = b->parts ? b->parts[cc_bloom_part(s->hash, b->log2parts)] : NULL;
+
+				if (part == NULL)
+					return true;
+				return cc_bloom_maybe(part + b->bloom_off, b->bloom_bits, b->probes, s->hash);
+			}
 		case SK_INT:
 		case SK_BPP:
 			return true;		/* no summary of the column */

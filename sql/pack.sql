@@ -121,13 +121,14 @@ SELECT count(*) AS stat_lines,
 FROM heap_stats;
 
 -- 3. block skipping: what EXPLAIN ANALYZE reports for the packed 11:00 hour
-CREATE FUNCTION pg_temp.scan(cond text, is_filter boolean DEFAULT true) RETURNS TABLE (rows_out bigint, blocks_read bigint, blocks_skipped bigint, segments_skipped bigint)
+CREATE FUNCTION pg_temp.scan(cond text, is_filter boolean DEFAULT true,
+	part text DEFAULT 'nfpg.flows_20240115_1100') RETURNS TABLE (rows_out bigint, blocks_read bigint, blocks_skipped bigint, segments_skipped bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
 	plan	json;
 	node	json;
 BEGIN
-	EXECUTE format('EXPLAIN (ANALYZE, FORMAT JSON, COSTS OFF, TIMING OFF) SELECT * FROM nfpg.flows_20240115_1100 WHERE %s',
+	EXECUTE format('EXPLAIN (ANALYZE, FORMAT JSON, COSTS OFF, TIMING OFF) SELECT * FROM %s WHERE %s', part::regclass,
 				   CASE WHEN is_filter THEN nfpg.nf_filter_sql(cond) ELSE cond END) INTO plan;
 	node := plan -> 0 -> 'Plan';
 	rows_out := (node ->> 'Actual Rows')::bigint;
@@ -206,11 +207,73 @@ UPDATE nfpg.flows_20240115_1100_seg
 SELECT count(*) FROM nfpg.flows WHERE dst_port = 587;
 UPDATE nfpg.flows_20240115_1100_seg s SET seg_summary = v.seg_summary FROM saved v WHERE s.seg_no = v.seg_no;
 SELECT count(*) AS repaired FROM nfpg.flows WHERE dst_port = 587;
--- summaries are written as NFB2 (CRC-32C); one written before 0.5 (NFB1, zlib's
--- CRC-32, rebuilt here from this one) is read as before, and a flipped byte
--- in it is still found
+-- summaries are written as NFB3: the blocks' heads, then their Bloom filters
+-- cut in parts by key, each part with its CRC-32C, read as TOAST slices.  A
+-- flipped byte in the parts is found by a lookup, which reads the part of its
+-- key; a query with no address or port condition reads the heads alone.
 SELECT DISTINCT convert_from(substring(seg_summary from 1 for 4), 'SQL_ASCII') AS summary_format
 FROM nfpg.flows_20240115_1100_seg;
+CREATE FUNCTION pg_temp.u32(b bytea, pos int) RETURNS bigint LANGUAGE sql IMMUTABLE
+RETURN get_byte(b, pos) + 256::bigint * get_byte(b, pos + 1) + 65536::bigint * get_byte(b, pos + 2)
+	   + 16777216::bigint * get_byte(b, pos + 3);
+-- the first byte of every part flipped
+CREATE FUNCTION pg_temp.flip_parts(b bytea) RETURNS bytea LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+	nblocks int := pg_temp.u32(b, 8);
+	nparts int := 1 << pg_temp.u32(b, 12)::int;
+	headlen int := 20 + nblocks * 56 + nparts * 4;
+	partlen int := 0;
+BEGIN
+	FOR i IN 0 .. nblocks - 1 LOOP
+		partlen := partlen + pg_temp.u32(b, 20 + i * 56 + 52)::int / 8;
+	END LOOP;
+	FOR k IN 0 .. nparts - 1 LOOP
+		b := set_byte(b, headlen + k * partlen, get_byte(b, headlen + k * partlen) # 1);
+	END LOOP;
+	RETURN b;
+END
+$$;
+SELECT pg_temp.u32(seg_summary, 12) > 0 AS in_parts FROM nfpg.flows_20240115_1100_seg WHERE seg_no = 0;
+UPDATE nfpg.flows_20240115_1100_seg SET seg_summary = pg_temp.flip_parts(seg_summary) WHERE seg_no = 0;
+SELECT count(*) FROM nfpg.flows WHERE dst_port = 587;
+SELECT count(*) = (SELECT count(*) FROM before WHERE proto = 6 AND bytes > 1000) AS no_key_reads_no_part
+FROM nfpg.flows WHERE proto = 6 AND bytes > 1000;
+UPDATE nfpg.flows_20240115_1100_seg s SET seg_summary = v.seg_summary FROM saved v WHERE s.seg_no = v.seg_no;
+SELECT count(*) AS repaired FROM nfpg.flows WHERE dst_port = 587;
+
+-- an hour packed by 0.5 (NFB2: per block its head and its whole filter,
+-- CRC-32C of the whole; test/data/pack-summary-nfb2.hex, 700 flows in 3
+-- blocks of 256) and one before 0.5 (NFB1: zlib's CRC-32, rebuilt here from
+-- it) are read whole, as before: the same answers; a flipped byte is found
+SELECT nfpg.ensure_partitions('2024-01-15 13:00+00', '2024-01-15 13:00+00') >= 0 AS partitions;
+INSERT INTO nfpg.flows (first_seen, last_seen, proto, src_addr, dst_addr, src_port, dst_port, packets, bytes, exporter)
+SELECT timestamptz '2024-01-15 13:00+00' + g * interval '5 s', timestamptz '2024-01-15 13:00+00' + g * interval '5 s' + interval '2 s',
+	(ARRAY[6, 17, 1, 6])[1 + g % 4], ('10.5.' || g % 7 || '.' || g % 50)::inet,
+	CASE WHEN g % 9 = 0 THEN ('2001:db8::' || to_hex(g))::inet ELSE ('192.0.2.' || g % 20)::inet END,
+	1024 + g, CASE WHEN g % 10 = 0 THEN 587 ELSE 443 END, 1 + g % 9, 60 + g * 3, '127.0.0.1'
+FROM generate_series(1, 700) g;
+CREATE TEMP TABLE old_lookups (f text, heap bigint, nfb3 bigint, nfb2 bigint, nfb1 bigint);
+INSERT INTO old_lookups (f) VALUES ('host 10.5.3.17'), ('host 10.5.3.18'), ('dst port 587'), ('src port 1500'),
+	('dst ip 2001:db8::2b5'), ('dst ip 2001:db8::2b6'), ('proto udp and dst host 192.0.2.5'), ('port 9999');
+CREATE FUNCTION pg_temp.count_1300(f text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+	n	bigint;
+BEGIN
+	EXECUTE 'SELECT count(*) FROM nfpg.flows_20240115_1300 WHERE ' || nfpg.nf_filter_sql(f) INTO n;
+	RETURN n;
+END
+$$;
+UPDATE old_lookups SET heap = pg_temp.count_1300(f);
+SELECT nfpg.pack_partition('nfpg.flows_20240115_1300', 3, 256, 16) AS packed;
+UPDATE old_lookups SET nfb3 = pg_temp.count_1300(f);
+CREATE TEMP TABLE nfb2 (hex text);
+\copy nfb2 FROM 'test/data/pack-summary-nfb2.hex'
+UPDATE nfpg.flows_20240115_1300_seg SET seg_summary = (SELECT decode(hex, 'hex') FROM nfb2);
+SELECT convert_from(substring(seg_summary from 1 for 4), 'SQL_ASCII') AS summary_format
+FROM nfpg.flows_20240115_1300_seg;
+UPDATE old_lookups SET nfb2 = pg_temp.count_1300(f);
+UPDATE nfpg.flows_20240115_1300_seg SET seg_summary = set_byte(seg_summary, 30, get_byte(seg_summary, 30) # 1);
+SELECT pg_temp.count_1300('host 10.5.3.17');
 CREATE FUNCTION pg_temp.as_nfb1(b bytea) RETURNS bytea LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
 	crc bigint := 4294967295;
@@ -229,14 +292,17 @@ BEGIN
 	RETURN b;
 END
 $$;
-UPDATE nfpg.flows_20240115_1100_seg SET seg_summary = pg_temp.as_nfb1(seg_summary);
-SELECT DISTINCT convert_from(substring(seg_summary from 1 for 4), 'SQL_ASCII') AS summary_format
-FROM nfpg.flows_20240115_1100_seg;
-SELECT count(*) AS read_from_nfb1 FROM nfpg.flows WHERE dst_port = 587;
-UPDATE nfpg.flows_20240115_1100_seg
-   SET seg_summary = set_byte(seg_summary, 30, get_byte(seg_summary, 30) # 1) WHERE seg_no = 0;
-SELECT count(*) FROM nfpg.flows WHERE dst_port = 587;
-UPDATE nfpg.flows_20240115_1100_seg s SET seg_summary = v.seg_summary FROM saved v WHERE s.seg_no = v.seg_no;
+UPDATE nfpg.flows_20240115_1300_seg SET seg_summary = pg_temp.as_nfb1((SELECT decode(hex, 'hex') FROM nfb2));
+SELECT convert_from(substring(seg_summary from 1 for 4), 'SQL_ASCII') AS summary_format
+FROM nfpg.flows_20240115_1300_seg;
+UPDATE old_lookups SET nfb1 = pg_temp.count_1300(f);
+SELECT *, heap = nfb3 AND heap = nfb2 AND heap = nfb1 AS same FROM old_lookups;
+SELECT s.* FROM pg_temp.scan('port 9999', true, 'nfpg.flows_20240115_1300') s;
+UPDATE nfpg.flows_20240115_1300_seg SET seg_summary = set_byte(seg_summary, 30, get_byte(seg_summary, 30) # 1);
+SELECT pg_temp.count_1300('host 10.5.3.17');
+UPDATE nfpg.flows_20240115_1300_seg SET seg_summary = (SELECT decode(hex, 'hex') FROM nfb2);
+SELECT nfpg.unpack_partition('nfpg.flows_20240115_1300') AS unpacked;
+DELETE FROM nfpg.flows WHERE first_seen >= '2024-01-15 13:00+00';
 
 -- 6. unpack: heap partitions again, the same rows; unpacking a heap partition does nothing
 SELECT p.lower_bound, nfpg.unpack_partition(p.relid) AS unpacked
