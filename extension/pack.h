@@ -25,6 +25,7 @@
 #include "access/htup.h"
 #include "access/tupdesc.h"
 #include "fmgr.h"
+#include "lib/hyperloglog.h"
 #include "storage/lockdefs.h"
 #include "utils/relcache.h"
 #include "nodes/params.h"
@@ -174,6 +175,12 @@ typedef struct PackBlockInfo
 	int			probes;
 } PackBlockInfo;
 
+/*
+ * The key columns whose distinct values pack_build counts for the planner,
+ * in this order: src_addr, src_port, dst_addr, dst_port.
+ */
+#define PACK_DISTINCT_KEYS	4
+
 /* A segment's summary being built: the blocks' heads and their keys */
 typedef struct PackSummaryBuild
 {
@@ -182,6 +189,7 @@ typedef struct PackSummaryBuild
 	int			cap;
 	uint64	  **keys;			/* per block: its distinct keys' hashes */
 	uint32	   *nkeys;
+	hyperLogLogState *distinct; /* the partition's, PACK_DISTINCT_KEYS: fed every key */
 } PackSummaryBuild;
 
 extern void pack_summary_add_block(PackSummaryBuild *sb, const PackLayout *layout,

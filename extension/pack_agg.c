@@ -233,10 +233,11 @@ pack_agg_upper_paths(PlannerInfo *root, UpperRelationKind stage, RelOptInfo *inp
 
 	/*
 	 * Cheaper than the scan's tuples plus a transition call each, which is
-	 * what it replaces; the blocks and conditions as for the row scan.
+	 * what it replaces; the blocks as for the row scan, and the conditions
+	 * on the rows the row pre-filter lets through.
 	 */
 	run = e->blocks * cpu_operator_cost + e->decoded * (cpu_tuple_cost * 0.25) +
-		e->decoded * list_length(quals) * cpu_operator_cost;
+		e->built * list_length(quals) * cpu_operator_cost;
 	priv = list_make2(makeInteger(input_rel->relid), quals);
 	path = create_foreign_upper_path(root, output_rel, output_rel->reltarget, 1,
 									 10, 10 + run, NIL, NULL, priv);

@@ -17,6 +17,13 @@
  * Rows are read through SPI with a cursor, one block per fetch, so memory
  * stays at about one segment of compressed columns plus one block of rows.
  *
+ * It also counts the distinct addresses and ports of the partition
+ * (PostgreSQL's HyperLogLog, fed the keys the block summaries hash anyway)
+ * and returns them as n_distinct values, which pack_partition() sets on the
+ * packed partition's columns for ANALYZE: from its sample of 30,000 flows
+ * ANALYZE finds about a tenth of an hour's addresses, and the planner then
+ * costed a host lookup as reading eight times the blocks it reads.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -25,7 +32,9 @@
 #include "access/table.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -34,6 +43,7 @@
 #include "pack.h"
 
 PG_FUNCTION_INFO_V1(nfpg_pack_build);
+PG_FUNCTION_INFO_V1(nfpg_pack_build_0_6);
 
 typedef struct SegWriter
 {
@@ -52,6 +62,7 @@ typedef struct SegWriter
 	CcBuf	   *chunks;			/* per attribute */
 	uint32	  **chunk_len;		/* per attribute, per block */
 	PackSummaryBuild summary;
+	hyperLogLogState distinct[PACK_DISTINCT_KEYS];
 	MemoryContext segcxt;
 } SegWriter;
 
@@ -107,12 +118,53 @@ start_segment(SegWriter *w)
 	for (int a = 0; a < w->natts; a++)
 		w->chunk_len[a] = palloc0(sizeof(uint32) * w->segment_blocks);
 	memset(&w->summary, 0, sizeof(w->summary));
+	w->summary.distinct = w->distinct;
 	MemoryContextSwitchTo(old);
 }
 
-/* nfpg.pack_build(src regclass, dst regclass, block_rows int, segment_blocks int, zstd_level int) */
-Datum
-nfpg_pack_build(PG_FUNCTION_ARGS)
+/*
+ * The result of pack_build: the flows packed, and the n_distinct of each key
+ * column as ANALYZE stores it (a count, or minus a fraction of the rows when
+ * above a tenth of them, so that it scales with late rows).
+ */
+static Datum
+build_result(FunctionCallInfo fcinfo, SegWriter *w, int64 total)
+{
+	TupleDesc	desc;
+	int			attnos[PACK_DISTINCT_KEYS] = {w->layout.src_addr, w->layout.src_port,
+		w->layout.dst_addr, w->layout.dst_port};
+	Datum		names[PACK_DISTINCT_KEYS];
+	Datum		counts[PACK_DISTINCT_KEYS];
+	int			n = 0;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "nfpg pack: pack_build must return a record");
+	for (int i = 0; i < PACK_DISTINCT_KEYS && total > 0; i++)
+	{
+		double		d;
+
+		if (!attnos[i])
+			continue;
+		d = Max(1.0, estimateHyperLogLog(&w->distinct[i]));
+		if (d > 0.1 * (double) total)
+			d = -Min(1.0, d / (double) total);
+		names[n] = CStringGetTextDatum(w->layout.cols[attnos[i] - 1].name);
+		counts[n++] = Float8GetDatum(d);
+	}
+	values[0] = Int64GetDatum(total);
+	values[1] = PointerGetDatum(construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT));
+	values[2] = PointerGetDatum(construct_array(counts, n, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls));
+}
+
+/*
+ * Pack: the arguments of nfpg.pack_build(src regclass, dst regclass,
+ * block_rows int, segment_blocks int, zstd_level int); returns the flows.
+ */
+static int64
+pack_build(FunctionCallInfo fcinfo, SegWriter *wp)
 {
 	Oid			src = PG_GETARG_OID(0);
 	Oid			dst = PG_GETARG_OID(1);
@@ -172,6 +224,8 @@ nfpg_pack_build(PG_FUNCTION_ARGS)
 		w.argcol[w.nargs++] = a + 1;
 	}
 	w.segment_blocks = segment_blocks;
+	for (int i = 0; i < PACK_DISTINCT_KEYS; i++)
+		initHyperLogLog(&w.distinct[i], 12);	/* ~1.6 % error */
 	w.segcxt = AllocSetContextCreate(CurrentMemoryContext, "nfpg pack segment", ALLOCSET_DEFAULT_SIZES);
 	blockcxt = AllocSetContextCreate(CurrentMemoryContext, "nfpg pack block", ALLOCSET_DEFAULT_SIZES);
 
@@ -254,5 +308,25 @@ nfpg_pack_build(PG_FUNCTION_ARGS)
 	SPI_cursor_close(portal);
 	SPI_finish();
 	table_close(rel, AccessShareLock);
-	PG_RETURN_INT64(total);
+	*wp = w;
+	return total;
+}
+
+/* pack_build up to 0.5: returns bigint, the flows */
+Datum
+nfpg_pack_build(PG_FUNCTION_ARGS)
+{
+	SegWriter	w;
+
+	PG_RETURN_INT64(pack_build(fcinfo, &w));
+}
+
+/* from 0.6: OUT flows bigint, OUT key_columns text[], OUT key_distinct float8[] */
+Datum
+nfpg_pack_build_0_6(PG_FUNCTION_ARGS)
+{
+	SegWriter	w;
+	int64		total = pack_build(fcinfo, &w);
+
+	return build_result(fcinfo, &w, total);
 }

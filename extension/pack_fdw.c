@@ -109,9 +109,24 @@ PG_FUNCTION_INFO_V1(nfpg_packed_handler);
  * (Poisson, matches spread over the hour), plus the Bloom filter's false
  * positives.  Without this the planner costs `host X` over a packed day as
  * a scan of every flow and compiles it with JIT, 0.2 s of a 0.7 s query.
+ * Of the flows decoded, the row pre-filter (pack_rowfilter.c) builds only
+ * those that pass the conditions it holds whole: the others cost the
+ * decoding of the columns the conditions read, not a row.
  * BLOCK_ROWS is pack_partition's default; the estimate is coarse anyway.
  */
 #define BLOCK_ROWS	8192
+
+/*
+ * A parallel worker is a backend of its own: for each packed partition it
+ * joins it opens four relations (the foreign table, the segment table, its
+ * TOAST table and index, the late table) and faults in their pages, about
+ * 5 ms a partition (performance.md, lookups over a packed day), which
+ * parallel_setup_cost, counted once a plan, does not cover.  Without it a
+ * host lookup over a day ran in workers in 207 ms against 113 ms serial.
+ * Counted as half of parallel_setup_cost (500 by default), so that it
+ * follows that setting.
+ */
+#define WORKER_OPEN_COST	(parallel_setup_cost * 0.5)
 #define BLOOM_FALSE_POSITIVES	0.001	/* colcodec.h: 16 bits a key, 8 probes (0.5: 0.025) */
 
 static PackEstimate *
@@ -120,7 +135,8 @@ estimate_decoded(PlannerInfo *root, RelOptInfo *baserel, Relation ft, double row
 	PackEstimate *e = palloc(sizeof(PackEstimate));
 	PackLayout	layout;
 	List	   *time_quals = NIL,
-			   *block_quals = NIL;
+			   *block_quals = NIL,
+			   *row_quals = NIL;
 	ListCell   *lc;
 	double		share = 1.0;
 
@@ -128,8 +144,12 @@ estimate_decoded(PlannerInfo *root, RelOptInfo *baserel, Relation ft, double row
 	foreach(lc, baserel->baserestrictinfo)
 	{
 		RestrictInfo *ri = lfirst(lc);
+		bool		exact;
+		PackSkip   *skip = pack_skip_compile(list_make1(ri->clause), &layout, NULL, &exact);
 
-		switch (pack_skip_decides(pack_skip_compile(list_make1(ri->clause), &layout, NULL, NULL)))
+		if (exact)
+			row_quals = lappend(row_quals, ri);
+		switch (pack_skip_decides(skip))
 		{
 			case PACK_DECIDE_TIME:
 				time_quals = lappend(time_quals, ri);
@@ -153,6 +173,9 @@ estimate_decoded(PlannerInfo *root, RelOptInfo *baserel, Relation ft, double row
 		share *= Min(1.0, 1.0 - exp(-per_block) + BLOOM_FALSE_POSITIVES);
 	}
 	e->decoded = rows * share + late_rows;
+	e->built = rows * share *
+		(row_quals ? clauselist_selectivity(root, row_quals, baserel->relid, JOIN_INNER, NULL) : 1.0) +
+		late_rows;
 	return e;
 }
 
@@ -179,21 +202,31 @@ static void
 packGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
 	/*
-	 * Decoding costs about as much per row as a heap tuple's deform, and
-	 * every qual is evaluated on the rows decoded; testing a block's summary
-	 * costs about an operator.
+	 * Testing a block's summary costs about an operator; decoding the
+	 * columns the pre-filter reads and testing them about as much per flow
+	 * as a heap tuple's deform (measured: 60 to 90 ns); building a row as
+	 * much again, and every qual is evaluated on the rows built.
 	 */
 	PackEstimate *e = baserel->fdw_private;
 	Cost		run = e->blocks * cpu_operator_cost +
 		e->decoded * (cpu_tuple_cost * 0.5) +
-		e->decoded * list_length(baserel->baserestrictinfo) * cpu_operator_cost;
+		e->built * (cpu_tuple_cost * 0.5) +
+		e->built * list_length(baserel->baserestrictinfo) * cpu_operator_cost;
 	ForeignPath *path;
 
-	add_path(baserel, (Path *) create_foreignscan_path(root, baserel, NULL, baserel->rows,
-													   10, 10 + run, NIL, NULL, NULL, NIL));
-	/* as for a heap: worth workers from min_parallel_table_scan_size on (~30 bytes a flow) */
-	if (baserel->consider_parallel && max_parallel_workers_per_gather > 0 &&
-		baserel->tuples * 30 / BLCKSZ >= min_parallel_table_scan_size)
+	path = create_foreignscan_path(root, baserel, NULL, baserel->rows, 10, 10 + run,
+								   NIL, NULL, NULL, NIL);
+
+	/*
+	 * A scan that costs less than a worker's opening of the partition is
+	 * not handed whole to a worker (as a Parallel Append would): in a
+	 * parallel plan it takes its partial path below, which counts the
+	 * opening, and a plan of such scans stays serial.
+	 */
+	if (run < WORKER_OPEN_COST)
+		path->path.parallel_safe = false;
+	add_path(baserel, (Path *) path);
+	if (baserel->consider_parallel && max_parallel_workers_per_gather > 0)
 	{
 		/* one worker per segment at most; a segment is ~131k flows */
 		int			workers = Min(max_parallel_workers_per_gather,
@@ -201,7 +234,8 @@ packGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 		double		divisor = workers + Max(0.0, 1.0 - 0.3 * workers);
 
 		path = create_foreignscan_path(root, baserel, NULL, clamp_row_est(baserel->rows / divisor),
-									   10, 10 + run / divisor, NIL, NULL, NULL, NIL);
+									   10 + WORKER_OPEN_COST, 10 + WORKER_OPEN_COST + run / divisor,
+									   NIL, NULL, NULL, NIL);
 		path->path.parallel_aware = true;
 		path->path.parallel_safe = true;
 		path->path.parallel_workers = workers;

@@ -29,6 +29,7 @@ typedef struct PackEstimate
 {
 	double		blocks;			/* in the segments */
 	double		decoded;		/* flows decoded: in the blocks read, and late */
+	double		built;			/* of those, the rows the row pre-filter lets through */
 } PackEstimate;
 
 typedef struct PackShared

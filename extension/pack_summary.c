@@ -108,14 +108,20 @@ pack_summary_add_block(PackSummaryBuild *sb, const PackLayout *layout,
 				uint8		rec[PACK_INET_WIDTH];
 
 				pack_inet_record(row[a - 1], rec);
-				keys[nkeys++] = cc_hash(side ? 'd' : 's', rec, PACK_INET_WIDTH);
+				keys[nkeys] = cc_hash(side ? 'd' : 's', rec, PACK_INET_WIDTH);
+				if (sb->distinct)
+					addHyperLogLog(&sb->distinct[side * 2], (uint32) (keys[nkeys] >> 32));
+				nkeys++;
 			}
 			if (p && !nul[p - 1])
 			{
 				uint8		port[4];
 
 				cc_put32(port, (uint32) DatumGetInt32(row[p - 1]));
-				keys[nkeys++] = cc_hash(side ? 'D' : 'S', port, 4);
+				keys[nkeys] = cc_hash(side ? 'D' : 'S', port, 4);
+				if (sb->distinct)
+					addHyperLogLog(&sb->distinct[side * 2 + 1], (uint32) (keys[nkeys] >> 32));
+				nkeys++;
 			}
 		}
 	}

@@ -106,6 +106,19 @@ JOIN pg_foreign_server s ON s.oid = ft.ftserver WHERE c.oid = 'nfpg.flows_202401
 -- ANALYZE samples packed hours too (statistics for the planner)
 ANALYZE nfpg.flows_20240115_1100;
 SELECT count(*) AS columns_with_stats FROM pg_stats WHERE schemaname = 'nfpg' AND tablename = 'flows_20240115_1100';
+-- the distinct addresses and ports counted while packing (HyperLogLog) are
+-- the columns' n_distinct, which ANALYZE keeps: within 5 % of the truth
+-- (ANALYZE's own estimate from its sample is a tenth of it on a real hour)
+SELECT t.col, t.d AS distinct_values,
+	   EXISTS (SELECT FROM pg_options_to_table(a.attoptions) o WHERE o.option_name = 'n_distinct') AS option_set,
+	   abs(CASE WHEN s.n_distinct < 0 THEN -s.n_distinct * t.n ELSE s.n_distinct END - t.d) <= greatest(1, 0.05 * t.d) AS within_5pct
+FROM (SELECT 'src_addr' AS col, count(DISTINCT src_addr) AS d, count(*) AS n FROM before WHERE first_seen >= '2024-01-15 11:00+00'
+	  UNION ALL SELECT 'dst_addr', count(DISTINCT dst_addr), count(*) FROM before WHERE first_seen >= '2024-01-15 11:00+00'
+	  UNION ALL SELECT 'src_port', count(DISTINCT src_port), count(*) FROM before WHERE first_seen >= '2024-01-15 11:00+00'
+	  UNION ALL SELECT 'dst_port', count(DISTINCT dst_port), count(*) FROM before WHERE first_seen >= '2024-01-15 11:00+00') t
+JOIN pg_stats s ON s.schemaname = 'nfpg' AND s.tablename = 'flows_20240115_1100' AND s.attname = t.col
+JOIN pg_attribute a ON a.attrelid = 'nfpg.flows_20240115_1100'::regclass AND a.attname = t.col
+ORDER BY 1;
 SELECT (SELECT count(*) FROM (SELECT * FROM before EXCEPT ALL SELECT * FROM nfpg.flows) a) AS missing,
 	   (SELECT count(*) FROM (SELECT * FROM nfpg.flows EXCEPT ALL SELECT * FROM before) b) AS extra;
 -- a few columns only, and whole rows as a record

@@ -12,7 +12,8 @@
 #   3. every hour packed: nfpg.flows holds exactly the truth (EXCEPT ALL both
 #      ways); bytes per flow all-in and the packing rate are printed;
 #   4. pg_dump -Fc and pg_restore into a new database: the hours come back
-#      packed, with the same rows;
+#      packed, with the same rows and the distinct counts packing gave the
+#      planner;
 #   5. every hour unpacked: exactly the truth again, in heap partitions.
 set -u
 . "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
@@ -82,6 +83,12 @@ SUM="SELECT count(*) || ' ' || sum(hashtext(f::text)::bigint) FROM nfpg.flows f"
 t_eq "restored: the same flows" "$(q "$SUM")" "$(PGDATABASE=nfpg_restored q "$SUM")"
 t_eq "restored: both hours packed" "2" \
 	"$(PGDATABASE=nfpg_restored q "SELECT count(*) FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid WHERE i.inhparent = 'nfpg.flows'::regclass AND c.relkind = 'f'")"
+# the distinct addresses and ports counted when packing are column options: dumped and restored
+ND="SELECT string_agg(c.relname || '.' || a.attname || '=' || o.option_value, ' ' ORDER BY 1)
+	FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid, pg_options_to_table(a.attoptions) o
+	WHERE c.relnamespace = 'nfpg'::regnamespace AND c.relkind = 'f' AND o.option_name = 'n_distinct'"
+t_eq "packed hours: four n_distinct options each" "8" "$(q "$ND" | wc -w)"
+t_eq "restored: the same n_distinct options" "$(q "$ND")" "$(PGDATABASE=nfpg_restored q "$ND")"
 
 # 5. unpack
 q "SELECT nfpg.unpack_partition('$H1'), nfpg.unpack_partition('$H2')" >/dev/null
