@@ -11,7 +11,7 @@
 
 #include <libpq-fe.h>
 
-#define NFPG_DUMP_VERSION "0.5"
+#define NFPG_DUMP_VERSION "0.6"
 
 typedef struct DumpOptions
 {
