@@ -55,14 +55,17 @@
 #define MAX_LOG2PARTS	8
 #define MIN_PART_BITS	512
 
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64		x = *(const uint64 *) a,
-				y = *(const uint64 *) b;
-
-	return x < y ? -1 : x > y;
-}
+/*
+ * The keys of a block are sorted to drop duplicates: PostgreSQL's sort
+ * template, specialised for uint64 (qsort's comparator call per comparison
+ * was a fifth of packing's time).
+ */
+#define ST_SORT sort_keys
+#define ST_ELEMENT_TYPE uint64
+#define ST_COMPARE(a, b) (*(a) < *(b) ? -1 : *(a) > *(b))
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 void
 pack_summary_add_block(PackSummaryBuild *sb, const PackLayout *layout,
@@ -125,7 +128,7 @@ pack_summary_add_block(PackSummaryBuild *sb, const PackLayout *layout,
 			}
 		}
 	}
-	qsort(keys, nkeys, sizeof(uint64), cmp_u64);
+	sort_keys(keys, nkeys);
 	for (int i = 0; i < nkeys; i++)
 		if (i == 0 || keys[i] != keys[i - 1])
 			keys[distinct++] = keys[i];
