@@ -168,7 +168,8 @@ cc_put64(uint8_t *p, uint64_t v)
  * Bloom filter of a block's keys (addresses and ports, each tagged with its
  * column), as nfdump 1.8's nfmeta keeps per data block: a key that is not in
  * the filter is certainly not in the block.  nbits is a multiple of 64;
- * probes positions derived Kirsch-Mitzenmacher style from one 64-bit hash.
+ * the probes' positions are derived Kirsch-Mitzenmacher style from one
+ * 64-bit hash.
  * 16 bits per distinct key and 8 probes give ~0.06 % false positives; the
  * summaries of 0.5 and before used 8 bits and 4 probes (~2.4 %), and a
  * lookup over a day read a block in 20 for nothing.

@@ -189,7 +189,7 @@ typedef struct PackSummaryBuild
 	int			cap;
 	uint64	  **keys;			/* per block: its distinct keys' hashes */
 	uint32	   *nkeys;
-	hyperLogLogState *distinct; /* the partition's, PACK_DISTINCT_KEYS: fed every key */
+	hyperLogLogState *distinct; /* the partition's (pack_build.c), PACK_DISTINCT_KEYS */
 } PackSummaryBuild;
 
 extern void pack_summary_add_block(PackSummaryBuild *sb, const PackLayout *layout,

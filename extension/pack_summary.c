@@ -16,13 +16,13 @@
  *
  * Read in parts.  The filters are about 5 bytes a flow, and a lookup over a
  * day used to fetch and check all of them (58 MB for 24M flows at 0.5's 8
- * bits a key), most of its time.  A lookup needs, per block, the few bits its keys probe.  So each
- * block's filter is split into 1 << log2parts parts by the key's hash
- * (cc_bloom_part), and part p of every block of the segment is stored
- * contiguously after the blocks' heads, with its own CRC-32C: a scan reads
- * the head, then only the parts of its keys, as TOAST slices of the
- * uncompressed (STORAGE EXTERNAL) value; a scan with no address or port
- * condition reads the head alone.  A segment picks log2parts so that a
+ * bits a key), most of its time, where it needs per block only the few bits
+ * its keys probe.  So each block's filter is split into 1 << log2parts
+ * parts by the key's hash (cc_bloom_part), and part p of every block of the
+ * segment is stored contiguously after the blocks' heads, with its own
+ * CRC-32C: a scan reads the head, then only the parts of its keys, as TOAST
+ * slices of the uncompressed (STORAGE EXTERNAL) value; a scan with no
+ * address or port condition reads the head alone.  A segment picks log2parts so that a
  * block's part keeps about 512 bits or more (at most 256 parts).
  *
  * Layout "NFB3", little-endian: magic, the CRC-32C of the rest of the head,
@@ -31,8 +31,9 @@
  * its CRC-32C; then the parts, each the blocks' bits in block order.
  * Summaries written before 0.6 ("NFB2", CRC-32C of the whole; "NFB1",
  * zlib's CRC-32, before 0.5: per block its head and its whole filter, 4
- * probes) are read whole, as before.  A damaged summary, or a damaged part the scan
- * reads, is an error naming the partition, like a damaged column chunk.
+ * probes) are read whole, as before.  A damaged summary, or a damaged part
+ * the scan reads, is an error naming the partition, like a damaged column
+ * chunk.
  *
  *-------------------------------------------------------------------------
  */
@@ -112,9 +113,7 @@ pack_summary_add_block(PackSummaryBuild *sb, const PackLayout *layout,
 
 				pack_inet_record(row[a - 1], rec);
 				keys[nkeys] = cc_hash(side ? 'd' : 's', rec, PACK_INET_WIDTH);
-				if (sb->distinct)
-					addHyperLogLog(&sb->distinct[side * 2], (uint32) (keys[nkeys] >> 32));
-				nkeys++;
+				addHyperLogLog(&sb->distinct[side * 2], (uint32) (keys[nkeys++] >> 32));
 			}
 			if (p && !nul[p - 1])
 			{
@@ -122,9 +121,7 @@ pack_summary_add_block(PackSummaryBuild *sb, const PackLayout *layout,
 
 				cc_put32(port, (uint32) DatumGetInt32(row[p - 1]));
 				keys[nkeys] = cc_hash(side ? 'D' : 'S', port, 4);
-				if (sb->distinct)
-					addHyperLogLog(&sb->distinct[side * 2 + 1], (uint32) (keys[nkeys] >> 32));
-				nkeys++;
+				addHyperLogLog(&sb->distinct[side * 2 + 1], (uint32) (keys[nkeys++] >> 32));
 			}
 		}
 	}

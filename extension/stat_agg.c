@@ -337,6 +337,10 @@ add_direct_columns(StatState *st, int n, const uint32 *rows, Datum *const *vals,
 		t_bytes += bytes + obytes;
 		t_first = Min(t_first, first);
 		t_last = Max(t_last, last);
+		/*
+		 * stat_apply_stat's sums, with the side chosen by masks: calling it
+		 * (a StatRecord and a switch per flow) measured 8-10 % slower.
+		 */
 		for (int s = 0; s < nsides; s++)
 		{
 			StatEntry  *e = stat_direct_entry(st, (int64) v[s]);
