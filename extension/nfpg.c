@@ -15,6 +15,7 @@
 #include "fmgr.h"
 
 #include "stat.h"
+#include "topn_pushdown.h"
 
 PG_MODULE_MAGIC;
 
@@ -26,4 +27,5 @@ _PG_init(void)
 	nf_filter_limit_init();
 	nf_filter_jit_init();
 	stat_mem_init();
+	heap_agg_init();
 }

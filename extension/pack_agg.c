@@ -76,20 +76,12 @@
 #include "utils/rel.h"
 
 #include "pack_scan.h"
-#include "stat.h"
+#include "topn_pushdown.h"
 
 typedef struct PackAgg
 {
-	char	   *spec;			/* the specification, for EXPLAIN */
+	TopnInScan	t;
 	int			nquals;
-	StatSpec	parsed;
-	MemoryContext cxt;			/* the state's */
-	StatState  *st;
-	int			nargs;			/* STAT_RECORD_ARGS counters, then the keys */
-	NullableDatum *args;
-	int			nlive;			/* the arguments read from columns: */
-	int			live[2 + STAT_RECORD_ARGS + 2 * STAT_MAX_KEYS];	/* their numbers */
-	int		   *argatt;			/* and their attributes, 0-based */
 	ExprState  *qual;			/* the partition's conditions, or NULL */
 	ExprContext *qualcxt;
 	TupleTableSlot *row;		/* one row of the partition, for qual */
@@ -98,138 +90,19 @@ typedef struct PackAgg
 
 /* ---------- planning ---------- */
 
-/* Whether aggfnoid is nfpg.nf_topn or nfpg.nf_topn_records. */
-static bool
-is_topn(Oid aggfnoid)
-{
-	char	   *name = get_func_name(aggfnoid);
-	Oid			nsp = get_namespace_oid("nfpg", true);
-
-	return name && OidIsValid(nsp) && get_func_namespace(aggfnoid) == nsp &&
-		(strcmp(name, "nf_topn") == 0 || strcmp(name, "nf_topn_records") == 0);
-}
-
-/* A condition the scan can evaluate alone: no subplan, no executor parameter. */
-static bool
-scan_evaluable(Node *node, void *context)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, Param))
-		return ((Param *) node)->paramkind != PARAM_EXTERN;
-	if (IsA(node, SubPlan) || IsA(node, AlternativeSubPlan) || IsA(node, SubLink))
-		return true;
-	return expression_tree_walker(node, scan_evaluable, context);
-}
-
-/* A plain column of relation rti, or -1. */
-static int
-column_of(Expr *e, Index rti)
-{
-	Var		   *v = (Var *) e;
-
-	if (!IsA(e, Var) || v->varno != (int) rti || v->varlevelsup != 0 || v->varattno <= 0)
-		return -1;
-	return v->varattno;
-}
-
-/*
- * The groups of the statistic, at most the rows that pass.  The planner's
- * statistics serve for ports, protocols and the like, but not for
- * addresses: ANALYZE samples a packed hour in short time windows, and from
- * them estimated 29k distinct sources where 10M flowgen flows have 1.5M.
- * Flow data has about one distinct address per few flows, so an address
- * key counts as rows / 8 distinct values; two-sided statistics count both
- * sides.
- */
-static double
-estimate_groups(PlannerInfo *root, Aggref *ag, RelOptInfo *rel)
-{
-	const char *spec = TextDatumGetCString(((Const *) ((TargetEntry *) linitial(ag->args))->expr)->constvalue);
-	bool		two = strncmp(spec, "stat2 ", 6) == 0;
-	int			nkeys = list_length(ag->args) - 1 - STAT_RECORD_ARGS;
-	List	   *other = NIL;
-	int			addrs = 0;
-	double		groups = 1;
-	ListCell   *lc;
-
-	for_each_from(lc, ag->args, 1 + STAT_RECORD_ARGS)
-	{
-		Expr	   *e = ((TargetEntry *) lfirst(lc))->expr;
-
-		if (two && foreach_current_index(lc) >= 1 + STAT_RECORD_ARGS + nkeys / 2)
-			break;				/* one side: the other has as many */
-
-		if (exprType((Node *) e) == INETOID || exprType((Node *) e) == CIDROID)
-			addrs++;
-		else
-			other = lappend(other, e);
-	}
-	if (other != NIL)
-		groups = estimate_num_groups(root, other, rel->rows, NULL, NULL);
-	for (int i = 0; i < addrs; i++)
-		groups *= Max(1.0, rel->rows / 8);
-	if (two)
-		groups *= 2;
-	return Min(groups, rel->rows);
-}
-
 void
 pack_agg_upper_paths(PlannerInfo *root, UpperRelationKind stage, RelOptInfo *input_rel,
 					 RelOptInfo *output_rel, void *extra)
 {
-	GroupPathExtraData *gx = extra;
 	PackEstimate *e = input_rel->fdw_private;
-	Query	   *parse = root->parse;
 	Aggref	   *ag;
-	Const	   *spec;
-	ListCell   *lc;
-	List	   *quals = NIL;
-	int			maxlevel = 0;
-	Bitmapset  *attrs = NULL;
+	List	   *quals;
 	Cost		run;
 	ForeignPath *path;
 	List	   *priv;
 
-	if (stage != UPPERREL_PARTIAL_GROUP_AGG || !IS_SIMPLE_REL(input_rel) ||
-		input_rel->rtekind != RTE_RELATION || gx == NULL)
+	if (!topn_pushdown_match(root, stage, input_rel, output_rel, extra, &ag, &quals))
 		return;
-	if (parse->groupClause || parse->groupingSets || gx->havingQual ||
-		list_length(output_rel->reltarget->exprs) != 1)
-		return;
-	ag = linitial(output_rel->reltarget->exprs);
-	if (!IsA(ag, Aggref) || ag->aggfilter || ag->aggorder || ag->aggdistinct ||
-		ag->aggvariadic || ag->agglevelsup != 0 ||
-		list_length(ag->args) < 2 + STAT_RECORD_ARGS || !is_topn(ag->aggfnoid))
-		return;
-	spec = (Const *) ((TargetEntry *) linitial(ag->args))->expr;
-	if (!IsA(spec, Const) || spec->constisnull || spec->consttype != TEXTOID)
-		return;
-	for_each_from(lc, ag->args, 1)
-		if (column_of(((TargetEntry *) lfirst(lc))->expr, input_rel->relid) < 0)
-			return;
-
-	/* every condition, security barriers first, as the executor orders them */
-	foreach(lc, input_rel->baserestrictinfo)
-	{
-		RestrictInfo *ri = lfirst(lc);
-
-		if (scan_evaluable((Node *) ri->clause, NULL))
-			return;
-		maxlevel = Max(maxlevel, (int) ri->security_level);
-		pull_varattnos((Node *) ri->clause, input_rel->relid, &attrs);
-	}
-	if (bms_next_member(attrs, -1) >= 0 &&
-		bms_next_member(attrs, -1) + FirstLowInvalidHeapAttributeNumber <= 0)
-		return;					/* a whole-row or system column */
-	for (int level = 0; level <= maxlevel; level++)
-		foreach(lc, input_rel->baserestrictinfo)
-		{
-			RestrictInfo *ri = lfirst(lc);
-
-			if ((int) ri->security_level == level)
-				quals = lappend(quals, ri->clause);
-		}
 
 	/*
 	 * Cheaper than the scan's tuples plus a transition call each, which is
@@ -243,21 +116,13 @@ pack_agg_upper_paths(PlannerInfo *root, UpperRelationKind stage, RelOptInfo *inp
 									 10, 10 + run, NIL, NULL, priv);
 	add_path(output_rel, (Path *) path);
 
-	/*
-	 * In parallel when the row scan would be: each process returns its
-	 * state, which the leader then merges.  A state holds up to one group
-	 * per distinct key, and encoding, decoding and merging a group costs
-	 * about what adding a flow does (measured: 2M flows, 1M groups of -A
-	 * /24 pairs), so a statistic of many groups is cheaper serial on few
-	 * cores, one of few groups (ports, protocols) cheaper in parallel.
-	 */
+	/* in parallel when the row scan would be (topn_merge_cost) */
 	if (output_rel->consider_parallel && input_rel->partial_pathlist != NIL)
 	{
 		Path	   *scan = linitial(input_rel->partial_pathlist);
 		int			workers = scan->parallel_workers;
 		double		divisor = workers + Max(0.0, 1.0 - 0.3 * workers);
-		double		groups = estimate_groups(root, ag, input_rel);
-		Cost		merge = groups * (workers + 1) * (cpu_tuple_cost * 0.25);
+		Cost		merge = topn_merge_cost(topn_estimate_groups(root, ag, input_rel), workers);
 
 		path = create_foreign_upper_path(root, output_rel, output_rel->reltarget, 1,
 										 10, 10 + run / divisor + merge, NIL, NULL, priv);
@@ -283,27 +148,13 @@ pack_agg_plan(PlannerInfo *root, RelOptInfo *rel, ForeignPath *best_path, List *
 	Index		rti = intVal(linitial(best_path->fdw_private));
 	List	   *quals = copyObject(lsecond(best_path->fdw_private));
 	Aggref	   *ag = (Aggref *) ((TargetEntry *) linitial(tlist))->expr;
-	Const	   *spec = (Const *) ((TargetEntry *) linitial(ag->args))->expr;
 	Bitmapset  *attrs = NULL;
 	List	   *need = NIL;
-	List	   *argatts = NIL;
-	ListCell   *lc;
+	List	   *argatts;
 	int			x = -1;
 
 	Assert(list_length(tlist) == 1 && IsA(ag, Aggref));
-	for_each_from(lc, ag->args, 1)
-	{
-		int			att = column_of(((TargetEntry *) lfirst(lc))->expr, rti);
-
-		/* statistics (-s) keep no flags or ToS: those columns are not decoded */
-		if ((foreach_current_index(lc) == 1 + STAT_ARG_FLAGS ||
-			 foreach_current_index(lc) == 1 + STAT_ARG_TOS) &&
-			strncmp(TextDatumGetCString(spec->constvalue), "stat", 4) == 0)
-			att = 0;
-		argatts = lappend_int(argatts, att);
-		if (att > 0)
-			attrs = bms_add_member(attrs, att - FirstLowInvalidHeapAttributeNumber);
-	}
+	argatts = topn_arg_attributes(ag, rti, &attrs);
 	pull_varattnos((Node *) quals, rti, &attrs);
 	while ((x = bms_next_member(attrs, x)) >= 0)
 		need = lappend_int(need, x + FirstLowInvalidHeapAttributeNumber);
@@ -311,7 +162,7 @@ pack_agg_plan(PlannerInfo *root, RelOptInfo *rel, ForeignPath *best_path, List *
 	fix_opfuncids((Node *) quals);
 	return make_foreignscan(tlist, NIL, 0, NIL,
 							list_make5(need, list_make1_oid(planner_rt_fetch(rti, root)->relid),
-									   quals, argatts, makeString(TextDatumGetCString(spec->constvalue))),
+									   quals, argatts, makeString(topn_spec_text(ag))),
 							tlist, NIL, outer_plan);
 }
 
@@ -329,45 +180,16 @@ pack_agg_begin(ForeignScanState *node, int eflags)
 	PackScan   *s = pack_scan_begin(node, ft, linitial(priv), quals, eflags);
 	PackAgg    *a = palloc0(sizeof(PackAgg));
 	TupleDesc	desc = RelationGetDescr(ft);
-	Oid			types[2 * STAT_MAX_KEYS];
-	int			nkeys;
 	ListCell   *lc;
 
 	s->own_ftrel = true;
 	s->agg = a;
-	a->spec = strVal(list_nth(priv, 4));
+	a->t.spec = strVal(list_nth(priv, 4));
 	a->nquals = list_length(quals);
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
 
-	a->nargs = list_length(argatts);
-	nkeys = a->nargs - STAT_RECORD_ARGS;
-	if (nkeys > 2 * STAT_MAX_KEYS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("nf_topn: between 1 and %d keys are needed", STAT_MAX_KEYS)));
-	a->argatt = palloc(sizeof(int) * a->nargs);
-	a->args = palloc(sizeof(NullableDatum) * a->nargs);
-	a->nlive = 0;
-	for (int i = 0; i < a->nargs; i++)
-	{
-		int			att = list_nth_int(argatts, i);
-
-		a->args[i].value = (Datum) 0;
-		a->args[i].isnull = true;	/* an argument the statistic does not read */
-		if (att > 0)
-		{
-			a->live[a->nlive] = i;
-			a->argatt[a->nlive++] = att - 1;
-		}
-	}
-	for (int i = 0; i < nkeys; i++)
-		types[i] = TupleDescAttr(desc, list_nth_int(argatts, STAT_RECORD_ARGS + i) - 1)->atttypid;
-	stat_spec_parse(&a->parsed, a->spec, nkeys, types);
-	a->cxt = AllocSetContextCreate(estate->es_query_cxt, "nfpg packed aggregate",
-								   ALLOCSET_DEFAULT_SIZES);
-	a->st = stat_state_create(a->cxt, &a->parsed);
-	stat_use_direct(a->st);
+	topn_in_scan_begin(&a->t, argatts, a->t.spec, desc, estate->es_query_cxt);
 	if (quals != NIL)
 	{
 		a->qual = ExecInitQual(quals, &node->ss.ps);
@@ -378,9 +200,9 @@ pack_agg_begin(ForeignScanState *node, int eflags)
 	 * that no inet is built for them (pack_address_slots).
 	 */
 	s->addr_cols = palloc0(sizeof(bool) * desc->natts);
-	for (int i = 0; i < nkeys; i++)
+	for (int i = STAT_RECORD_ARGS; i < a->t.nargs; i++)
 	{
-		int			att = list_nth_int(argatts, STAT_RECORD_ARGS + i) - 1;
+		int			att = list_nth_int(argatts, i) - 1;
 
 		s->addr_cols[att] = s->layout.cols[att].how == PACK_INET;
 	}
@@ -415,11 +237,13 @@ add_block(PackScan *s, PackAgg *a)
 	uint32	   *pass = NULL;
 	int			n = s->rows;
 
-	for (int i = 0; i < a->nlive; i++)
+	TopnInScan *t = &a->t;
+
+	for (int i = 0; i < t->nlive; i++)
 	{
-		vals[a->live[i]] = s->vals[a->argatt[i]];
-		nulls[a->live[i]] = s->nulls[a->argatt[i]];
-		addrs[a->live[i]] = s->vals[a->argatt[i]] ? NULL : s->addrs[a->argatt[i]];
+		vals[t->live[i]] = s->vals[t->argatt[i]];
+		nulls[t->live[i]] = s->nulls[t->argatt[i]];
+		addrs[t->live[i]] = s->vals[t->argatt[i]] ? NULL : s->addrs[t->argatt[i]];
 	}
 	/* an exact pre-filter has selected exactly the rows that pass */
 	if (a->qual && !s->skip_exact)
@@ -443,7 +267,7 @@ add_block(PackScan *s, PackAgg *a)
 				pass[n++] = r;
 		}
 	}
-	stat_add_columns(a->st, n, pass, vals, nulls, addrs);
+	stat_add_columns(t->st, n, pass, vals, nulls, addrs);
 }
 
 /* The late rows, read from their heap table. */
@@ -459,12 +283,12 @@ add_late(PackScan *s, PackAgg *a)
 		ExecStoreVirtualTuple(a->row);
 		if (a->qual && !row_passes(a))
 			continue;
-		for (int i = 0; i < a->nlive; i++)
+		for (int i = 0; i < a->t.nlive; i++)
 		{
-			a->args[a->live[i]].value = a->row->tts_values[a->argatt[i]];
-			a->args[a->live[i]].isnull = a->row->tts_isnull[a->argatt[i]];
+			a->t.args[a->t.live[i]].value = a->row->tts_values[a->t.argatt[i]];
+			a->t.args[a->t.live[i]].isnull = a->row->tts_isnull[a->t.argatt[i]];
 		}
-		stat_add_args(a->st, a->args);
+		stat_add_args(a->t.st, a->t.args);
 		CHECK_FOR_INTERRUPTS();
 	}
 }
@@ -490,10 +314,7 @@ pack_agg_iterate(ForeignScanState *node)
 	}
 	add_late(s, a);
 	a->done = true;
-	slot->tts_isnull[0] = a->st->t_records == 0;
-	if (!slot->tts_isnull[0])
-		slot->tts_values[0] = PointerGetDatum(IsParallelWorker() ? stat_serialize(a->st) :
-											  stat_handoff(a->st));
+	slot->tts_values[0] = topn_in_scan_result(&a->t, &slot->tts_isnull[0]);
 	return ExecStoreVirtualTuple(slot);
 }
 
@@ -501,14 +322,8 @@ pack_agg_iterate(ForeignScanState *node)
 void
 pack_agg_rescan(PackScan *s)
 {
-	PackAgg    *a = s->agg;
-
-	if (a->st == NULL)
-		return;
-	MemoryContextReset(a->cxt);
-	a->st = stat_state_create(a->cxt, &a->parsed);
-	stat_use_direct(a->st);
-	a->done = false;
+	topn_in_scan_reset(&s->agg->t);
+	s->agg->done = false;
 }
 
 void
@@ -517,7 +332,7 @@ pack_agg_explain(ForeignScanState *node, ExplainState *es)
 	PackScan   *s = node->fdw_state;
 
 	ExplainPropertyText("Packed Partition", s->where, es);
-	ExplainPropertyText("Aggregate in Scan", s->agg->spec, es);
+	ExplainPropertyText("Aggregate in Scan", s->agg->t.spec, es);
 	ExplainPropertyInteger("Conditions in Scan", NULL, s->agg->nquals, es);
 	if (s->agg->nquals > 0)
 		ExplainPropertyText("Conditions Decided", s->skip_exact ? "by the row filter" : "row by row", es);

@@ -186,32 +186,19 @@ END
 $$;
 COMMENT ON FUNCTION nfpg.nf_stat_keys(text) IS 'The nfpg.flows key expressions of an nfdump -s statistic type (with :p for per-protocol)';
 
--- Packed hours compute their share of a Top-N statistic inside their scan
--- (pack_agg.c), which PostgreSQL plans only with partitionwise aggregation:
--- a partial aggregate per partition, merged by one Finalize Aggregate.
--- nf_stat and nf_aggregate switch it on for their query when nfpg.flows
--- has packed partitions, and only then: over heap partitions alone it
--- would make one partial state per hour where a parallel plan makes one
--- per worker.  Returns the setting to put back afterwards.
-CREATE FUNCTION nfpg.nf_topn_plan_packed()
+-- Every partition computes its share of a Top-N statistic inside its scan,
+-- a packed hour in its wrapper's scan (pack_agg.c), a row-store hour in a
+-- custom scan (heap_agg.c), which PostgreSQL plans only with partitionwise
+-- aggregation: a partial aggregate per partition, merged by one Finalize
+-- Aggregate.  nf_stat and nf_aggregate switch it on for their query.  The
+-- function is C so that calling it loads the library, whose planner hook
+-- offers the row-store partitions' scans.  Returns the setting to put back
+-- afterwards.
+CREATE FUNCTION nfpg.nf_topn_plan()
 RETURNS text
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	prev	text := current_setting('enable_partitionwise_aggregate');
-BEGIN
-	IF EXISTS (SELECT 1 FROM pg_inherits i
-				 JOIN pg_foreign_table ft ON ft.ftrelid = i.inhrelid
-				 JOIN pg_foreign_server fs ON fs.oid = ft.ftserver
-				 JOIN pg_foreign_data_wrapper w ON w.oid = fs.srvfdw
-				WHERE i.inhparent = 'nfpg.flows'::regclass AND w.fdwname = 'nfpg_packed') THEN
-		PERFORM set_config('enable_partitionwise_aggregate', 'on', true);
-	END IF;
-	RETURN prev;
-END
-$$;
-COMMENT ON FUNCTION nfpg.nf_topn_plan_packed() IS 'Switch partitionwise aggregation on for this transaction when nfpg.flows has packed partitions, so that they aggregate in their scan; returns the previous setting';
+AS 'MODULE_PATHNAME', 'nf_topn_plan'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION nfpg.nf_topn_plan() IS 'Switch partitionwise aggregation on for this transaction, so that every partition computes its share of a Top-N statistic in its scan; returns the previous setting';
 
 CREATE FUNCTION nfpg.nf_stat(stat_type text, order_by text DEFAULT 'flows', top integer DEFAULT 10,
 	filter text DEFAULT NULL, t_from timestamptz DEFAULT NULL, t_to timestamptz DEFAULT NULL)
@@ -241,7 +228,7 @@ BEGIN
 	END IF;
 	spec := format('%s %s %s %s', CASE WHEN k.two_sided THEN 'stat2' ELSE 'stat' END,
 				   lower(order_by), top, k.fields);
-	prev := nfpg.nf_topn_plan_packed();
+	prev := nfpg.nf_topn_plan();
 	RETURN QUERY EXECUTE format(
 		'SELECT s.ord, s.value, s.proto, s.first_seen, s.last_seen, s.duration, s.flows,'
 		' s.flows_pct, s.packets, s.packets_pct, s.bytes, s.bytes_pct, s.pps, s.bps, s.bpp'
@@ -368,7 +355,7 @@ BEGIN
 					  HINT = 'Name fields as nfdump -A does, e.g. ''srcip,dstport'', or pass NULL for -a.';
 		END IF;
 	END IF;
-	prev := nfpg.nf_topn_plan_packed();
+	prev := nfpg.nf_topn_plan();
 	RETURN QUERY EXECUTE format('SELECT * FROM unnest((%s))',
 		nfpg.nf_topn_sql('nf_topn_records', format('%s %s %s %s', mode, coalesce(lower(order_by), '-'), top, names),
 						 'flows, packets, bytes, out_packets, out_bytes, first_seen, last_seen, tcp_flags, src_tos, ' || keys,

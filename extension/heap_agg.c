@@ -1,0 +1,666 @@
+/*-------------------------------------------------------------------------
+ *
+ * heap_agg.c
+ *		nfdump's statistics computed inside the scan of a row-store
+ *		partition (the open hour): a custom scan that reads the heap and
+ *		adds each flow's columns to the statistic, one row per process.
+ *
+ * Why.  Over a row-store hour the ordinary plan is a Partial Aggregate
+ * over a Seq Scan: for every flow the executor deforms the tuple,
+ * evaluates the aggregate's 11 to 13 argument expressions and calls the
+ * transition function, which decodes them again into a record.  For
+ * -s dstport that was four fifths of the time; nfdump's whole work per
+ * flow is a hash of the key and five additions.  This scan reads the
+ * tuples itself, copies the columns the statistic reads into arrays of a
+ * batch (addresses as key slots, integers as they are) and hands the
+ * batch to stat_add_columns, the loop the packed scan uses (pack_agg.c).
+ *
+ * How PostgreSQL lets it.  The planner asks every partition for paths
+ * that compute the partial aggregate (topn_pushdown.c); a heap table has
+ * no wrapper to answer, so the question reaches create_upper_paths_hook,
+ * which this file sets when the library loads.  nf_stat and nf_aggregate
+ * load it (nf_topn_plan is C) and switch partitionwise aggregation on for
+ * their query; a plain nf_topn query gets the scan when the library is
+ * loaded (nf_filter's planner support loads it) and partitionwise
+ * aggregation is on, and the ordinary plan otherwise, with the same
+ * result.  The scan is offered beside the Partial Aggregate at the Seq
+ * Scan's own cost, so an index scan the planner prefers for a selective
+ * filter stays the plan; a partial (parallel-aware) path shares a
+ * parallel heap scan among the workers, each returning its own state.
+ *
+ * The scan is for heap tables only (it reads tuples through the table AM,
+ * but counts on heap's page-at-a-time visibility, as Seq Scan does), not
+ * for TABLESAMPLE, and evaluates the partition's conditions itself, on the
+ * tuple, security barriers first (topn_pushdown_match).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <sys/socket.h>
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/tupmacs.h"
+#include "port/pg_bitutils.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/extensible.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/planmain.h"
+#include "parser/parsetree.h"
+#include "utils/inet.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "topn_pushdown.h"
+
+/* Flows copied into the arrays before they are added (a cache's worth). */
+#define HEAP_AGG_BATCH	512
+
+typedef struct HeapAggState
+{
+	CustomScanState css;
+	TopnInScan	t;
+	Oid			relid;
+	int			nquals;
+	ExprState  *qual;			/* the partition's conditions, or NULL */
+	Relation	rel;
+	TupleTableSlot *row;		/* the heap tuple being read */
+	TableScanDesc scan;
+	int			maxatt;			/* the last attribute the statistic reads */
+	int			need[TOPN_MAX_ARGS];	/* the attributes it reads, ascending */
+	int			nneed;
+	int			nfixed;			/* attributes before the first of variable width */
+	int		   *fixed_off;		/* their offsets in a tuple without NULLs before them */
+	Datum	   *values;			/* one tuple's attributes (deform_needed) */
+	bool	   *isnull;
+	bool		addr[TOPN_MAX_ARGS];	/* per live argument: an address key */
+	/* the batch: per argument, its values (or address slots) and nulls */
+	int			n;
+	Datum	   *vals[TOPN_MAX_ARGS];
+	bool	   *nulls[TOPN_MAX_ARGS];
+	uint8	   *addrs[TOPN_MAX_ARGS];
+	bool		done;
+} HeapAggState;
+
+static create_upper_paths_hook_type prev_upper_paths = NULL;
+static CustomPathMethods heap_agg_path_methods;
+static CustomScanMethods heap_agg_scan_methods;
+static CustomExecMethods heap_agg_exec_methods;
+
+/* ---------- planning ---------- */
+
+/* Whether relation rti is a heap table read whole (no TABLESAMPLE). */
+static bool
+is_heap_table(PlannerInfo *root, Index rti)
+{
+	RangeTblEntry *rte = planner_rt_fetch(rti, root);
+	Relation	rel;
+	bool		heap;
+
+	if (rte->rtekind != RTE_RELATION || rte->relkind != RELKIND_RELATION ||
+		rte->tablesample != NULL)
+		return false;
+	rel = table_open(rte->relid, NoLock);	/* the planner holds its lock */
+	heap = rel->rd_tableam == GetHeapamTableAmRoutine();
+	table_close(rel, NoLock);
+	return heap;
+}
+
+/*
+ * The scan that replaces agg, a partial aggregate over a Seq Scan of a heap
+ * table, or NULL when the aggregate or the conditions are not of the shape
+ * (topn_pushdown_match).  It costs the Seq Scan and a quarter of what the
+ * Partial Aggregate adds to it: adding a flow from its columns measured a
+ * quarter of the executor's argument evaluation and transition call (and
+ * a Partial Aggregate's cost leaves out the merge of its groups in the
+ * leader, which the scan's states need as much).
+ */
+static Path *
+in_scan_path(PlannerInfo *root, AggPath *agg, void *extra)
+{
+	Path	   *seq = agg->subpath;
+	RelOptInfo *input_rel = seq->parent;
+	RelOptInfo *output_rel = agg->path.parent;
+	CustomPath *cp;
+	Aggref	   *ag;
+	List	   *quals;
+
+	if (seq->pathtype != T_SeqScan || seq->param_info != NULL ||
+		!IS_SIMPLE_REL(input_rel) || input_rel->rtekind != RTE_RELATION ||
+		!is_heap_table(root, input_rel->relid) ||
+		!topn_pushdown_match(root, UPPERREL_PARTIAL_GROUP_AGG, input_rel, output_rel, extra,
+							 &ag, &quals))
+		return NULL;
+	cp = makeNode(CustomPath);
+	cp->path.pathtype = T_CustomScan;
+	cp->path.parent = output_rel;
+	cp->path.pathtarget = agg->path.pathtarget;
+	cp->path.rows = agg->path.rows;
+	cp->path.total_cost = seq->total_cost + (agg->path.total_cost - seq->total_cost) * 0.25;
+	cp->path.startup_cost = cp->path.total_cost;
+	cp->path.parallel_aware = seq->parallel_aware;
+	cp->path.parallel_safe = agg->path.parallel_safe;
+	cp->path.parallel_workers = seq->parallel_workers;
+	cp->custom_private = list_make2(makeInteger(input_rel->relid), quals);
+	cp->methods = &heap_agg_path_methods;
+	return &cp->path;
+}
+
+/*
+ * path with the partial aggregates of heap tables under it computed in
+ * their scans (copies of the Append and Gather above them, cheaper by what
+ * the scans save), or NULL when there is none.
+ */
+static Path *
+rewrite(PlannerInfo *root, Path *path, void *extra)
+{
+	if (IsA(path, AggPath))
+	{
+		AggPath    *agg = (AggPath *) path;
+
+		if (agg->aggsplit != AGGSPLIT_INITIAL_SERIAL || agg->aggstrategy != AGG_PLAIN)
+			return NULL;
+		return in_scan_path(root, agg, extra);
+	}
+	if (IsA(path, AppendPath))
+	{
+		AppendPath *ap = (AppendPath *) path;
+		AppendPath *copy;
+		List	   *subpaths = NIL;
+		Cost		before = 0,
+					after = 0;
+		ListCell   *lc;
+
+		foreach(lc, ap->subpaths)
+		{
+			Path	   *sub = lfirst(lc);
+			Path	   *in_scan = rewrite(root, sub, extra);
+
+			before += sub->total_cost;
+			after += in_scan ? in_scan->total_cost : sub->total_cost;
+			subpaths = lappend(subpaths, in_scan ? in_scan : sub);
+		}
+		if (after == before)
+			return NULL;			/* none replaced */
+		copy = makeNode(AppendPath);
+		memcpy(copy, ap, sizeof(AppendPath));
+		copy->subpaths = subpaths;
+		/* a Parallel Append's cost is its subpaths' divided among workers */
+		copy->path.total_cost = ap->path.total_cost * (after / before);
+		copy->path.startup_cost = Min(ap->path.startup_cost, copy->path.total_cost);
+		return &copy->path;
+	}
+	if (IsA(path, GatherPath))
+	{
+		GatherPath *g = (GatherPath *) path;
+		GatherPath *copy;
+		Path	   *sub = rewrite(root, g->subpath, extra);
+
+		if (sub == NULL)
+			return NULL;
+		copy = makeNode(GatherPath);
+		memcpy(copy, g, sizeof(GatherPath));
+		copy->subpath = sub;
+		copy->path.total_cost -= g->subpath->total_cost - sub->total_cost;
+		return &copy->path;
+	}
+	return NULL;
+}
+
+/* The partially grouped relation of the grouping output_rel, or NULL. */
+static RelOptInfo *
+find_partial_rel(PlannerInfo *root, RelOptInfo *output_rel)
+{
+	ListCell   *lc;
+
+	foreach(lc, root->upper_rels[UPPERREL_PARTIAL_GROUP_AGG])
+	{
+		RelOptInfo *rel = lfirst(lc);
+
+		if (bms_equal(rel->relids, output_rel->relids))
+			return rel;
+	}
+	return NULL;
+}
+
+/*
+ * The planner asks a foreign table's wrapper for paths computing a
+ * partition's partial aggregate, but no hook for a heap table's.  So when
+ * the grouping is planned (UPPERREL_GROUP_AGG), the partially aggregated
+ * paths (partitionwise: an Append of each partition's Partial Aggregate)
+ * are taken again with the heap partitions' Partial Aggregate over Seq Scan
+ * replaced by the scan that aggregates, and finalized as the planner
+ * finalizes them; add_path keeps what is cheapest.
+ */
+static void
+heap_agg_upper_paths(PlannerInfo *root, UpperRelationKind stage, RelOptInfo *input_rel,
+					 RelOptInfo *output_rel, void *extra)
+{
+	GroupPathExtraData *gx = extra;
+	RelOptInfo *partial;
+	List	   *finals = NIL;
+	ListCell   *lc;
+
+	if (prev_upper_paths)
+		prev_upper_paths(root, stage, input_rel, output_rel, extra);
+	if (stage != UPPERREL_GROUP_AGG || gx == NULL || !gx->partial_costs_set ||
+		!root->parse->hasAggs || root->parse->groupClause || root->parse->groupingSets ||
+		gx->havingQual)
+		return;
+	partial = find_partial_rel(root, output_rel);
+	if (partial == NULL)
+		return;
+	foreach(lc, partial->pathlist)
+	{
+		Path	   *p = rewrite(root, lfirst(lc), extra);
+
+		if (p)
+			finals = lappend(finals,
+							 create_agg_path(root, output_rel, p, output_rel->reltarget,
+											 AGG_PLAIN, AGGSPLIT_FINAL_DESERIAL, NIL, NIL,
+											 &gx->agg_final_costs, 1));
+	}
+	foreach(lc, finals)
+		add_path(output_rel, lfirst(lc));
+}
+
+/*
+ * The plan: the partial Aggref is the scan's one output column
+ * (custom_scan_tlist); custom_private holds the partition, its conditions
+ * (evaluated on the partition's tuples, not on the scan's output), the
+ * arguments' attributes and the specification.
+ */
+static Plan *
+heap_agg_plan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path, List *tlist,
+			  List *clauses, List *custom_plans)
+{
+	CustomScan *cs = makeNode(CustomScan);
+	Index		rti = intVal(linitial(best_path->custom_private));
+	List	   *quals = copyObject(lsecond(best_path->custom_private));
+	Aggref	   *ag = (Aggref *) ((TargetEntry *) linitial(tlist))->expr;
+
+	Assert(list_length(tlist) == 1 && IsA(ag, Aggref));
+	/* planner-built operators may lack their function's OID until setrefs */
+	fix_opfuncids((Node *) quals);
+	cs->scan.plan.targetlist = tlist;
+	cs->scan.scanrelid = 0;
+	cs->custom_scan_tlist = tlist;
+	cs->flags = best_path->flags;
+	cs->custom_private = list_make4(list_make1_oid(planner_rt_fetch(rti, root)->relid),
+									quals, topn_arg_attributes(ag, rti, NULL),
+									makeString(topn_spec_text(ag)));
+	cs->methods = &heap_agg_scan_methods;
+	return &cs->scan.plan;
+}
+
+/* ---------- execution ---------- */
+
+static Node *
+heap_agg_create_state(CustomScan *cs)
+{
+	HeapAggState *h = palloc0(sizeof(HeapAggState));
+
+	NodeSetTag(h, T_CustomScanState);
+	h->css.methods = &heap_agg_exec_methods;
+	return (Node *) h;
+}
+
+/* What deform_needed reads: the attributes, and the offsets of the fixed-width ones. */
+static void
+plan_deform(HeapAggState *h, TupleDesc desc)
+{
+	int			off = 0;
+
+	h->values = palloc0(sizeof(Datum) * desc->natts);
+	h->isnull = palloc0(sizeof(bool) * desc->natts);
+	h->fixed_off = palloc(sizeof(int) * (desc->natts + 1));
+	for (h->nfixed = 0; h->nfixed < desc->natts; h->nfixed++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, h->nfixed);
+
+		if (att->attlen <= 0)
+			break;
+		off = att_align_nominal(off, att->attalign);
+		h->fixed_off[h->nfixed] = off;
+		off += att->attlen;
+	}
+	h->fixed_off[h->nfixed] = off;	/* where the walk past them starts */
+	for (int i = 0; i < h->maxatt; i++)
+		for (int j = 0; j < h->t.nlive; j++)
+			if (h->t.argatt[j] == i)
+			{
+				h->need[h->nneed++] = i;
+				break;
+			}
+}
+
+static void
+heap_agg_begin(CustomScanState *node, EState *estate, int eflags)
+{
+	HeapAggState *h = (HeapAggState *) node;
+	CustomScan *cs = (CustomScan *) node->ss.ps.plan;
+	List	   *quals = lsecond(cs->custom_private);
+	List	   *argatts = lthird(cs->custom_private);
+	TupleDesc	desc;
+
+	h->relid = linitial_oid(linitial(cs->custom_private));
+	h->rel = table_open(h->relid, AccessShareLock);
+	h->t.spec = strVal(lfourth(cs->custom_private));
+	h->nquals = list_length(quals);
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+
+	desc = RelationGetDescr(h->rel);
+	topn_in_scan_begin(&h->t, argatts, h->t.spec, desc, estate->es_query_cxt);
+	h->row = ExecInitExtraTupleSlot(estate, desc, table_slot_callbacks(h->rel));
+	if (quals != NIL)
+	{
+		/*
+		 * The conditions read the partition's tuples, not the scan's output
+		 * row: compile them for that slot (the executor deforms by the
+		 * parent's description of its scan slot).
+		 */
+		PlanState  *ps = &node->ss.ps;
+		TupleDesc	scandesc = ps->scandesc;
+		const TupleTableSlotOps *scanops = ps->scanops;
+		bool		fixed = ps->scanopsfixed,
+					set = ps->scanopsset;
+
+		ps->scandesc = desc;
+		ps->scanops = h->row->tts_ops;
+		ps->scanopsfixed = ps->scanopsset = true;
+		h->qual = ExecInitQual(quals, ps);
+		ps->scandesc = scandesc;
+		ps->scanops = scanops;
+		ps->scanopsfixed = fixed;
+		ps->scanopsset = set;
+	}
+	for (int i = 0; i < h->t.nlive; i++)
+	{
+		int			arg = h->t.live[i];
+		Oid			type = TupleDescAttr(desc, h->t.argatt[i])->atttypid;
+
+		h->maxatt = Max(h->maxatt, h->t.argatt[i] + 1);
+		h->addr[i] = type == INETOID || type == CIDROID;
+		h->nulls[arg] = palloc(sizeof(bool) * HEAP_AGG_BATCH);
+		if (h->addr[i])
+			h->addrs[arg] = palloc0(STAT_ADDR_WIDTH * HEAP_AGG_BATCH);
+		else
+			h->vals[arg] = palloc(sizeof(Datum) * HEAP_AGG_BATCH);
+	}
+	plan_deform(h, desc);
+}
+
+/* An inet as a key slot (STAT_ADDR_WIDTH): family, bits, the address. */
+static inline void
+address_slot(uint8 *slot, Datum d)
+{
+	inet	   *ip = DatumGetInetPP(d);
+	int			size = ip_addrsize(ip);
+
+	slot[0] = ip_family(ip);
+	slot[1] = ip_bits(ip);
+	memcpy(slot + 2, ip_addr(ip), size);
+	memset(slot + 2 + size, 0, 16 - size);
+}
+
+/*
+ * The attributes up to h->maxatt of the heap tuple tup into h->values and
+ * h->isnull, as heap_deform_tuple would, without visiting the fixed-width
+ * attributes before the first NULL: those are read at their offsets.  The
+ * statistic reads out_packets and out_bytes, the 27th and 28th of 41
+ * columns, and a deform that visits every attribute before them took 60 %
+ * of -s dstport's time.  False for a tuple shorter than h->maxatt (a
+ * column added since it was written), which the slot reads instead.
+ */
+static bool
+deform_needed(HeapAggState *h, HeapTuple tuple)
+{
+	HeapTupleHeader tup = tuple->t_data;
+	TupleDesc	desc = RelationGetDescr(h->rel);
+	bits8	   *bp = tup->t_bits;
+	bool		hasnulls = HeapTupleHasNulls(tuple);
+	char	   *tp = (char *) tup + tup->t_hoff;
+	int			start = Min(h->nfixed, h->maxatt);
+	int			k = 0;
+	uint32		off;
+
+	/*
+	 * A page is filled from its end, so the next tuple is most often the
+	 * one just below this one: ask for it now (a fifth of the time was the
+	 * wait for each tuple's first cache line).
+	 */
+	for (int b = 1; b <= 3; b++)
+		__builtin_prefetch((char *) tup - 64 * b);
+	if (HeapTupleHeaderGetNatts(tup) < h->maxatt)
+		return false;
+	/* the first NULL, a byte of the bitmap at a time */
+	if (hasnulls)
+		for (int b = 0; b * 8 < start; b++)
+			if (bp[b] != 0xFF)
+			{
+				start = Min(start, b * 8 + pg_rightmost_one_pos32(~bp[b] & 0xFF));
+				break;
+			}
+	/* needed attributes before it: at their offsets */
+	for (; k < h->nneed && h->need[k] < start; k++)
+	{
+		int			i = h->need[k];
+
+		h->values[i] = fetchatt(TupleDescAttr(desc, i), tp + h->fixed_off[i]);
+		h->isnull[i] = false;
+	}
+	if (k == h->nneed)
+		return true;
+	/* the others: every attribute from the first NULL on is walked */
+	off = h->fixed_off[start];
+	for (int i = start; i < h->maxatt; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (hasnulls && att_isnull(i, bp))
+		{
+			h->isnull[i] = true;
+			continue;
+		}
+		off = att_align_pointer(off, att->attalign, att->attlen, tp + off);
+		h->values[i] = fetchatt(att, tp + off);
+		h->isnull[i] = false;
+		off = att_addlength_pointer(off, att->attlen, tp + off);
+	}
+	return true;
+}
+
+static void
+flush_batch(HeapAggState *h)
+{
+	stat_add_columns(h->t.st, h->n, NULL, h->vals, h->nulls, (const uint8 *const *) h->addrs);
+	h->n = 0;
+}
+
+/* Read the partition, adding the flows that pass the conditions. */
+static void
+scan_all(HeapAggState *h)
+{
+	ExprContext *econtext = h->css.ss.ps.ps_ExprContext;
+	TupleTableSlot *row = h->row;
+	TopnInScan *t = &h->t;
+	EState	   *estate = h->css.ss.ps.state;
+
+	uint32		read = 0;
+
+	if (h->scan == NULL)		/* not parallel, or no parallel context */
+		h->scan = table_beginscan(h->rel, estate->es_snapshot, 0, NULL);
+	while (table_scan_getnextslot(h->scan, ForwardScanDirection, row))
+	{
+		int			k = h->n;
+
+		if ((++read & 4095) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (h->qual)
+		{
+			/* a reset of an untouched context costs a test */
+			ResetExprContext(econtext);
+			econtext->ecxt_scantuple = row;
+			if (!ExecQual(h->qual, econtext))
+				continue;
+		}
+		if (!deform_needed(h, ExecFetchSlotHeapTuple(row, false, NULL)))
+		{
+			slot_getsomeattrs(row, h->maxatt);
+			memcpy(h->values, row->tts_values, sizeof(Datum) * h->maxatt);
+			memcpy(h->isnull, row->tts_isnull, sizeof(bool) * h->maxatt);
+		}
+		for (int i = 0; i < t->nlive; i++)
+		{
+			int			arg = t->live[i];
+			int			att = t->argatt[i];
+			bool		isnull = h->isnull[att];
+
+			h->nulls[arg][k] = isnull;
+			if (!h->addr[i])
+				h->vals[arg][k] = h->values[att];
+			else if (!isnull)
+				address_slot(h->addrs[arg] + (Size) k * STAT_ADDR_WIDTH, h->values[att]);
+		}
+		if (++h->n == HEAP_AGG_BATCH)
+			flush_batch(h);
+	}
+	flush_batch(h);
+	ResetExprContext(econtext);
+}
+
+static TupleTableSlot *
+heap_agg_next(ScanState *ss)
+{
+	HeapAggState *h = (HeapAggState *) ss;
+	TupleTableSlot *slot = ss->ss_ScanTupleSlot;
+
+	ExecClearTuple(slot);
+	if (h->done)
+		return slot;
+	scan_all(h);
+	h->done = true;
+	slot->tts_values[0] = topn_in_scan_result(&h->t, &slot->tts_isnull[0]);
+	return ExecStoreVirtualTuple(slot);
+}
+
+static bool
+heap_agg_recheck(ScanState *ss, TupleTableSlot *slot)
+{
+	return true;
+}
+
+static TupleTableSlot *
+heap_agg_exec(CustomScanState *node)
+{
+	return ExecScan(&node->ss, heap_agg_next, heap_agg_recheck);
+}
+
+static void
+heap_agg_end(CustomScanState *node)
+{
+	HeapAggState *h = (HeapAggState *) node;
+
+	if (h->scan)
+		table_endscan(h->scan);
+	if (h->t.cxt)
+		MemoryContextDelete(h->t.cxt);
+	table_close(h->rel, NoLock);
+}
+
+static void
+heap_agg_rescan(CustomScanState *node)
+{
+	HeapAggState *h = (HeapAggState *) node;
+
+	if (h->scan)
+		table_rescan(h->scan, NULL);
+	topn_in_scan_reset(&h->t);
+	h->done = false;
+}
+
+/* ---------- parallel: one heap scan shared by the processes ---------- */
+
+static Size
+heap_agg_estimate_dsm(CustomScanState *node, ParallelContext *pcxt)
+{
+	HeapAggState *h = (HeapAggState *) node;
+
+	return table_parallelscan_estimate(h->rel, node->ss.ps.state->es_snapshot);
+}
+
+static void
+heap_agg_init_dsm(CustomScanState *node, ParallelContext *pcxt, void *coordinate)
+{
+	HeapAggState *h = (HeapAggState *) node;
+
+	table_parallelscan_initialize(h->rel, coordinate, node->ss.ps.state->es_snapshot);
+	h->scan = table_beginscan_parallel(h->rel, coordinate);
+}
+
+static void
+heap_agg_reinit_dsm(CustomScanState *node, ParallelContext *pcxt, void *coordinate)
+{
+	HeapAggState *h = (HeapAggState *) node;
+
+	table_parallelscan_reinitialize(h->rel, coordinate);
+}
+
+static void
+heap_agg_init_worker(CustomScanState *node, shm_toc *toc, void *coordinate)
+{
+	HeapAggState *h = (HeapAggState *) node;
+
+	h->scan = table_beginscan_parallel(h->rel, coordinate);
+}
+
+static void
+heap_agg_explain(CustomScanState *node, List *ancestors, ExplainState *es)
+{
+	HeapAggState *h = (HeapAggState *) node;
+
+	ExplainPropertyText("Partition", get_rel_name(h->relid), es);
+	ExplainPropertyText("Aggregate in Scan", h->t.spec, es);
+	ExplainPropertyInteger("Conditions in Scan", NULL, h->nquals, es);
+}
+
+static CustomPathMethods heap_agg_path_methods = {
+	.CustomName = "NfpgHeapAggregate",
+	.PlanCustomPath = heap_agg_plan,
+};
+
+static CustomScanMethods heap_agg_scan_methods = {
+	.CustomName = "NfpgHeapAggregate",
+	.CreateCustomScanState = heap_agg_create_state,
+};
+
+static CustomExecMethods heap_agg_exec_methods = {
+	.CustomName = "NfpgHeapAggregate",
+	.BeginCustomScan = heap_agg_begin,
+	.ExecCustomScan = heap_agg_exec,
+	.EndCustomScan = heap_agg_end,
+	.ReScanCustomScan = heap_agg_rescan,
+	.EstimateDSMCustomScan = heap_agg_estimate_dsm,
+	.InitializeDSMCustomScan = heap_agg_init_dsm,
+	.ReInitializeDSMCustomScan = heap_agg_reinit_dsm,
+	.InitializeWorkerCustomScan = heap_agg_init_worker,
+	.ExplainCustomScan = heap_agg_explain,
+};
+
+void
+heap_agg_init(void)
+{
+	RegisterCustomScanMethods(&heap_agg_scan_methods);
+	prev_upper_paths = create_upper_paths_hook;
+	create_upper_paths_hook = heap_agg_upper_paths;
+}
