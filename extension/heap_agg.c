@@ -53,6 +53,8 @@
 #include "nodes/extensible.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/appendinfo.h"
+#include "optimizer/tlist.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/planmain.h"
 #include "parser/parsetree.h"
@@ -116,20 +118,19 @@ is_heap_table(PlannerInfo *root, Index rti)
 }
 
 /*
- * The scan that replaces agg, a partial aggregate over a Seq Scan of a heap
- * table, or NULL when the aggregate or the conditions are not of the shape
- * (topn_pushdown_match).  It costs the Seq Scan and a quarter of what the
- * Partial Aggregate adds to it: adding a flow from its columns measured a
- * quarter of the executor's argument evaluation and transition call (and
- * a Partial Aggregate's cost leaves out the merge of its groups in the
- * leader, which the scan's states need as much).
+ * The scan that computes output_rel's partial aggregate over seq, a Seq
+ * Scan of a heap table, in place of a Partial Aggregate costing agg_cost
+ * more than the Seq Scan; NULL when the aggregate or the conditions are not
+ * of the shape (topn_pushdown_match).  It costs the Seq Scan and a quarter
+ * of agg_cost: adding a flow from its columns measured a quarter of the
+ * executor's argument evaluation and transition call (and a Partial
+ * Aggregate's cost leaves out the merge of its groups in the leader, which
+ * the scan's states need as much).
  */
 static Path *
-in_scan_path(PlannerInfo *root, AggPath *agg, void *extra)
+in_scan_path(PlannerInfo *root, Path *seq, RelOptInfo *output_rel, Cost agg_cost, void *extra)
 {
-	Path	   *seq = agg->subpath;
 	RelOptInfo *input_rel = seq->parent;
-	RelOptInfo *output_rel = agg->path.parent;
 	CustomPath *cp;
 	Aggref	   *ag;
 	List	   *quals;
@@ -143,16 +144,72 @@ in_scan_path(PlannerInfo *root, AggPath *agg, void *extra)
 	cp = makeNode(CustomPath);
 	cp->path.pathtype = T_CustomScan;
 	cp->path.parent = output_rel;
-	cp->path.pathtarget = agg->path.pathtarget;
-	cp->path.rows = agg->path.rows;
-	cp->path.total_cost = seq->total_cost + (agg->path.total_cost - seq->total_cost) * 0.25;
+	cp->path.pathtarget = output_rel->reltarget;
+	cp->path.rows = 1;
+	cp->path.total_cost = seq->total_cost + agg_cost * 0.25;
 	cp->path.startup_cost = cp->path.total_cost;
 	cp->path.parallel_aware = seq->parallel_aware;
-	cp->path.parallel_safe = agg->path.parallel_safe;
+	cp->path.parallel_safe = seq->parallel_safe && output_rel->consider_parallel;
 	cp->path.parallel_workers = seq->parallel_workers;
 	cp->custom_private = list_make2(makeInteger(input_rel->relid), quals);
 	cp->methods = &heap_agg_path_methods;
 	return &cp->path;
+}
+
+/*
+ * A Partial Aggregate over an Append of Seq Scans of partitions (what the
+ * planner makes without partitionwise aggregation, and keeps for a query
+ * that reads one partition) as an Append of the partitions' scans that
+ * aggregate: each child gets the partially grouped relation partitionwise
+ * aggregation would give it, its target translated to the child's columns.
+ */
+static Path *
+push_below_append(PlannerInfo *root, AggPath *agg, AppendPath *ap, void *extra)
+{
+	Cost		agg_cost = agg->path.total_cost - ap->path.total_cost;
+	List	   *subpaths = NIL;
+	Cost		cost = 0;
+	AppendPath *copy;
+	ListCell   *lc;
+
+	if (ap->path.rows <= 0)
+		return NULL;
+	foreach(lc, ap->subpaths)
+	{
+		Path	   *seq = lfirst(lc);
+		RelOptInfo *child = seq->parent;
+		AppendRelInfo *appinfo;
+		RelOptInfo *partial;
+		Path	   *in_scan;
+
+		if (child->reloptkind != RELOPT_OTHER_MEMBER_REL || root->append_rel_array == NULL ||
+			(appinfo = root->append_rel_array[child->relid]) == NULL)
+			return NULL;
+		partial = fetch_upper_rel(root, UPPERREL_PARTIAL_GROUP_AGG, child->relids);
+		if (partial->reltarget == NULL || partial->reltarget->exprs == NIL)
+		{
+			partial->reloptkind = RELOPT_OTHER_UPPER_REL;
+			partial->consider_parallel = agg->path.parent->consider_parallel;
+			partial->reltarget = copy_pathtarget(agg->path.pathtarget);
+			partial->reltarget->exprs = (List *)
+				adjust_appendrel_attrs(root, (Node *) agg->path.pathtarget->exprs, 1, &appinfo);
+		}
+		in_scan = in_scan_path(root, seq, partial, agg_cost * (seq->rows / ap->path.rows), extra);
+		if (in_scan == NULL)
+			return NULL;
+		subpaths = lappend(subpaths, in_scan);
+		cost += in_scan->total_cost;
+	}
+	copy = makeNode(AppendPath);
+	memcpy(copy, ap, sizeof(AppendPath));
+	copy->path.parent = agg->path.parent;
+	copy->path.pathtarget = agg->path.pathtarget;
+	copy->path.rows = list_length(subpaths);
+	copy->subpaths = subpaths;
+	/* a Parallel Append's cost is its subpaths' divided among workers */
+	copy->path.total_cost = agg->path.total_cost * (cost / (ap->path.total_cost + agg_cost));
+	copy->path.startup_cost = copy->path.total_cost;
+	return &copy->path;
 }
 
 /*
@@ -169,7 +226,10 @@ rewrite(PlannerInfo *root, Path *path, void *extra)
 
 		if (agg->aggsplit != AGGSPLIT_INITIAL_SERIAL || agg->aggstrategy != AGG_PLAIN)
 			return NULL;
-		return in_scan_path(root, agg, extra);
+		if (IsA(agg->subpath, AppendPath))
+			return push_below_append(root, agg, (AppendPath *) agg->subpath, extra);
+		return in_scan_path(root, agg->subpath, agg->path.parent,
+							agg->path.total_cost - agg->subpath->total_cost, extra);
 	}
 	if (IsA(path, AppendPath))
 	{
@@ -210,6 +270,7 @@ rewrite(PlannerInfo *root, Path *path, void *extra)
 		copy = makeNode(GatherPath);
 		memcpy(copy, g, sizeof(GatherPath));
 		copy->subpath = sub;
+		copy->path.startup_cost -= g->subpath->startup_cost - sub->startup_cost;
 		copy->path.total_cost -= g->subpath->total_cost - sub->total_cost;
 		return &copy->path;
 	}
@@ -264,11 +325,24 @@ heap_agg_upper_paths(PlannerInfo *root, UpperRelationKind stage, RelOptInfo *inp
 		Path	   *p = rewrite(root, lfirst(lc), extra);
 
 		if (p)
-			finals = lappend(finals,
-							 create_agg_path(root, output_rel, p, output_rel->reltarget,
-											 AGG_PLAIN, AGGSPLIT_FINAL_DESERIAL, NIL, NIL,
-											 &gx->agg_final_costs, 1));
+			finals = lappend(finals, p);
 	}
+	/* the planner gathered the cheapest partial path only */
+	foreach(lc, partial->partial_pathlist)
+	{
+		Path	   *p = rewrite(root, lfirst(lc), extra);
+
+		/* one state a process */
+		double		rows = p ? p->rows * (p->parallel_workers + 1) : 0;
+
+		if (p)
+			finals = lappend(finals, create_gather_path(root, partial, p, partial->reltarget,
+														NULL, &rows));
+	}
+	foreach(lc, finals)
+		lfirst(lc) = create_agg_path(root, output_rel, lfirst(lc), output_rel->reltarget,
+									 AGG_PLAIN, AGGSPLIT_FINAL_DESERIAL, NIL, NIL,
+									 &gx->agg_final_costs, 1);
 	foreach(lc, finals)
 		add_path(output_rel, lfirst(lc));
 }

@@ -61,7 +61,7 @@ SELECT relkind, count(*) FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oi
 
 -- The aggregate agg(spec, counters, keys) over nfpg.flows and over the heap
 -- copy, under the condition cond: 'same' or 'DIFFERENT', and how many scans
--- aggregated in the plan.
+-- of packed hours aggregated in the plan (and of row-store ones, heap_agg.c).
 CREATE FUNCTION pg_temp.same(agg text, spec text, keys text, cond text DEFAULT 'true')
 RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
@@ -78,7 +78,8 @@ BEGIN
 	EXECUTE format('SELECT md5((%s)::text)', q) INTO a;
 	EXECUTE format('SELECT md5((%s)::text)', replace(q, 'FROM nfpg.flows', 'FROM pg_temp.heap_copy')) INTO b;
 	RETURN CASE WHEN a = b THEN 'same' ELSE 'DIFFERENT' END || ', '
-		|| (length(plan) - length(replace(plan, 'Aggregate in Scan', ''))) / 17 || ' in scan'
+		|| regexp_count(plan, 'Packed Partition: [^\n]*\n *Aggregate in Scan') || ' in scan'
+		|| ', ' || regexp_count(plan, 'NfpgHeapAggregate') || ' row store'
 		|| CASE WHEN plan LIKE '%Parallel Foreign Scan%' THEN ', parallel' ELSE '' END
 		|| CASE WHEN plan LIKE '%Conditions Decided: by the row filter%' THEN ', exact pre-filter' ELSE '' END;
 END
