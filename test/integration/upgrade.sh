@@ -98,7 +98,7 @@ else t_fail "data changed by the 0.4 update"; diff "$T_DIR/before4" "$T_DIR/afte
 t_eq "0.4: nf_stat over the packed hour (now aggregated in its scan) equals 0.3's" \
 	"$stat_before" "$(q "SELECT md5(string_agg(s::text, '|')) FROM nfpg.nf_stat('dstport', 'bytes', 20) s")"
 t_eq "0.4: the packed hour aggregates in its scan" "1" \
-	"$(q "SELECT nfpg.nf_topn_plan_packed(); EXPLAIN (COSTS OFF) SELECT nfpg.nf_topn('stat bytes 20 dst_port', flows, packets, bytes, out_packets, out_bytes, first_seen, last_seen, tcp_flags, src_tos, dst_port) FROM nfpg.flows" | grep -c 'Aggregate in Scan')"
+	"$(q "SELECT nfpg.nf_topn_plan_packed(); EXPLAIN (COSTS OFF) SELECT nfpg.nf_topn('stat bytes 20 dst_port', flows, packets, bytes, out_packets, out_bytes, first_seen, last_seen, tcp_flags, src_tos, dst_port) FROM nfpg.flows" | grep -A1 'Packed Partition' | grep -c 'Aggregate in Scan')"
 q "SELECT nfpg.unpack_partition(relid) FROM nfpg.partitions ORDER BY lower_bound LIMIT 1" >/dev/null
 
 # --- 0.4 -> 0.5 ---------------------------------------------------------
@@ -153,10 +153,29 @@ t_eq "0.6: ANALYZE keeps the distinct sources counted while packing (within 5 %)
 		ORDER BY p.lower_bound LIMIT 1 OFFSET 1")"
 q "SELECT nfpg.unpack_partition(relid) FROM nfpg.partitions ORDER BY lower_bound LIMIT 2" >/dev/null
 
+# --- 0.6 -> 0.7 ---------------------------------------------------------
+# nf_stat and nf_aggregate call nf_topn_plan (C) instead of
+# nf_topn_plan_packed, and row-store hours aggregate in their scan
+# (heap_agg.c): the same answers as before the update.
+stat_before=$(q "SELECT md5(string_agg(s::text, '|')) FROM nfpg.nf_stat('ip', 'bytes', 20) s")
+agg_before=$(q "SELECT md5(string_agg(nfpg.nf_format(a, 'line'), '|')) FROM nfpg.nf_aggregate('srcip4/24,dstport', 'bytes', 20, 'proto tcp') a")
+fingerprint >"$T_DIR/before7"
+q "ALTER EXTENSION nfpg UPDATE TO '0.7'" >"$T_DIR/update7.log" 2>&1 || cat "$T_DIR/update7.log"
+t_eq "updated to 0.7" "0.7" "$(q "SELECT extversion FROM pg_extension WHERE extname = 'nfpg'")"
+fingerprint >"$T_DIR/after7"
+if cmp -s "$T_DIR/before7" "$T_DIR/after7"; then t_ok "0.7: flows, series, profiles, alerts, plugins, settings unchanged"
+else t_fail "data changed by the 0.7 update"; diff "$T_DIR/before7" "$T_DIR/after7" | head -20; fi
+t_eq "0.7: nf_topn_plan_packed is gone" "" "$(q "SELECT to_regprocedure('nfpg.nf_topn_plan_packed()')")"
+t_eq "0.7: nf_stat answers as at 0.6" "$stat_before" "$(q "SELECT md5(string_agg(s::text, '|')) FROM nfpg.nf_stat('ip', 'bytes', 20) s")"
+t_eq "0.7: nf_aggregate answers as at 0.6" "$agg_before" \
+	"$(q "SELECT md5(string_agg(nfpg.nf_format(a, 'line'), '|')) FROM nfpg.nf_aggregate('srcip4/24,dstport', 'bytes', 20, 'proto tcp') a")"
+t_eq "0.7: the row-store hours aggregate in their scan" "t" \
+	"$(q "SELECT nfpg.nf_topn_plan() IS NOT NULL; EXPLAIN (COSTS OFF) SELECT nfpg.nf_topn('stat bytes 20 dst_port', flows, packets, bytes, out_packets, out_bytes, first_seen, last_seen, tcp_flags, src_tos, dst_port) FROM nfpg.flows" | grep -q NfpgHeapAggregate && echo t || echo f)"
+
 psql -qXAt -f "$NFPG_TOP/test/sql/catalog.sql" >"$T_DIR/cat.updated"
 psql -qXAt -d fresh -f "$NFPG_TOP/test/sql/catalog.sql" >"$T_DIR/cat.fresh"
 t_eq "catalog facts compared" "t" "$([ "$(wc -l <"$T_DIR/cat.fresh")" -gt 300 ] && echo t || echo f)"
-if diff "$T_DIR/cat.fresh" "$T_DIR/cat.updated" >"$T_DIR/cat.diff"; then t_ok "updated catalog equals a fresh 0.6 install"
-else t_fail "updated catalog differs from a fresh 0.6 install ($(grep -c '^[<>]' "$T_DIR/cat.diff") lines)"; head -40 "$T_DIR/cat.diff"; fi
+if diff "$T_DIR/cat.fresh" "$T_DIR/cat.updated" >"$T_DIR/cat.diff"; then t_ok "updated catalog equals a fresh 0.7 install"
+else t_fail "updated catalog differs from a fresh 0.7 install ($(grep -c '^[<>]' "$T_DIR/cat.diff") lines)"; head -40 "$T_DIR/cat.diff"; fi
 
 t_done
