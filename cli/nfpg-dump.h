@@ -11,7 +11,7 @@
 
 #include <libpq-fe.h>
 
-#define NFPG_DUMP_VERSION "0.6"
+#define NFPG_DUMP_VERSION "0.7"
 
 typedef struct DumpOptions
 {

@@ -11,43 +11,31 @@
  * transition function once per flow.  The scan has the values in arrays
  * already; it can add them to the statistic's hash table itself.
  *
- * How PostgreSQL lets it.  With enable_partitionwise_aggregate, an
- * aggregate over nfpg.flows is planned as a partial aggregate per
- * partition under one Finalize Aggregate, and for a foreign partition the
- * planner asks its wrapper for a path that computes the partial aggregate
- * (GetForeignUpperPaths, UPPERREL_PARTIAL_GROUP_AGG).  This file answers
- * with a ForeignScan whose one output column is the partial state:
- * Finalize merges it with the heap partitions' states exactly as it merges
- * parallel workers'.  A parallel worker serializes its state
- * (nf_topn_serial's format); in the process that runs Finalize the state
- * is handed over by reference (stat_handoff, stat_agg.c).  A partial
- * (parallel-aware) path is offered too: each process claims segments from
- * the shared counter (pack_fdw.c) and returns its own state; its cost
- * counts the groups the leader will have to merge.  The rows reach the
- * statistic as columns (stat_add_columns): integers read in place from the
- * codec's arrays, addresses as key slots built from the stored records
+ * How PostgreSQL lets it.  With enable_partitionwise_aggregate the planner
+ * asks a foreign partition's wrapper for a path that computes the partial
+ * aggregate (GetForeignUpperPaths, UPPERREL_PARTIAL_GROUP_AGG; the shape
+ * taken and what the two scans that aggregate share are in
+ * topn_pushdown.c).  This file answers with a ForeignScan whose one output
+ * column is the partial state.  A partial (parallel-aware) path is offered
+ * too: each process claims segments from the shared counter (pack_fdw.c)
+ * and returns its own state; its cost counts the groups the leader will
+ * have to merge.  The rows reach the statistic as columns
+ * (stat_add_columns): integers read in place from the codec's arrays,
+ * addresses as key slots built from the stored records
  * (pack_address_slots), a small integer key counted in an array
- * (stat_use_direct).  nf_stat and nf_aggregate switch partitionwise
- * aggregation on for their query when packed partitions exist
- * (30_stat.sql).  A custom scan under a planner hook would need the
- * library preloaded; a wrapper's callbacks are always there (the design
- * note in pack_fdw.c).
+ * (stat_use_direct).  A wrapper's callbacks are there whether or not the
+ * library was loaded before planning, which a planner hook is not (the
+ * design note in pack_fdw.c; heap_agg.c has to rely on that).
  *
- * What is pushed down: a single nf_topn or nf_topn_records aggregate, no
- * GROUP BY, HAVING, FILTER, ORDER BY or DISTINCT, whose specification is a
- * constant and whose other arguments are plain columns.  The partition's
- * conditions are all evaluated in the scan: first on the decoded arrays
- * (block summaries and the row pre-filter, as for a row scan), then as the
- * planner's expressions on each row that may pass, security barrier
- * conditions first, as the executor would.  When the pre-filter holds every
+ * The partition's conditions are all evaluated in the scan: first on the
+ * decoded arrays (block summaries and the row pre-filter, as for a row
+ * scan), then as the planner's expressions on each row that may pass,
+ * security barrier conditions first.  When the pre-filter holds every
  * condition whole (pack_skip_compile's exact: nf_filter's comparisons of
  * times, addresses, ports, protocols, counters and bpp under and, or, not)
  * the rows it keeps are the answer and the second step is skipped: the
  * port scan's filter no longer builds a row per candidate flow for the
- * executor.  Late rows always take the second step.  A condition with a
- * subplan or an executor parameter keeps the ordinary plan, and so does
- * anything else outside that shape.  nfdump(), the web page's series and expressions
- * such as srcnet's mask are planned as before.
+ * executor.  Late rows always take the second step.
  *
  *-------------------------------------------------------------------------
  */

@@ -41,9 +41,8 @@
 
 #include "topn_pushdown.h"
 
-/* Whether aggfnoid is nfpg.nf_topn or nfpg.nf_topn_records. */
-static bool
-is_topn(Oid aggfnoid)
+bool
+topn_is_aggregate(Oid aggfnoid)
 {
 	char	   *name = get_func_name(aggfnoid);
 	Oid			nsp = get_namespace_oid("nfpg", true);
@@ -97,7 +96,7 @@ topn_pushdown_match(PlannerInfo *root, UpperRelationKind stage, RelOptInfo *inpu
 	ag = linitial(output_rel->reltarget->exprs);
 	if (!IsA(ag, Aggref) || ag->aggfilter || ag->aggorder || ag->aggdistinct ||
 		ag->aggvariadic || ag->agglevelsup != 0 ||
-		list_length(ag->args) < 2 + STAT_RECORD_ARGS || !is_topn(ag->aggfnoid))
+		list_length(ag->args) < 2 + STAT_RECORD_ARGS || !topn_is_aggregate(ag->aggfnoid))
 		return false;
 	spec = (Const *) ((TargetEntry *) linitial(ag->args))->expr;
 	if (!IsA(spec, Const) || spec->constisnull || spec->consttype != TEXTOID)

@@ -19,6 +19,9 @@
 
 #define TOPN_MAX_ARGS	(STAT_RECORD_ARGS + 2 * STAT_MAX_KEYS)
 
+/* Whether aggfnoid is nfpg.nf_topn or nfpg.nf_topn_records. */
+extern bool topn_is_aggregate(Oid aggfnoid);
+
 /*
  * A partial aggregate a scan can compute: one nf_topn or nf_topn_records
  * over plain columns of the partition, under conditions the scan can
