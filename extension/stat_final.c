@@ -2,8 +2,9 @@
  *
  * stat_final.c
  *		Final functions of the statistics aggregates: the ranked groups as
- *		an array of nfpg.stat_row (nf_topn: nfdump -s tables) or of
- *		nfpg.flows rows (nf_topn_records: -a, -A, -b, -B, -s record).
+ *		an array of nfpg.stat_row (nf_topn: nfdump -s tables; with the
+ *		totals, nf_topn_summary) or of nfpg.flows rows (nf_topn_records:
+ *		-a, -A, -b, -B, -s record).
  *
  * Aggregated records follow nfdump (reference 4.1): counters are summed,
  * first/last widened, the flow count summed; with -a and -b the TCP flags
@@ -28,6 +29,7 @@
 #include "utils/typcache.h"
 
 PG_FUNCTION_INFO_V1(nf_topn_final);
+PG_FUNCTION_INFO_V1(nf_topn_summary_final);
 PG_FUNCTION_INFO_V1(nf_topn_records_final);
 
 /* Columns of nfpg.stat_row, in order. */
@@ -36,6 +38,12 @@ enum
 	SR_VALUE, SR_PROTO, SR_FIRST, SR_LAST, SR_DURATION, SR_FLOWS, SR_FLOWS_PCT,
 	SR_PACKETS, SR_PACKETS_PCT, SR_BYTES, SR_BYTES_PCT, SR_PPS, SR_BPS, SR_BPP,
 	SR_NATTS
+};
+
+/* Columns of nfpg.stat_summary, in order. */
+enum
+{
+	SS_ROWS, SS_PASSED, SS_FLOWS, SS_BYTES, SS_PACKETS, SS_FIRST, SS_LAST, SS_NATTS
 };
 
 /* The element type of the final function's array result and its tupdesc. */
@@ -132,12 +140,11 @@ stat_row(const StatState *st, const StatEntry *e, TupleDesc desc)
 	return heap_form_tuple(desc, v, nulls);
 }
 
-Datum
-nf_topn_final(PG_FUNCTION_ARGS)
+/* The top groups of st (NULL: none) as an array of elemtype, nfpg.stat_row. */
+static Datum
+stat_rows(StatState *st, Oid elemtype)
 {
-	StatState  *st = PG_ARGISNULL(0) ? NULL : (StatState *) PG_GETARG_POINTER(0);
-	Oid			elemtype;
-	TupleDesc	desc = result_rowtype(fcinfo, &elemtype);
+	TupleDesc	desc = lookup_rowtype_tupdesc_copy(elemtype, -1);
 	uint32	   *ranks;
 	uint64		n = 0;
 	Datum	   *elems;
@@ -145,7 +152,7 @@ nf_topn_final(PG_FUNCTION_ARGS)
 	if (desc->natts != SR_NATTS)
 		elog(ERROR, "nf_topn: result type must be nfpg.stat_row");
 	if (st == NULL)
-		PG_RETURN_DATUM(make_array(NULL, 0, elemtype));
+		return make_array(NULL, 0, elemtype);
 	if (st->spec.order >= ORD_TSTART && st->spec.mode <= STAT_TWO)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -154,7 +161,53 @@ nf_topn_final(PG_FUNCTION_ARGS)
 	elems = palloc_extended(Max(n, 1) * sizeof(Datum), MCXT_ALLOC_HUGE);
 	for (uint64 i = 0; i < n; i++)
 		elems[i] = HeapTupleGetDatum(stat_row(st, stat_group(st, ranks[i]), desc));
-	PG_RETURN_DATUM(make_array(elems, n, elemtype));
+	return make_array(elems, n, elemtype);
+}
+
+Datum
+nf_topn_final(PG_FUNCTION_ARGS)
+{
+	StatState  *st = PG_ARGISNULL(0) ? NULL : (StatState *) PG_GETARG_POINTER(0);
+	Oid			rettype = get_fn_expr_rettype(fcinfo->flinfo);
+	Oid			elemtype = OidIsValid(rettype) ? get_element_type(rettype) : InvalidOid;
+
+	if (!OidIsValid(elemtype))
+		elog(ERROR, "nf_topn: cannot determine the result type");
+	PG_RETURN_DATUM(stat_rows(st, elemtype));
+}
+
+/*
+ * nf_topn_summary's final function: the top groups and the totals of every
+ * flow added (nfdump's Summary line of what passed the filter), in the
+ * nfpg.stat_summary row (rows, passed, flows, bytes, packets, first_seen,
+ * last_seen).  nfdump() computes both in one aggregate, which a scan can
+ * compute itself (heap_agg.c, pack_agg.c), where separate sums would read
+ * every row through the executor.
+ */
+Datum
+nf_topn_summary_final(PG_FUNCTION_ARGS)
+{
+	StatState  *st = PG_ARGISNULL(0) ? NULL : (StatState *) PG_GETARG_POINTER(0);
+	TupleDesc	out;
+	Datum		v[SS_NATTS];
+	bool		nulls[SS_NATTS] = {0};
+	Oid			elemtype;
+	bool		none = st == NULL || st->t_records == 0;
+
+	if (get_call_result_type(fcinfo, NULL, &out) != TYPEFUNC_COMPOSITE || out->natts != SS_NATTS ||
+		!OidIsValid(elemtype = get_element_type(TupleDescAttr(out, SS_ROWS)->atttypid)))
+		elog(ERROR, "nf_topn_summary: result type must be nfpg.stat_summary");
+	v[SS_ROWS] = stat_rows(st, elemtype);
+	v[SS_PASSED] = Int64GetDatum(none ? 0 : st->t_records);
+	v[SS_FLOWS] = Int64GetDatum(none ? 0 : st->t_flows);
+	v[SS_BYTES] = Int64GetDatum(none ? 0 : st->t_bytes);
+	v[SS_PACKETS] = Int64GetDatum(none ? 0 : st->t_pkts);
+	v[SS_FIRST] = TimestampTzGetDatum(none ? 0 : st->t_first);
+	v[SS_LAST] = TimestampTzGetDatum(none ? 0 : st->t_last);
+	/* as sum(), min() and max() over no flow */
+	for (int i = SS_FLOWS; i < SS_NATTS; i++)
+		nulls[i] = none;
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(out), v, nulls)));
 }
 
 /* Attribute number (0-based) of a column of the result row type. */

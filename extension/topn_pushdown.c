@@ -14,7 +14,8 @@
  * heap_agg.c).  Both answer with a scan whose one output column is the
  * partial state, merged by Finalize as parallel workers' states are.
  *
- * The shape they take: a single nf_topn or nf_topn_records aggregate, no
+ * The shape they take: a single nf_topn, nf_topn_summary or
+ * nf_topn_records aggregate (one partial state, three final functions), no
  * GROUP BY, HAVING, FILTER, ORDER BY or DISTINCT, its specification a
  * constant and its other arguments plain columns of the partition.  The
  * partition's conditions are evaluated in the scan, security barrier
@@ -48,7 +49,8 @@ topn_is_aggregate(Oid aggfnoid)
 	Oid			nsp = get_namespace_oid("nfpg", true);
 
 	return name && OidIsValid(nsp) && get_func_namespace(aggfnoid) == nsp &&
-		(strcmp(name, "nf_topn") == 0 || strcmp(name, "nf_topn_records") == 0);
+		(strcmp(name, "nf_topn") == 0 || strcmp(name, "nf_topn_summary") == 0 ||
+		 strcmp(name, "nf_topn_records") == 0);
 }
 
 /* A condition the scan cannot evaluate alone: a subplan or an executor parameter. */

@@ -19,7 +19,7 @@
 
 #define TOPN_MAX_ARGS	(STAT_RECORD_ARGS + 2 * STAT_MAX_KEYS)
 
-/* Whether aggfnoid is nfpg.nf_topn or nfpg.nf_topn_records. */
+/* Whether aggfnoid is nfpg.nf_topn, nf_topn_summary or nf_topn_records. */
 extern bool topn_is_aggregate(Oid aggfnoid);
 
 /*

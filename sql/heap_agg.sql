@@ -4,7 +4,7 @@
 -- adds the flows to the statistic itself.  Every statistic below gives the
 -- same answer (the final array, md5) as the same aggregate over a heap copy
 -- of the flows (a temporary table: the ordinary plan), and the plan says
--- how many scans aggregated:
+-- whether the scans aggregated:
 --   1. nf_topn: one- and two-sided statistics, per protocol, integer, MAC
 --      and inet keys (IPv4 and IPv6), every order, NULLs; nf_topn_records:
 --      -a, -A with masks, -b, -B; top 0;
@@ -97,8 +97,9 @@ SELECT tableoid::regclass AS partition, count(*) FROM nfpg.flows
  WHERE first_seen >= '2024-02-22 10:00+00' GROUP BY 1 ORDER BY 1;
 
 -- The aggregate agg(spec, counters, keys) over nfpg.flows and over the heap
--- copy, under the condition cond: 'same' or 'DIFFERENT', and how many
--- row-store partitions aggregated in their scan.
+-- copy, under the condition cond: 'same' or 'DIFFERENT', and whether the
+-- partitions aggregated in their scans (how many there are depends on the
+-- date: other tests make partitions around now()).
 CREATE FUNCTION pg_temp.same(agg text, spec text, keys text, cond text DEFAULT 'true')
 RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
@@ -115,7 +116,8 @@ BEGIN
 	EXECUTE format('SELECT md5((%s)::text)', q) INTO a;
 	EXECUTE format('SELECT md5((%s)::text)', replace(q, 'FROM nfpg.flows', 'FROM pg_temp.heap_copy')) INTO b;
 	RETURN CASE WHEN a = b THEN 'same' ELSE 'DIFFERENT' END || ', '
-		|| regexp_count(plan, 'NfpgHeapAggregate') || ' in scan'
+		|| CASE WHEN plan NOT LIKE '%NfpgHeapAggregate%' THEN 'not in scan'
+				WHEN plan LIKE '%Partial Aggregate%' THEN 'partly in scan' ELSE 'in scan' END
 		|| CASE WHEN plan LIKE '%Parallel Custom Scan%' THEN ', parallel' ELSE '' END;
 END
 $$;
@@ -147,10 +149,13 @@ SELECT spec, pg_temp.same('nf_topn_records', spec, keys) FROM (VALUES
 ) v(spec, keys);
 EXPLAIN (COSTS OFF) SELECT nfpg.nf_topn('stat flows 10 dst_port', flows, packets, bytes, out_packets,
 	out_bytes, first_seen, last_seen, tcp_flags, src_tos, dst_port) FROM nfpg.flows
- WHERE first_seen >= '2024-02-22 18:00+00';
+ WHERE first_seen >= '2024-02-22 18:00+00' AND first_seen < '2024-02-22 20:00+00';
 
 -- 2. conditions
-SELECT cond, pg_temp.same('nf_topn', 'stat2 bytes 10 src_addr', 'src_addr, dst_addr', cond) FROM (VALUES
+-- (no flow has port 4242: for an estimate of no rows the plans cost about
+-- the same, so only its answer is shown)
+SELECT cond, CASE WHEN cond = 'dst_port = 4242' THEN split_part(s, ',', 1) ELSE s END AS same
+  FROM (SELECT cond, pg_temp.same('nf_topn', 'stat2 bytes 10 src_addr', 'src_addr, dst_addr', cond) AS s FROM (VALUES
 	(nfpg.nf_filter_sql('proto tcp and dst port 587')),
 	(nfpg.nf_filter_sql('net 10.1.0.0/16 or src port > 60000')),
 	(nfpg.nf_filter_sql('not proto icmp and bytes < 100 and bpp < 100 and packets < 5 and not port 80 and not port 53')),
@@ -158,7 +163,7 @@ SELECT cond, pg_temp.same('nf_topn', 'stat2 bytes 10 src_addr', 'src_addr, dst_a
 	('first_seen >= ''2024-02-22 10:20+00'' AND first_seen < ''2024-02-22 19:10+00'''),
 	('dst_port = 4242'),
 	('NOT (out_packets < 3 OR out_packets IS NULL)')
-) v(cond);
+) v(cond)) x;
 
 -- row-level security: the policy's condition is evaluated before the query's
 -- own (a function that fails on a row of another protocol would see one)
@@ -255,7 +260,7 @@ BEGIN;
 SELECT nfpg.nf_topn_plan() AS previous;
 EXPLAIN (COSTS OFF) SELECT nfpg.nf_topn('stat2 bytes 10 src_addr', flows, packets, bytes, out_packets,
 	out_bytes, first_seen, last_seen, tcp_flags, src_tos, src_addr, dst_addr) FROM nfpg.flows
- WHERE first_seen >= '2024-02-22 18:00+00';
+ WHERE first_seen >= '2024-02-22 18:00+00' AND first_seen < '2024-02-22 20:00+00';
 COMMIT;
 SELECT 'ip' AS q, md5(string_agg(s::text, '|')) = (SELECT md5(string_agg(t::text, '|'))
 	FROM unnest((SELECT nfpg.nf_topn('stat2 bytes 10 src_addr', flows, packets, bytes, out_packets,

@@ -112,7 +112,11 @@ SELECT spec, pg_temp.same('nf_topn_records', spec, keys) FROM (VALUES
 ) v(spec, keys);
 
 -- 2. conditions
-SELECT cond, pg_temp.same('nf_topn', 'stat2 bytes 10 src_addr', 'src_addr, dst_addr', cond) FROM (VALUES
+-- (no flow has port 4242: for an estimate of no rows both plans cost the
+-- same, and which one wins depends on how many heap hours exist, so only
+-- its answer is shown)
+SELECT cond, CASE WHEN cond = 'dst_port = 4242' THEN split_part(s, ',', 1) ELSE s END AS same
+  FROM (SELECT cond, pg_temp.same('nf_topn', 'stat2 bytes 10 src_addr', 'src_addr, dst_addr', cond) AS s FROM (VALUES
 	(nfpg.nf_filter_sql('host 10.7.7.7')),
 	(nfpg.nf_filter_sql('proto tcp and dst port 587')),
 	(nfpg.nf_filter_sql('net 10.1.0.0/16 or src port > 60000')),
@@ -128,7 +132,7 @@ SELECT cond, pg_temp.same('nf_topn', 'stat2 bytes 10 src_addr', 'src_addr, dst_a
 	-- not exact: an address under NOT, IS NULL under NOT
 	(nfpg.nf_filter_sql('not host 10.7.7.7 and not proto tcp')),
 	('NOT (out_packets < 3 OR out_packets IS NULL)')
-) v(cond);
+) v(cond)) x;
 SELECT pg_temp.same('nf_topn_records', 'A packets 10 src_addr,dst_port', 'src_addr, dst_port',
 	nfpg.nf_filter_sql('proto tcp and flags S and not flags AR'));
 

@@ -82,6 +82,40 @@ CREATE AGGREGATE nfpg.nf_topn_records(spec text, flows integer, packets bigint, 
 COMMENT ON AGGREGATE nfpg.nf_topn_records(text, integer, bigint, bigint, bigint, bigint, timestamptz, timestamptz, smallint, smallint, "any") IS
 'Aggregated flow records (nfdump -a/-A/-b/-B) ranked by an order key, parallel safe. spec = ''a|A|b|B ORDER[:a|:d] N COLUMN[/4:L|/6:L],...'' naming the nfpg.flows column each key fills';
 
+-- nfdump's statistic and its Summary line in one aggregate: the top groups
+-- and the totals of every flow added (what passed the filter).  nfdump()
+-- (nfpg-dump) takes both from it, and a partition's scan computes it itself
+-- as it does nf_topn (heap_agg.c, pack_agg.c): one partial state, its own
+-- final function.
+CREATE TYPE nfpg.stat_summary AS (
+	rows				nfpg.stat_row[],
+	passed				bigint,
+	flows				bigint,
+	bytes				bigint,
+	packets				bigint,
+	first_seen			timestamptz,
+	last_seen			timestamptz
+);
+COMMENT ON TYPE nfpg.stat_summary IS 'An nfdump -s table (rows) and the totals of the flows it counted: records, flows, bytes and packets (both directions), first and last seen (NULL when none)';
+
+CREATE FUNCTION nfpg.nf_topn_summary_final(internal)
+RETURNS nfpg.stat_summary AS 'MODULE_PATHNAME', 'nf_topn_summary_final' LANGUAGE C PARALLEL SAFE;
+COMMENT ON FUNCTION nfpg.nf_topn_summary_final(internal) IS 'Final function of nf_topn_summary: the top groups and the totals';
+
+CREATE AGGREGATE nfpg.nf_topn_summary(spec text, flows integer, packets bigint, bytes bigint,
+	out_packets bigint, out_bytes bigint, first_seen timestamptz, last_seen timestamptz,
+	tcp_flags smallint, tos smallint, VARIADIC keys "any") (
+	SFUNC = nfpg.nf_topn_trans,
+	STYPE = internal,
+	FINALFUNC = nfpg.nf_topn_summary_final,
+	COMBINEFUNC = nfpg.nf_topn_combine,
+	SERIALFUNC = nfpg.nf_topn_serial,
+	DESERIALFUNC = nfpg.nf_topn_deserial,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE nfpg.nf_topn_summary(text, integer, bigint, bigint, bigint, bigint, timestamptz, timestamptz, smallint, smallint, "any") IS
+'nf_topn with the totals of the flows it counted (nfpg.stat_summary): nfdump''s -s table and its Summary line in one pass';
+
 -- The WHERE clause shared by nf_stat, nf_aggregate and nf_summary: the
 -- filter is translated by nf_filter_sql() (never pasted); the time window
 -- ($2, $3) is nfdump -t: the flow lies entirely inside.

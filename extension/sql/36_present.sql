@@ -345,6 +345,49 @@ COMMENT ON FUNCTION nfpg.nf_aggregate_format(text) IS 'The output format nfdump 
  *   plain, long_v6, quiet: -N, -6, -q
  * Statistics, their percentages and the Summary line come from one scan.
  */
+-- nfdump()'s numbers (the Summary, the time window and every -s table) for
+-- the flows of the scope (scope_w) that pass (pass), as jsonb: one
+-- nf_topn_summary a table, each computed in the partitions' scans, and the
+-- flows read in the scope counted apart only when the filter or -t leaves
+-- some out.  Both conditions are SQL this extension made (nf_stat_where,
+-- nf_filter_sql), with $2 to $5 the time window and the scope's bounds.
+CREATE FUNCTION nfpg.nf_dump_summary(scope_w text, pass text, specs text[], keys text[],
+	t_from timestamptz, t_to timestamptz, scope_from timestamptz, scope_to timestamptz)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	res		jsonb := '{}';
+	sm		nfpg.stat_summary;
+	read	jsonb;
+	prev	text := nfpg.nf_topn_plan();
+BEGIN
+	-- with no table, one by protocol gives the totals
+	FOR i IN 1 .. greatest(cardinality(specs), 1) LOOP
+		EXECUTE format('SELECT (s).* FROM (SELECT nfpg.nf_topn_summary(%L, flows, packets, bytes, out_packets,'
+					   ' out_bytes, first_seen, last_seen, tcp_flags, src_tos, %s) AS s FROM nfpg.flows WHERE %s AND %s) x',
+					   coalesce(specs[i], 'stat flows 1 proto'), coalesce(keys[i], 'proto'), scope_w, pass)
+			INTO sm USING NULL::text, t_from, t_to, scope_from, scope_to;
+		IF i <= cardinality(specs) THEN
+			res := res || jsonb_build_object('s' || (i - 1), to_jsonb(sm.rows));
+		END IF;
+	END LOOP;
+	res := res || jsonb_build_object('passed', sm.passed, 'flows', sm.flows, 'bytes', sm.bytes,
+		'packets', sm.packets, 'p_first', sm.first_seen, 'p_last', sm.last_seen);
+	IF pass = 'true' THEN
+		read := jsonb_build_object('processed', sm.passed, 's_first', sm.first_seen, 's_last', sm.last_seen);
+	ELSE
+		EXECUTE 'SELECT jsonb_build_object(''processed'', count(*), ''s_first'', min(first_seen),'
+				' ''s_last'', max(last_seen)) FROM nfpg.flows WHERE ' || scope_w
+			INTO read USING NULL::text, t_from, t_to, scope_from, scope_to;
+	END IF;
+	PERFORM set_config('enable_partitionwise_aggregate', prev, true);
+	RETURN res || read;
+END
+$$;
+COMMENT ON FUNCTION nfpg.nf_dump_summary(text, text, text[], text[], timestamptz, timestamptz, timestamptz, timestamptz) IS 'Internal to nfdump(): the Summary, time window and -s tables of the flows of a scope that pass a filter, from scans that aggregate';
+
 CREATE FUNCTION nfpg.nfdump(stats text[] DEFAULT NULL, top integer DEFAULT NULL,
 	filter text DEFAULT NULL, time_window text DEFAULT NULL, aggregate text DEFAULT NULL,
 	fields text DEFAULT NULL, print_order text DEFAULT NULL, format text DEFAULT NULL,
@@ -502,10 +545,18 @@ BEGIN
 	IF record_limit = 0 AND nfpg.is_coordinator() THEN
 		-- the same numbers, each node's part computed on the node
 		q := nfpg.nf_dump_nodes_sql(scope_w, pass, el_specs, el_keys);
+		EXECUTE q INTO res USING NULL::text, t_from, t_to, scope_from, scope_to;
+	ELSIF record_limit = 0 THEN
+		-- the same numbers from scans that aggregate (heap_agg.c, pack_agg.c):
+		-- each table an nf_topn_summary over the flows that pass, which also
+		-- gives the Summary's totals (with no table, one by protocol gives
+		-- them), and what was read in the time scope when the filter or -t
+		-- leaves flows out
+		res := nfpg.nf_dump_summary(scope_w, pass, el_specs, el_keys, t_from, t_to, scope_from, scope_to);
 	ELSE
 		q := q || ') FROM ' || src;
+		EXECUTE q INTO res USING NULL::text, t_from, t_to, scope_from, scope_to;
 	END IF;
-	EXECUTE q INTO res USING NULL::text, t_from, t_to, scope_from, scope_to;
 	IF record_limit > 0 THEN
 		-- nfdump stops reading at the N-th passing record
 		EXECUTE format('SELECT count(*) FROM (SELECT sum((%s)::int) OVER (ORDER BY received, ctid'
