@@ -8,10 +8,10 @@
 #   NFPG_BENCH_RUNS=5                    timed runs per command (default 5)
 #
 # Timed, for -s ip/bytes: nfdump -R on nfcapd files of the same flows;
-# nfpg-dump -R; SELECT * FROM nfpg.nfdump(...) (what nfpg-dump runs: the
-# statistic and the Summary in one scan); SELECT * FROM nfpg.nf_stat(...)
-# (the statistic alone).  nfpg-dump should cost the nf_stat call plus
-# printing.
+# nfpg-dump -R; SELECT * FROM nfpg.nfdump(...) (what nfpg-dump runs: from
+# release 0.7 the statistic and the Summary's totals from nf_topn_summary,
+# computed in the partitions' scans); SELECT * FROM nfpg.nf_stat(...) (the
+# statistic alone).  nfpg-dump should cost the nf_stat call plus printing.
 set -eu
 . "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
 N=${NFPG_BENCH_FLOWS:-500000}
