@@ -12,6 +12,7 @@
 #ifndef NFPG_TOPN_PUSHDOWN_H
 #define NFPG_TOPN_PUSHDOWN_H
 
+#include "nodes/extensible.h"
 #include "nodes/pathnodes.h"
 #include "optimizer/planner.h"
 
@@ -64,5 +65,7 @@ extern Datum topn_in_scan_result(TopnInScan *t, bool *isnull);
 
 /* heap_agg.c: the custom scan over row-store partitions, and its hook */
 extern void heap_agg_init(void);
+/* heap_agg_scan.c: its executor */
+extern CustomScanMethods heap_agg_scan_methods;
 
 #endif							/* NFPG_TOPN_PUSHDOWN_H */

@@ -9,8 +9,9 @@
 --      and inet keys (IPv4 and IPv6), every order, NULLs; nf_topn_records:
 --      -a, -A with masks, -b, -B; top 0;
 --   2. with conditions: nf_filter's, a time window, one no row passes (a
---      NULL state); a row-level security policy, evaluated before the
---      query's condition;
+--      NULL state), decided by the packed scans' row pre-filter on the
+--      batch's arrays ('row filter') or by the executor on each tuple; a
+--      row-level security policy, evaluated before the query's condition;
 --   3. in parallel workers (forced): a Parallel Custom Scan, same answers;
 --   4. partitions laid out differently: one with a dropped column before
 --      the others (every attribute number shifts), one whose first rows
@@ -118,7 +119,8 @@ BEGIN
 	RETURN CASE WHEN a = b THEN 'same' ELSE 'DIFFERENT' END || ', '
 		|| CASE WHEN plan NOT LIKE '%NfpgHeapAggregate%' THEN 'not in scan'
 				WHEN plan LIKE '%Partial Aggregate%' THEN 'partly in scan' ELSE 'in scan' END
-		|| CASE WHEN plan LIKE '%Parallel Custom Scan%' THEN ', parallel' ELSE '' END;
+		|| CASE WHEN plan LIKE '%Parallel Custom Scan%' THEN ', parallel' ELSE '' END
+		|| CASE WHEN plan LIKE '%Conditions Decided: by the row filter%' THEN ', row filter' ELSE '' END;
 END
 $$;
 
@@ -164,6 +166,21 @@ SELECT cond, CASE WHEN cond = 'dst_port = 4242' THEN split_part(s, ',', 1) ELSE 
 	('dst_port = 4242'),
 	('NOT (out_packets < 3 OR out_packets IS NULL)')
 ) v(cond)) x;
+
+-- the row pre-filter's own cases (addresses, not, bpp, NULLs: the hour with
+-- short tuples has no protocol or addresses): such selective conditions are
+-- planned in the scan when aggregating is dearer
+SET cpu_operator_cost = 10;
+SELECT cond, pg_temp.same('nf_topn', 'stat2 bytes 10 src_addr', 'src_addr, dst_addr', cond) FROM (VALUES
+	(nfpg.nf_filter_sql('host 10.7.7.7')),
+	(nfpg.nf_filter_sql('not proto icmp and bytes < 100 and bpp < 100 and packets < 5 and not port 80 and not port 53')),
+	(nfpg.nf_filter_sql('bpp > 1000 or not (port 53 or proto udp)')),
+	('NOT (src_as = 7) AND NOT (first_seen = ''2024-02-22 10:00:00+00'')'),
+	('nfpg.flow_bpp(bytes, out_packets) < 50 OR NOT (out_bytes >= 300)'),
+	(nfpg.nf_filter_sql('not host 10.7.7.7 and not proto tcp')),
+	(nfpg.nf_filter_sql('src net 2001:db8::/32 or dst port 587'))
+) v(cond);
+RESET cpu_operator_cost;
 
 -- row-level security: the policy's condition is evaluated before the query's
 -- own (a function that fails on a row of another protocol would see one)
