@@ -285,12 +285,14 @@ heap_agg_upper_paths(PlannerInfo *root, UpperRelationKind stage, RelOptInfo *inp
 		prev_upper_paths(root, stage, input_rel, output_rel, extra);
 	if (stage != UPPERREL_GROUP_AGG || gx == NULL || !gx->partial_costs_set ||
 		!root->parse->hasAggs || root->parse->groupClause || root->parse->groupingSets ||
-		gx->havingQual || list_length(output_rel->reltarget->exprs) != 1 ||
-		!IsA(linitial(output_rel->reltarget->exprs), Aggref) ||
-		!topn_is_aggregate(((Aggref *) linitial(output_rel->reltarget->exprs))->aggfnoid))
+		gx->havingQual)
 		return;
+	/* the partial target holds the aggregates alone: one of the nf_topn family */
 	partial = find_partial_rel(root, output_rel);
-	if (partial == NULL)
+	if (partial == NULL || partial->reltarget == NULL ||
+		list_length(partial->reltarget->exprs) != 1 ||
+		!IsA(linitial(partial->reltarget->exprs), Aggref) ||
+		!topn_is_aggregate(((Aggref *) linitial(partial->reltarget->exprs))->aggfnoid))
 		return;
 	foreach(lc, partial->pathlist)
 	{
