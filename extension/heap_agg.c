@@ -33,10 +33,11 @@
  * Aggregate adds, so an index scan the planner prefers for a selective
  * filter stays the plan.  A partial (parallel-aware) path shares a
  * parallel heap scan among the processes, each returning its own state.
- * The hook is the library's: PostgreSQL loads it on first use in a
- * session, and nf_stat, nf_aggregate (nf_topn_plan is C) and nf_filter (its
- * planner support) load it before they plan.  A session whose first query
- * is a bare nf_topn plans it the ordinary way, with the same answer.
+ * The hook is the library's, which PostgreSQL loads on first use in a
+ * session: nf_topn_trans's planner support function (topn_pushdown.c) is
+ * asked for the transition's cost before the grouping is planned, and
+ * calling it loads the library, so even a session's first nf_topn query is
+ * planned with the hook.
  *
  * The scan is for heap tables only (it reads the tuples' bytes as heap
  * lays them out), not for TABLESAMPLE, and evaluates the partition's

@@ -219,8 +219,7 @@ topn_arg_attributes(Aggref *ag, Index rti, Bitmapset **attrs)
  * nf_topn_plan(): switch partitionwise aggregation on for this transaction,
  * so that each partition computes its part of nf_stat's or nf_aggregate's
  * statistic in its scan; returns the previous setting, for the caller to
- * put back.  Being C, calling it loads the library, and with it the hook
- * that plans row-store partitions' scans (heap_agg.c).
+ * put back.
  */
 PG_FUNCTION_INFO_V1(nf_topn_plan);
 Datum
@@ -231,6 +230,22 @@ nf_topn_plan(PG_FUNCTION_ARGS)
 	(void) set_config_option("enable_partitionwise_aggregate", "on", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_LOCAL, true, 0, false);
 	PG_RETURN_TEXT_P(cstring_to_text(prev));
+}
+
+/*
+ * nf_topn_trans's planner support function.  The planner asks it for the
+ * transition's cost (SupportRequestCost) while it plans any query with
+ * nf_topn, nf_topn_summary or nf_topn_records, before it plans the
+ * grouping; calling it loads this library, and with it the hook that
+ * offers the row-store partitions' scans (heap_agg.c), so that even a
+ * session's first nf_topn query is planned with them.  It answers
+ * nothing: the transition is costed from its procost, as before.
+ */
+PG_FUNCTION_INFO_V1(nf_topn_support);
+Datum
+nf_topn_support(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(NULL);
 }
 
 /* ---------- execution ---------- */

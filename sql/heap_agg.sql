@@ -20,12 +20,11 @@
 --   5. shapes kept on the ordinary plan: partitionwise aggregation off, an
 --      index scan for a selective condition, GROUP BY, FILTER, an
 --      expression key;
---   6. nf_stat and nf_aggregate take the scan for their query.
+--   6. nf_stat and nf_aggregate take the scan for their query;
+--   7. so does a new session's first query (the library loads as it plans)
+--      with partitionwise aggregation on.
 SET timezone = 'UTC';
 \set VERBOSITY terse
--- the planner hook is the library's: loaded by nf_stat, nf_aggregate and
--- nf_filter, or as here
-SELECT nfpg.nf_topn_plan() IS NOT NULL AS loaded;
 
 TRUNCATE nfpg.flows;
 SELECT nfpg.ensure_partitions('2024-02-22 10:00+00', '2024-02-22 12:59+00') >= 0 AS partitions;
@@ -290,5 +289,14 @@ SELECT count(*) AS groups, sum(flows) AS flows FROM nfpg.nf_aggregate(NULL, 'flo
 SELECT count(*) AS groups, sum(f) AS flows FROM (SELECT sum(greatest(flows, 1)) AS f FROM heap_copy
 	WHERE :port25 GROUP BY src_addr, dst_addr, src_port, dst_port, proto) x;
 SHOW enable_partitionwise_aggregate;
+
+-- 7. a new session's first query: the planner hook is the library's, which
+-- nf_topn_trans's planner support loads while the statistic is planned (a
+-- setting loads nothing: partitionwise aggregation is what nf_stat asks for)
+\c
+SET enable_partitionwise_aggregate = on;
+EXPLAIN (COSTS OFF) SELECT nfpg.nf_topn('stat flows 10 dst_port', flows, packets, bytes, out_packets,
+	out_bytes, first_seen, last_seen, tcp_flags, src_tos, dst_port) FROM nfpg.flows
+ WHERE first_seen >= '2024-02-22 18:00+00' AND first_seen < '2024-02-22 20:00+00';
 DROP TABLE nfpg.flows_heap_agg_dropped, nfpg.flows_heap_agg_short;
 TRUNCATE nfpg.flows;

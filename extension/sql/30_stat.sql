@@ -29,9 +29,17 @@ CREATE TYPE nfpg.stat_row AS (
 );
 COMMENT ON TYPE nfpg.stat_row IS 'One row of an nfdump -s table: the key as nfdump prints it, its protocol (NULL = any), time span, counters with percentages of the run totals, and rates';
 
+-- The transition function's planner support loads the library while a
+-- statistic is planned, so that the scans that aggregate are offered from a
+-- session's first query on (topn_pushdown.c).
+CREATE FUNCTION nfpg.nf_topn_support(internal)
+RETURNS internal AS 'MODULE_PATHNAME', 'nf_topn_support' LANGUAGE C STRICT;
+COMMENT ON FUNCTION nfpg.nf_topn_support(internal) IS 'Planner support of nf_topn_trans: loads the library before the grouping is planned';
+
 CREATE FUNCTION nfpg.nf_topn_trans(internal, text, integer, bigint, bigint, bigint, bigint,
 	timestamptz, timestamptz, smallint, smallint, VARIADIC "any")
-RETURNS internal AS 'MODULE_PATHNAME', 'nf_topn_trans' LANGUAGE C PARALLEL SAFE;
+RETURNS internal AS 'MODULE_PATHNAME', 'nf_topn_trans' LANGUAGE C PARALLEL SAFE
+SUPPORT nfpg.nf_topn_support;
 COMMENT ON FUNCTION nfpg.nf_topn_trans(internal, text, integer, bigint, bigint, bigint, bigint, timestamptz, timestamptz, smallint, smallint, "any") IS 'Transition function of nf_topn and nf_topn_records';
 
 CREATE FUNCTION nfpg.nf_topn_combine(internal, internal)
@@ -224,10 +232,8 @@ COMMENT ON FUNCTION nfpg.nf_stat_keys(text) IS 'The nfpg.flows key expressions o
 -- a packed hour in its wrapper's scan (pack_agg.c), a row-store hour in a
 -- custom scan (heap_agg.c), which PostgreSQL plans only with partitionwise
 -- aggregation: a partial aggregate per partition, merged by one Finalize
--- Aggregate.  nf_stat and nf_aggregate switch it on for their query.  The
--- function is C so that calling it loads the library, whose planner hook
--- offers the row-store partitions' scans.  Returns the setting to put back
--- afterwards.
+-- Aggregate.  nf_stat and nf_aggregate switch it on for their query.
+-- Returns the setting to put back afterwards.
 CREATE FUNCTION nfpg.nf_topn_plan()
 RETURNS text
 AS 'MODULE_PATHNAME', 'nf_topn_plan'

@@ -4,14 +4,24 @@
 -- nf_stat and nf_aggregate now switch partitionwise aggregation on for every
 -- query, not only when packed hours exist: a row-store hour's partial
 -- aggregate is computed by a custom scan (heap_agg.c) that reads the heap and
--- adds the flows' columns to the statistic itself.  nf_topn_plan() replaces
--- nf_topn_plan_packed(); it is C, so that calling it loads the library whose
--- planner hook offers that scan.  nf_stat and nf_aggregate below are the 0.7
--- bodies of 30_stat.sql (they call nf_topn_plan).  nfdump() (nfpg-dump) takes
+-- adds the flows' columns to the statistic itself; nf_topn_trans gets a
+-- planner support function whose call loads the library, whose planner hook
+-- offers that scan.  nf_topn_plan() replaces nf_topn_plan_packed(); nf_stat
+-- and nf_aggregate below are the 0.7 bodies of 30_stat.sql (they call
+-- nf_topn_plan).  nfdump() (nfpg-dump) takes
 -- its Summary and -s tables from nf_topn_summary, an nf_topn that also
 -- returns the totals, which the scans compute too (nf_dump_summary, the 0.7
 -- body of nfdump() from 36_present.sql).
 --------------------------------------------------------------------------------
+
+-- The transition function's planner support loads the library while a
+-- statistic is planned, so that the scans that aggregate are offered from a
+-- session's first query on (topn_pushdown.c).
+CREATE FUNCTION nfpg.nf_topn_support(internal)
+RETURNS internal AS 'MODULE_PATHNAME', 'nf_topn_support' LANGUAGE C STRICT;
+COMMENT ON FUNCTION nfpg.nf_topn_support(internal) IS 'Planner support of nf_topn_trans: loads the library before the grouping is planned';
+ALTER FUNCTION nfpg.nf_topn_trans(internal, text, integer, bigint, bigint, bigint, bigint,
+	timestamptz, timestamptz, smallint, smallint, "any") SUPPORT nfpg.nf_topn_support;
 
 DROP FUNCTION nfpg.nf_topn_plan_packed();
 CREATE FUNCTION nfpg.nf_topn_plan()
