@@ -126,6 +126,23 @@ in_scan_path(PlannerInfo *root, Path *seq, RelOptInfo *output_rel, Cost agg_cost
 }
 
 /*
+ * A copy of ap with subpaths in place of its own, whose costs went from
+ * before to after in all: a Parallel Append's cost is its subpaths' shared
+ * among the workers, so it is scaled, not summed.
+ */
+static AppendPath *
+append_with(AppendPath *ap, List *subpaths, Cost before, Cost after)
+{
+	AppendPath *copy = makeNode(AppendPath);
+
+	memcpy(copy, ap, sizeof(AppendPath));
+	copy->subpaths = subpaths;
+	copy->path.total_cost = before > 0 ? ap->path.total_cost * (after / before) : after;
+	copy->path.startup_cost = Min(ap->path.startup_cost, copy->path.total_cost);
+	return copy;
+}
+
+/*
  * A Partial Aggregate over an Append of Seq Scans of partitions (what the
  * planner makes without partitionwise aggregation, and keeps for a query
  * that reads one partition) as an Append of the partitions' scans that
@@ -137,7 +154,8 @@ push_below_append(PlannerInfo *root, AggPath *agg, AppendPath *ap, void *extra)
 {
 	Cost		agg_cost = agg->path.total_cost - ap->path.total_cost;
 	List	   *subpaths = NIL;
-	Cost		cost = 0;
+	Cost		before = 0,
+				after = 0;
 	AppendPath *copy;
 	ListCell   *lc;
 
@@ -167,17 +185,13 @@ push_below_append(PlannerInfo *root, AggPath *agg, AppendPath *ap, void *extra)
 		if (in_scan == NULL)
 			return NULL;
 		subpaths = lappend(subpaths, in_scan);
-		cost += in_scan->total_cost;
+		before += seq->total_cost;
+		after += in_scan->total_cost;
 	}
-	copy = makeNode(AppendPath);
-	memcpy(copy, ap, sizeof(AppendPath));
+	copy = append_with(ap, subpaths, before, after);
 	copy->path.parent = agg->path.parent;
 	copy->path.pathtarget = agg->path.pathtarget;
 	copy->path.rows = list_length(subpaths);
-	copy->subpaths = subpaths;
-	/* a Parallel Append's cost is its subpaths' divided among workers */
-	copy->path.total_cost = agg->path.total_cost * (cost / (ap->path.total_cost + agg_cost));
-	copy->path.startup_cost = copy->path.total_cost;
 	return &copy->path;
 }
 
@@ -203,7 +217,6 @@ rewrite(PlannerInfo *root, Path *path, void *extra)
 	if (IsA(path, AppendPath))
 	{
 		AppendPath *ap = (AppendPath *) path;
-		AppendPath *copy;
 		List	   *subpaths = NIL;
 		Cost		before = 0,
 					after = 0;
@@ -220,15 +233,9 @@ rewrite(PlannerInfo *root, Path *path, void *extra)
 			subpaths = lappend(subpaths, in_scan ? in_scan : sub);
 			replaced |= in_scan != NULL;
 		}
-		if (!replaced || before <= 0)
+		if (!replaced)
 			return NULL;
-		copy = makeNode(AppendPath);
-		memcpy(copy, ap, sizeof(AppendPath));
-		copy->subpaths = subpaths;
-		/* a Parallel Append's cost is its subpaths' divided among workers */
-		copy->path.total_cost = ap->path.total_cost * (after / before);
-		copy->path.startup_cost = Min(ap->path.startup_cost, copy->path.total_cost);
-		return &copy->path;
+		return &append_with(ap, subpaths, before, after)->path;
 	}
 	if (IsA(path, GatherPath))
 	{

@@ -59,6 +59,7 @@ typedef struct HeapAggState
 	CcColumn   *cols;			/* per attribute: the batch's values it reads */
 	int			nfilter;
 	int		   *filter;			/* those attributes */
+	int16	   *filter_len;		/* and their lengths (2, 4 or 8 bytes; -1: inet) */
 	uint32	   *sel;			/* the batch's rows that pass */
 	Relation	rel;
 	TupleTableSlot *row;		/* the heap tuple being read */
@@ -153,6 +154,7 @@ plan_rowfilter(HeapAggState *h, List *quals, TupleDesc desc, EState *estate)
 	h->skip = skip;
 	h->cols = palloc0(sizeof(CcColumn) * desc->natts);
 	h->filter = palloc(sizeof(int) * desc->natts);
+	h->filter_len = palloc(sizeof(int16) * desc->natts);
 	for (int i = 0; i < desc->natts; i++)
 	{
 		CcColumn   *c = &h->cols[i];
@@ -171,6 +173,7 @@ plan_rowfilter(HeapAggState *h, List *quals, TupleDesc desc, EState *estate)
 			c->ints = palloc(sizeof(int64) * HEAP_AGG_BATCH);
 		}
 		c->isnull = palloc(sizeof(bool) * HEAP_AGG_BATCH);
+		h->filter_len[h->nfilter] = TupleDescAttr(desc, i)->attlen;
 		h->filter[h->nfilter++] = i;
 		h->maxatt = Max(h->maxatt, i + 1);
 	}
@@ -391,7 +394,7 @@ scan_all(HeapAggState *h)
 			if (c->kind == CC_FIXED)
 				pack_inet_record(h->values[att], c->data + (Size) k * PACK_INET_WIDTH);
 			else
-				c->ints[k] = integer_value(h->values[att], TupleDescAttr(RelationGetDescr(h->rel), att)->attlen);
+				c->ints[k] = integer_value(h->values[att], h->filter_len[i]);
 		}
 		if (++h->n == HEAP_AGG_BATCH)
 			flush_batch(h);
