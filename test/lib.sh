@@ -26,9 +26,29 @@ t_done() {
 	[ "$T_FAILED" -eq 0 ]
 }
 
-# A free TCP/UDP port above 20000, different for every caller.
+# A port free for TCP and UDP on 127.0.0.1, picked at random between 20000
+# and the kernel's ephemeral range: a port the kernel hands out itself could
+# be given again, between the pick and the bind, to the sending socket of a
+# tool starting beside the collector (a collector that then did not start
+# was seen once in real_exporters).
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	python3 -c '
+import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+for _ in range(500):
+    port = random.randint(20000, low - 1) if low > 21000 else 0
+    t = socket.socket()
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        t.bind(("127.0.0.1", port))
+        u.bind(("127.0.0.1", t.getsockname()[1]))
+    except OSError:
+        continue
+    print(t.getsockname()[1])
+    break
+else:
+    raise SystemExit("free_port: no free port")
+'
 }
 
 # pg_start: a private cluster under $T_DIR with pg_cron preloaded; exports

@@ -83,7 +83,7 @@ case_start() {
 		[ -e "$D/tee.ready" ] && grep -q "^Startup" "$D/collector.log" && return 0
 		sleep 0.1
 	done
-	t_fail "$1: $3 or udptee.py did not start: $(tail -2 "$D/collector.log" "$D/tee.log" | tr '\n' ' ')"
+	t_fail "$1: $3 or udptee.py did not start: $(tail -n 2 "$D/collector.log" "$D/tee.log" | tr '\n' ' ')"
 }
 
 # case_stop NAME: stop the case's tee and collector once the exporter is done.
