@@ -121,17 +121,43 @@ get_records(const uint8_t *body, size_t len, size_t *pos, int layout, uint32_t n
 			for (size_t done = w; done < total; done *= 2)
 				memcpy(rec + done, rec, done < total - done ? done : total - done);
 		}
-		for (uint32_t v = 0; v < nvary; v++)
+		/*
+		 * Then the varying planes, four adjacent ones at a time where they
+		 * come so (the bytes of an IPv4 address): one 4-byte store a row
+		 * instead of four byte stores, each pass striding the whole array.
+		 */
+		for (uint32_t v = 0; v < nvary;)
 		{
 			uint8_t    *r = rec + vary[v];
-			const uint8_t *plane = body + at[v];
 
-			if (sel)
+			if (v + 3 < nvary && vary[v + 3] == vary[v] + 3)
+			{
+				const uint8_t *p0 = body + at[v],
+						   *p1 = body + at[v + 1],
+						   *p2 = body + at[v + 2],
+						   *p3 = body + at[v + 3];
+
 				for (uint32_t i = 0; i < m; i++)
-					r[(size_t) i * w] = plane[sel[i]];
+				{
+					uint32_t	k = sel ? sel[i] : i;
+					uint8_t		b[4] = {p0[k], p1[k], p2[k], p3[k]};
+
+					memcpy(r + (size_t) i * w, b, 4);
+				}
+				v += 4;
+			}
 			else
-				for (uint32_t i = 0; i < m; i++)
-					r[(size_t) i * w] = plane[i];
+			{
+				const uint8_t *plane = body + at[v];
+
+				if (sel)
+					for (uint32_t i = 0; i < m; i++)
+						r[(size_t) i * w] = plane[sel[i]];
+				else
+					for (uint32_t i = 0; i < m; i++)
+						r[(size_t) i * w] = plane[i];
+				v++;
+			}
 		}
 	}
 	else

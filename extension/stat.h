@@ -23,11 +23,14 @@
 
 #include "postgres.h"
 
+#include <sys/socket.h>
+
 #include "datatype/timestamp.h"
 #include "fmgr.h"
+#include "utils/inet.h"
 
 #define STAT_MAX_KEYS		16
-#define STAT_STATE_VERSION	2
+#define STAT_STATE_VERSION	3
 
 /* What the aggregate computes; the first token of the specification. */
 typedef enum StatMode
@@ -181,6 +184,7 @@ typedef struct StatState
 	MemoryContext cxt;
 	Size		keyoff;			/* where the key starts in a group */
 	Size		entsize;		/* bytes of one group */
+	StatSide	side;			/* the counters the order shows (stat modes) */
 	/* the hash table */
 	uint64		nentries;		/* groups */
 	uint64		nslots;			/* index slots: a power of two, >= 2 * groups */
@@ -282,6 +286,85 @@ stat_apply_stat(StatEntry *e, const StatRecord *r, StatSide side)
 	}
 }
 
+/*
+ * Key encoding and the batch, inline: a scan that aggregates calls them
+ * for every flow, and across files a call goes through the PLT.
+ */
+
+/* Keep the top `keep` bits of an address of `len` bytes. */
+static inline void
+stat_mask_bits(unsigned char *addr, int len, int keep)
+{
+	for (int i = 0; i < len; i++)
+	{
+		int			b = keep - i * 8;
+
+		if (b <= 0)
+			addr[i] = 0;
+		else if (b < 8)
+			addr[i] &= (unsigned char) (0xFF << (8 - b));
+	}
+}
+
+/*
+ * An inet key slot, zeroed by the caller: family, bits, 16 bytes.  Masks
+ * follow nfdump: srcip4/L clears the low 32-L bits of any address (IPv6
+ * too), srcip6/L keeps L bits of a 128-bit address in which IPv4 sits in
+ * the low 32 bits.
+ */
+static inline void
+stat_encode_address(const StatKeyDef *def, char *slot, int family, int bits,
+					const unsigned char *addr)
+{
+	unsigned char *out = (unsigned char *) slot;
+	bool		v4 = family == PGSQL_AF_INET;
+	int			len = v4 ? 4 : 16;
+	int			keep = v4 ? 32 : 128;
+
+	out[0] = family;
+	memcpy(out + 2, addr, len);
+	if (def->mask4)
+		keep = v4 ? def->mask4 : 96 + def->mask4;
+	else if (def->mask6)
+		keep = v4 ? Max(0, def->mask6 - 96) : def->mask6;
+	if (keep < (v4 ? 32 : 128))
+		stat_mask_bits(out + 2, len, keep);
+	out[1] = (def->mask4 || def->mask6) ? keep : bits;
+}
+
+/* An address key from its slot form (STAT_ADDR_WIDTH), masked as the key says. */
+static inline void
+stat_encode_addr(const StatKeyDef *def, char *slot, const uint8 *addr)
+{
+	memset(slot, 0, def->width);
+	stat_encode_address(def, slot, addr[0], addr[1], addr + 2);
+}
+
+extern char *stat_pending_start(StatState *st);
+extern void stat_flush(StatState *st);
+
+/*
+ * Where the next key is encoded: a batch slot once the table has outgrown
+ * the caches, else NULL (add it with stat_add).
+ */
+static inline char *
+stat_pending_key(StatState *st)
+{
+	if (st->pend_keys == NULL)
+		return stat_pending_start(st);
+	return st->pend_keys + st->npending * st->spec.keylen;
+}
+
+/* Queue the record whose key stat_pending_key placed; flush a full batch. */
+static inline void
+stat_add_pending(StatState *st, const StatRecord *r, bool reversed)
+{
+	st->pend_recs[st->npending] = *r;
+	st->pend_rev[st->npending] = reversed;
+	if (++st->npending == STAT_BATCH)
+		stat_flush(st);
+}
+
 /* Ask for the cache line at p ahead of a write to it (a hint, or nothing). */
 #if defined(__GNUC__) || defined(__clang__)
 #define stat_prefetch(p)	__builtin_prefetch((p), 1)
@@ -318,13 +401,8 @@ extern StatSide stat_order_side(StatOrder order);
 extern StatState *stat_state_create(MemoryContext cxt, const StatSpec *spec);
 extern void stat_encode_key(const StatSpec *spec, char *buf, const NullableDatum *keys);
 extern void stat_encode_value(const StatKeyDef *def, char *slot, Datum d, bool isnull);
-extern void stat_encode_addr(const StatKeyDef *def, char *slot, const uint8 *addr);
 extern void stat_table_reset(StatState *st);
-extern uint32 stat_hash(const StatState *st, const char *key);
 extern void stat_add(StatState *st, const char *key, const StatRecord *rec, bool reversed);
-extern char *stat_pending_key(StatState *st);
-extern void stat_add_pending(StatState *st, const StatRecord *rec, bool reversed);
-extern void stat_flush(StatState *st);
 extern void stat_use_direct(StatState *st);
 extern void stat_settle(StatState *st);
 extern Datum stat_decode_key(const StatKeyDef *def, const char *slot);

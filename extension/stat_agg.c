@@ -142,7 +142,7 @@ add_record(StatState *st, const NullableDatum *keys, const StatRecord *r)
 	char		local[STAT_MAX_KEYS * 32];
 	char	   *key;
 
-	if (st->direct && add_direct(st, keys, r, stat_order_side(st->spec.order)))
+	if (st->direct && add_direct(st, keys, r, st->side))
 		return;
 	key = stat_pending_key(st);
 	if (key == NULL)
@@ -229,7 +229,7 @@ add_column_row(StatState *st, int k, Datum *const *vals, bool *const *nulls,
 			keys[i].isnull = COL_ISNULL(first + i);
 			keys[i].value = keys[i].isnull || addrs[first + i] ? 0 : COL_VALUE(first + i);
 		}
-		if (st->direct && add_direct(st, keys, &r, stat_order_side(st->spec.order)))
+		if (st->direct && add_direct(st, keys, &r, st->side))
 			continue;
 		key = stat_pending_key(st);
 		if (key == NULL)
@@ -263,7 +263,7 @@ add_direct_columns(StatState *st, int n, const uint32 *rows, Datum *const *vals,
 				   bool *const *nulls, const uint8 *const *addrs)
 {
 	int			nsides = st->spec.mode == STAT_TWO ? 2 : 1;
-	StatSide	side = stat_order_side(st->spec.order);
+	StatSide	side = st->side;
 	Oid			type = st->spec.keys[0].type;
 	/* sign-extend an int2 or int4 key held in a Datum, as DatumGetInt16/32 */
 	int			shift = type == INT2OID ? 48 : type == INT4OID ? 32 : 0;

@@ -103,9 +103,13 @@ SELECT pg_temp.compare('s_b', $$SELECT * FROM nfpg.nf_aggregate(bidirectional =>
 -- a session keeps its mapped memory for the next query, or not
 SET nfpg.stat_memory_cache = 0;
 SELECT pg_temp.compare('s_ip', $$SELECT * FROM nfpg.nf_stat('ip', 'bytes', 0)$$) AS ip_uncached;
+-- mapped in transparent huge pages (off by default, stat_mem.c): the same
+SET nfpg.stat_huge_pages = on;
+SELECT pg_temp.compare('s_ip', $$SELECT * FROM nfpg.nf_stat('ip', 'bytes', 0)$$) AS ip_huge_pages;
 RESET ALL;
 SELECT pg_temp.compare('s_ip', $$SELECT * FROM nfpg.nf_stat('ip', 'bytes', 0)$$) AS ip_serial_again;
 SHOW nfpg.stat_memory_cache;
+SHOW nfpg.stat_huge_pages;
 
 -- leave no partitions behind for the tests that follow
 TRUNCATE nfpg.flows;
