@@ -96,8 +96,9 @@ $$;
 CREATE TEMP TABLE heap_answers AS SELECT * FROM pg_temp.answers();
 CREATE TEMP TABLE heap_stats AS SELECT * FROM pg_temp.stats();
 
--- 2. pack, with small blocks and segments so that there are many of each
-SELECT p.lower_bound, nfpg.pack_partition(p.relid, 3, 1024, 4) AS packed
+-- 2. pack, with small blocks and segments so that there are many of each;
+-- 11:00 at zstd's fast level -1 (literals not entropy-coded)
+SELECT p.lower_bound, nfpg.pack_partition(p.relid, CASE p.lower_bound WHEN '2024-01-15 09:00+00' THEN 3 ELSE -1 END, 1024, 4) AS packed
 FROM nfpg.partitions p WHERE p.lower_bound IN ('2024-01-15 09:00+00', '2024-01-15 11:00+00') ORDER BY 1;
 SELECT partition, packed, flows, late_flows, segments, bytes > 0 AS has_bytes
 FROM nfpg.pack_status() WHERE lower_bound::date = '2024-01-15' ORDER BY lower_bound;
@@ -325,8 +326,13 @@ SELECT c.relkind, to_regclass('nfpg.flows_20240115_1100_seg') AS seg FROM pg_cla
 SELECT has_table_privilege('nfpg_loader', 'nfpg.flows_20240115_1100', 'INSERT') AS loader_keeps_insert;
 SELECT (SELECT count(*) FROM (SELECT * FROM before EXCEPT ALL SELECT * FROM nfpg.flows) a) AS missing,
 	   (SELECT count(*) FROM (SELECT * FROM nfpg.flows EXCEPT ALL SELECT * FROM before) b) AS extra;
--- only partitions of nfpg.flows
+-- only partitions of nfpg.flows; only zstd's levels
 SELECT nfpg.pack_partition('pg_class');
+SELECT nfpg.pack_partition('nfpg.flows_20240115_0900', 0);
+SELECT nfpg.pack_partition('nfpg.flows_20240115_0900', -8);
+-- the level of a pack without one (the scheduled job's) is a setting
+UPDATE nfpg.settings SET pack_zstd_level = 0;
+SELECT pack_zstd_level FROM nfpg.settings;
 
 -- aging drops packed partitions with their storage; TRUNCATE empties them
 SELECT nfpg.pack_partition('nfpg.flows_20240115_0900') AS packed, nfpg.pack_partition('nfpg.flows_20240115_1100') AS packed;

@@ -67,7 +67,7 @@ END
 $$;
 REVOKE ALL ON FUNCTION nfpg.pack_copy_grants(aclitem[], oid, regclass) FROM PUBLIC;
 
-CREATE FUNCTION nfpg.pack_partition(part regclass, zstd_level integer DEFAULT 3,
+CREATE FUNCTION nfpg.pack_partition(part regclass, zstd_level integer DEFAULT NULL,
 									block_rows integer DEFAULT 8192, segment_blocks integer DEFAULT 16)
 RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -121,7 +121,8 @@ BEGIN
 	EXECUTE format('CREATE TABLE nfpg.%I (LIKE nfpg.flows INCLUDING DEFAULTS)', late);
 
 	SELECT b.flows, b.key_columns, b.key_distinct INTO n, key_cols, key_nd
-	  FROM nfpg.pack_build(part, format('nfpg.%I', seg)::regclass, block_rows, segment_blocks, zstd_level) b;
+	  FROM nfpg.pack_build(part, format('nfpg.%I', seg)::regclass, block_rows, segment_blocks,
+						   coalesce(zstd_level, (SELECT s.pack_zstd_level FROM nfpg.settings s), 3)) b;
 
 	SET LOCAL lock_timeout = '30s';
 	IF kind = 'f' THEN
@@ -156,7 +157,7 @@ BEGIN
 	RETURN n;
 END
 $$;
-COMMENT ON FUNCTION nfpg.pack_partition(regclass, integer, integer, integer) IS 'Pack a partition of nfpg.flows into compressed column segments (a packed partition), or re-pack a packed one merging its late flows; one transaction; returns the flows packed';
+COMMENT ON FUNCTION nfpg.pack_partition(regclass, integer, integer, integer) IS 'Pack a partition of nfpg.flows into compressed column segments (a packed partition), or re-pack a packed one merging its late flows; one transaction; returns the flows packed; zstd_level NULL: nfpg.settings.pack_zstd_level';
 REVOKE ALL ON FUNCTION nfpg.pack_partition(regclass, integer, integer, integer) FROM PUBLIC;
 
 CREATE FUNCTION nfpg.unpack_partition(part regclass)

@@ -172,10 +172,34 @@ t_eq "0.7: nf_aggregate answers as at 0.6" "$agg_before" \
 t_eq "0.7: the row-store hours aggregate in their scan" "t" \
 	"$(q "SELECT nfpg.nf_topn_plan() IS NOT NULL; EXPLAIN (COSTS OFF) SELECT nfpg.nf_topn('stat bytes 20 dst_port', flows, packets, bytes, out_packets, out_bytes, first_seen, last_seen, tcp_flags, src_tos, dst_port) FROM nfpg.flows" | grep -q NfpgHeapAggregate && echo t || echo f)"
 
+# --- 0.7 -> 0.8 ---------------------------------------------------------
+# pack_partition's level, when none is given, comes from
+# nfpg.settings.pack_zstd_level (3, as before); zstd's fast levels are taken.
+fingerprint >"$T_DIR/before8"
+q "ALTER EXTENSION nfpg UPDATE TO '0.8'" >"$T_DIR/update8.log" 2>&1 || cat "$T_DIR/update8.log"
+t_eq "updated to 0.8" "0.8" "$(q "SELECT extversion FROM pg_extension WHERE extname = 'nfpg'")"
+fingerprint >"$T_DIR/after8"
+if cmp -s "$T_DIR/before8" "$T_DIR/after8"; then t_ok "0.8: flows, series, profiles, alerts, plugins, settings unchanged"
+else t_fail "data changed by the 0.8 update"; diff "$T_DIR/before8" "$T_DIR/after8" | head -20; fi
+t_eq "0.8: the pack level setting is 3" "3" "$(q "SELECT pack_zstd_level FROM nfpg.settings")"
+# the bytes of the 10:00 hour's address chunks, packed as asked
+packed_bytes() {
+	q "SELECT nfpg.pack_partition('nfpg.flows_20260105_1000' $1)" >/dev/null
+	q "SELECT sum(octet_length(src_addr)) FROM nfpg.flows_20260105_1000_seg"
+	q "SELECT nfpg.unpack_partition('nfpg.flows_20260105_1000')" >/dev/null
+}
+at3=$(packed_bytes ", 3"); atdefault=$(packed_bytes "")
+q "UPDATE nfpg.settings SET pack_zstd_level = -1" >/dev/null
+atsetting=$(packed_bytes ""); atm1=$(packed_bytes ", -1")
+t_eq "0.8: no level given packs at the setting (3, then -1)" "$at3 $atm1" "$atdefault $atsetting"
+t_eq "0.8: level -1 is another encoding than 3" "t" "$([ "$at3" != "$atm1" ] && echo t || echo f)"
+q "UPDATE nfpg.settings SET pack_zstd_level = 3" >/dev/null
+t_eq "0.8: flows unchanged by packing and unpacking" "$(sed -n 1,4p "$T_DIR/before8" | sort)" "$(fingerprint | sed -n 1,4p | sort)"
+
 psql -qXAt -f "$NFPG_TOP/test/sql/catalog.sql" >"$T_DIR/cat.updated"
 psql -qXAt -d fresh -f "$NFPG_TOP/test/sql/catalog.sql" >"$T_DIR/cat.fresh"
 t_eq "catalog facts compared" "t" "$([ "$(wc -l <"$T_DIR/cat.fresh")" -gt 300 ] && echo t || echo f)"
-if diff "$T_DIR/cat.fresh" "$T_DIR/cat.updated" >"$T_DIR/cat.diff"; then t_ok "updated catalog equals a fresh 0.7 install"
-else t_fail "updated catalog differs from a fresh 0.7 install ($(grep -c '^[<>]' "$T_DIR/cat.diff") lines)"; head -40 "$T_DIR/cat.diff"; fi
+if diff "$T_DIR/cat.fresh" "$T_DIR/cat.updated" >"$T_DIR/cat.diff"; then t_ok "updated catalog equals a fresh 0.8 install"
+else t_fail "updated catalog differs from a fresh 0.8 install ($(grep -c '^[<>]' "$T_DIR/cat.diff") lines)"; head -40 "$T_DIR/cat.diff"; fi
 
 t_done
