@@ -249,6 +249,13 @@ add_column_row(StatState *st, int k, Datum *const *vals, bool *const *nulls,
 }
 
 /*
+ * Argument i of flow k in the loops below, which hold the arrays in locals
+ * col[] and isnull[] (isnull[i] NULL when col[i] is): absent when NULL.
+ */
+#define DIRECT_VALUE(i, k, absent) \
+	(col[i] == NULL || isnull[i][k] ? (absent) : (int64) col[i][k])
+
+/*
  * The loop of stat_add_columns for one integer key counted directly
  * (-s dstport, proto, tos; both sides for -s port): the same sums, with
  * the columns' arrays and the totals held in locals.  The generic loop
@@ -285,8 +292,6 @@ add_direct_columns(StatState *st, int n, const uint32 *rows, Datum *const *vals,
 		isnull[i] = vals[i] ? nulls[i] : NULL;
 	}
 
-#define DIRECT_VALUE(i, k, absent) \
-	(col[i] == NULL || isnull[i][k] ? (absent) : (int64) col[i][k])
 #define DIRECT_KEY(i, k) \
 	((uint64) ((int64) ((uint64) DIRECT_VALUE(i, k, 0) << shift) >> shift))
 
@@ -361,6 +366,98 @@ add_direct_columns(StatState *st, int n, const uint32 *rows, Datum *const *vals,
 }
 
 /*
+ * The loop of stat_add_columns for a statistic keyed on one unmasked
+ * address given as slots (-s ip, srcip, dstip over a packed hour): the
+ * record read with the arrays in locals, as above, and the key copied from
+ * the slot, which is already the key's encoding (stat_encode_addr: family,
+ * bits, the address, zeros after an IPv4 one, as both scans make their
+ * slots: pack_address_slots, heap_agg_scan.c's address_slot).  The generic
+ * loop, with its encoder per key, was a fifth of -s ip's time.
+ */
+static void
+add_address_columns(StatState *st, int n, const uint32 *rows, Datum *const *vals,
+					bool *const *nulls, const uint8 *const *addrs)
+{
+	int			nsides = st->spec.mode == STAT_TWO ? 2 : 1;
+	const Datum *col[STAT_RECORD_ARGS];
+	const bool *isnull[STAT_RECORD_ARGS];
+	const uint8 *slot[2];
+	const bool *slotnull[2];
+	StatRecord	r = {0};
+	int64		t_records = 0,
+				t_flows = 0,
+				t_pkts = 0,
+				t_bytes = 0;
+	TimestampTz t_first = st->t_first,
+				t_last = st->t_last;
+
+	for (int i = 0; i < STAT_RECORD_ARGS; i++)
+	{
+		col[i] = vals[i];
+		isnull[i] = vals[i] ? nulls[i] : NULL;
+	}
+	for (int s = 0; s < nsides; s++)
+	{
+		slot[s] = addrs[STAT_RECORD_ARGS + s];
+		slotnull[s] = nulls[STAT_RECORD_ARGS + s];
+	}
+	for (int j = 0; j < n; j++)
+	{
+		int			k = rows ? (int) rows[j] : j;
+
+		r.flows = Max((int32) DIRECT_VALUE(0, k, 0), 1);
+		r.pkts = DIRECT_VALUE(1, k, 0);
+		r.bytes = DIRECT_VALUE(2, k, 0);
+		r.opkts = DIRECT_VALUE(3, k, 0);
+		r.obytes = DIRECT_VALUE(4, k, 0);
+		r.first = DIRECT_VALUE(5, k, DT_NOEND);
+		r.last = DIRECT_VALUE(6, k, DT_NOBEGIN);
+		t_records++;
+		t_flows += r.flows;
+		t_pkts += r.pkts + r.opkts;
+		t_bytes += r.bytes + r.obytes;
+		t_first = Min(t_first, r.first);
+		t_last = Max(t_last, r.last);
+		for (int s = 0; s < nsides; s++)
+		{
+			char		local[STAT_ADDR_WIDTH];
+			char	   *key = stat_pending_key(st);
+			const uint8 *a = slot[s] + (Size) k * STAT_ADDR_WIDTH;
+
+			if (key == NULL)
+				key = local;
+			if (slotnull[s][k])
+				stat_encode_value(&st->spec.keys[0], key, (Datum) 0, true);
+			else
+				memcpy(key, a, STAT_ADDR_WIDTH);
+			if (key == local)
+				stat_add(st, key, &r, false);
+			else
+				stat_add_pending(st, &r, false);
+		}
+	}
+	st->t_records += t_records;
+	st->t_flows += t_flows;
+	st->t_pkts += t_pkts;
+	st->t_bytes += t_bytes;
+	st->t_first = Min(st->t_first, t_first);
+	st->t_last = Max(st->t_last, t_last);
+}
+
+/* Whether add_address_columns takes flows of st given as addrs. */
+static bool
+address_columns(const StatState *st, const uint8 *const *addrs)
+{
+	const StatKeyDef *def = &st->spec.keys[0];
+
+	return st->spec.mode <= STAT_TWO && st->spec.nkeys == 1 &&
+		st->spec.keylen == STAT_ADDR_WIDTH && def->width == STAT_ADDR_WIDTH &&
+		def->mask4 == 0 && def->mask6 == 0 &&
+		addrs[STAT_RECORD_ARGS] != NULL &&
+		(st->spec.mode != STAT_TWO || addrs[STAT_RECORD_ARGS + 1] != NULL);
+}
+
+/*
  * The same for flows given as columns, as a scan that aggregates decodes
  * them (pack_agg.c): argument i of flow k is vals[i][k] (NULL when
  * nulls[i][k]), for k = rows[j] (or j when rows is NULL), j < n; vals[i]
@@ -376,6 +473,11 @@ stat_add_columns(StatState *st, int n, const uint32 *rows, Datum *const *vals,
 		(st->spec.mode != STAT_TWO || addrs[STAT_RECORD_ARGS + 1] == NULL))
 	{
 		add_direct_columns(st, n, rows, vals, nulls, addrs);
+		return;
+	}
+	if (address_columns(st, addrs))
+	{
+		add_address_columns(st, n, rows, vals, nulls, addrs);
 		return;
 	}
 	for (int j = 0; j < n; j++)
