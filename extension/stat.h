@@ -27,6 +27,7 @@
 
 #include "datatype/timestamp.h"
 #include "fmgr.h"
+#include "port/pg_bswap.h"
 #include "utils/inet.h"
 
 #define STAT_MAX_KEYS		16
@@ -295,6 +296,16 @@ stat_apply_stat(StatEntry *e, const StatRecord *r, StatSide side)
 static inline void
 stat_mask_bits(unsigned char *addr, int len, int keep)
 {
+	if (len == 4)
+	{
+		/* IPv4 (-A srcip4/24): one word, big-endian as the address */
+		uint32		a;
+
+		memcpy(&a, addr, 4);
+		a &= pg_hton32(keep <= 0 ? 0 : ~(uint32) 0 << (32 - keep));
+		memcpy(addr, &a, 4);
+		return;
+	}
 	for (int i = 0; i < len; i++)
 	{
 		int			b = keep - i * 8;
