@@ -9,12 +9,14 @@
  * 16 address bytes; integers as int64; macaddr 6 bytes).  Equal values give
  * equal bytes, so hashing and comparing a key is a hash and a memcmp.
  *
- * The groups live in the slots themselves (open addressing, linear probing,
- * load at most one half, doubling when full), so finding a group costs one
- * cache miss on a large table, not two: on millions of groups the table is
- * far larger than the CPU caches and the misses are the cost.  Memory is
- * "huge" allocations in the aggregate's context: a state may exceed 1 GB in
- * the leader, but a serialized one may not (bytea limit).
+ * The groups are stored densely in chunks that never move, found through
+ * an open-addressing index of 8-byte slots (hash and group number; linear
+ * probing, load at most one half, doubled when full), so growing the table
+ * rehashes the small index and copies no group.  On millions of groups the
+ * table is far larger than the CPU caches and the misses are the cost: a
+ * large table takes its records in batches whose misses overlap
+ * (stat_flush).  Large blocks come from stat_mem.c: a state may exceed 1 GB
+ * in the leader, but a serialized one may not (bytea limit).
  *
  * Counting rules are nfdump's (reference 3.3): a record adds its flow count
  * (at least 1), in and out packets and bytes, widens first/last, and ORs
