@@ -201,53 +201,6 @@ stat_add_args(StatState *st, const NullableDatum *a)
 		add_record(st, a + STAT_RECORD_ARGS + st->spec.nkeys, &r);
 }
 
-#define COL_ISNULL(i)	((vals[i] == NULL && addrs[i] == NULL) || nulls[i][k])
-#define COL_VALUE(i)	(vals[i][k])
-
-/*
- * Add flow k of the columns (see stat_add_columns), any specification.
- */
-static void
-add_column_row(StatState *st, int k, Datum *const *vals, bool *const *nulls,
-			   const uint8 *const *addrs)
-{
-	int			nsides = st->spec.mode == STAT_TWO ? 2 : 1;
-	int			nkeys = st->spec.nkeys;
-	NullableDatum keys[STAT_MAX_KEYS];
-	char		local[STAT_MAX_KEYS * 32];
-	StatRecord	r;
-
-	READ_RECORD(&r, COL_ISNULL, COL_VALUE);
-	add_totals(st, &r);
-	for (int s = 0; s < nsides; s++)
-	{
-		int			first = STAT_RECORD_ARGS + s * nkeys;
-		char	   *key;
-
-		for (int i = 0; i < nkeys; i++)
-		{
-			keys[i].isnull = COL_ISNULL(first + i);
-			keys[i].value = keys[i].isnull || addrs[first + i] ? 0 : COL_VALUE(first + i);
-		}
-		if (st->direct && add_direct(st, keys, &r, st->side))
-			continue;
-		key = stat_pending_key(st);
-		if (key == NULL)
-			key = local;
-		for (int i = 0; i < nkeys; i++)
-		{
-			const StatKeyDef *def = &st->spec.keys[i];
-
-			if (addrs[first + i] && !keys[i].isnull)
-				stat_encode_addr(def, key + def->offset,
-								 addrs[first + i] + (Size) k * STAT_ADDR_WIDTH);
-			else
-				stat_encode_value(def, key + def->offset, keys[i].value, keys[i].isnull);
-		}
-		add_encoded(st, key, local, &r);
-	}
-}
-
 /*
  * Argument i of flow k in the loops below, which hold the arrays in locals
  * col[] and isnull[] (isnull[i] NULL when col[i] is): absent when NULL.
@@ -256,14 +209,98 @@ add_column_row(StatState *st, int k, Datum *const *vals, bool *const *nulls,
 	(col[i] == NULL || isnull[i][k] ? (absent) : (int64) col[i][k])
 
 /*
+ * The loop of stat_add_columns for any specification: the flows k =
+ * rows[j] (or j), j < n.  The caller's arrays of column pointers are copied
+ * into locals first: PostgreSQL builds with -fno-strict-aliasing, a key is
+ * encoded through a char pointer, and read in place every pointer was
+ * loaded again for every flow and key.  An integer key is encoded here,
+ * an address from its slot (stat_encode_addr), anything else by
+ * stat_encode_value.
+ */
+static void
+add_generic_columns(StatState *st, int n, const uint32 *rows, Datum *const *vals,
+					bool *const *nulls, const uint8 *const *addrs)
+{
+	int			nsides = st->spec.mode == STAT_TWO ? 2 : 1;
+	int			nkeys = st->spec.nkeys;
+	int			nargs = STAT_RECORD_ARGS + nsides * nkeys;
+	const Datum *col[STAT_RECORD_ARGS + 2 * STAT_MAX_KEYS];
+	const bool *isnull[STAT_RECORD_ARGS + 2 * STAT_MAX_KEYS];
+	const uint8 *addr[STAT_RECORD_ARGS + 2 * STAT_MAX_KEYS];
+	char		local[STAT_MAX_KEYS * 32];
+	StatRecord	r;
+
+	for (int i = 0; i < nargs; i++)
+	{
+		col[i] = vals[i];
+		addr[i] = addrs[i];
+		/* an argument not read at all (neither form) is NULL */
+		isnull[i] = vals[i] || addrs[i] ? nulls[i] : NULL;
+	}
+	for (int j = 0; j < n; j++)
+	{
+		int			k = rows ? (int) rows[j] : j;
+
+		r.flows = Max((int32) DIRECT_VALUE(0, k, 0), 1);
+		r.pkts = DIRECT_VALUE(1, k, 0);
+		r.bytes = DIRECT_VALUE(2, k, 0);
+		r.opkts = DIRECT_VALUE(3, k, 0);
+		r.obytes = DIRECT_VALUE(4, k, 0);
+		r.first = DIRECT_VALUE(5, k, DT_NOEND);
+		r.last = DIRECT_VALUE(6, k, DT_NOBEGIN);
+		r.flags = (uint8) (int16) DIRECT_VALUE(STAT_ARG_FLAGS, k, 0);
+		r.tos = (uint8) (int16) DIRECT_VALUE(STAT_ARG_TOS, k, 0);
+		add_totals(st, &r);
+		for (int s = 0; s < nsides; s++)
+		{
+			int			first = STAT_RECORD_ARGS + s * nkeys;
+			char	   *key;
+
+			if (st->direct)
+			{
+				NullableDatum d;
+
+				d.isnull = isnull[first] == NULL || isnull[first][k];
+				d.value = d.isnull ? 0 : col[first][k];
+				if (add_direct(st, &d, &r, st->side))
+					continue;
+			}
+			key = stat_pending_key(st);
+			if (key == NULL)
+				key = local;
+			for (int i = 0; i < nkeys; i++)
+			{
+				const StatKeyDef *def = &st->spec.keys[i];
+				int			a = first + i;
+				bool		null = isnull[a] == NULL || isnull[a][k];
+
+				if (null)
+					stat_encode_value(def, key + def->offset, (Datum) 0, true);
+				else if (addr[a])
+					stat_encode_addr(def, key + def->offset, addr[a] + (Size) k * STAT_ADDR_WIDTH);
+				else if (def->type == INT2OID || def->type == INT4OID || def->type == INT8OID)
+				{
+					/* read in place as int64 (pack_scan.h), as stat_encode_value would */
+					int64		v = def->type == INT2OID ? DatumGetInt16(col[a][k]) :
+						def->type == INT4OID ? DatumGetInt32(col[a][k]) : DatumGetInt64(col[a][k]);
+
+					memcpy(key + def->offset, &v, 8);
+				}
+				else
+					stat_encode_value(def, key + def->offset, col[a][k], false);
+			}
+			add_encoded(st, key, local, &r);
+		}
+	}
+}
+
+/*
  * The loop of stat_add_columns for one integer key counted directly
  * (-s dstport, proto, tos; both sides for -s port): the same sums, with
- * the columns' arrays and the totals held in locals.  The generic loop
- * reloads every array pointer for every flow, since PostgreSQL builds with
- * -fno-strict-aliasing and a store to a group might alias them; here a flow
- * costs its loads and one group's update (a third of -s dstport's time
- * over a packed hour was the generic loop).  A flow whose key is outside
- * the direct range takes the generic path.
+ * the columns' arrays and the totals held in locals, and no key encoded:
+ * a flow costs its loads and one group's update (a third of -s dstport's
+ * time over a packed hour was the generic loop).  A flow whose key is
+ * outside the direct range takes the generic path.
  */
 static void
 add_direct_columns(StatState *st, int n, const uint32 *rows, Datum *const *vals,
@@ -325,7 +362,9 @@ add_direct_columns(StatState *st, int n, const uint32 *rows, Datum *const *vals,
 		v[1] = nsides == 2 ? DIRECT_KEY(STAT_RECORD_ARGS + 1, k) : 0;
 		if (v[0] >= STAT_DIRECT_KEYS || v[1] >= STAT_DIRECT_KEYS)
 		{
-			add_column_row(st, k, vals, nulls, addrs);
+			uint32		row = (uint32) k;
+
+			add_generic_columns(st, 1, &row, vals, nulls, addrs);
 			continue;
 		}
 		flows = Max((int32) DIRECT_VALUE(0, k, 0), 1);
@@ -480,8 +519,7 @@ stat_add_columns(StatState *st, int n, const uint32 *rows, Datum *const *vals,
 		add_address_columns(st, n, rows, vals, nulls, addrs);
 		return;
 	}
-	for (int j = 0; j < n; j++)
-		add_column_row(st, rows ? (int) rows[j] : j, vals, nulls, addrs);
+	add_generic_columns(st, n, rows, vals, nulls, addrs);
 }
 
 Datum
