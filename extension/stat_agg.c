@@ -207,6 +207,9 @@ stat_add_args(StatState *st, const NullableDatum *a)
  */
 #define DIRECT_VALUE(i, k, absent) \
 	(col[i] == NULL || isnull[i][k] ? (absent) : (int64) col[i][k])
+/* READ_RECORD's argument readers for flow k of those locals */
+#define LOCAL_ISNULL(i)		(col[i] == NULL || isnull[i][k])
+#define LOCAL_VALUE(i)		(col[i][k])
 
 /*
  * The loop of stat_add_columns for any specification: the flows k =
@@ -241,15 +244,7 @@ add_generic_columns(StatState *st, int n, const uint32 *rows, Datum *const *vals
 	{
 		int			k = rows ? (int) rows[j] : j;
 
-		r.flows = Max((int32) DIRECT_VALUE(0, k, 0), 1);
-		r.pkts = DIRECT_VALUE(1, k, 0);
-		r.bytes = DIRECT_VALUE(2, k, 0);
-		r.opkts = DIRECT_VALUE(3, k, 0);
-		r.obytes = DIRECT_VALUE(4, k, 0);
-		r.first = DIRECT_VALUE(5, k, DT_NOEND);
-		r.last = DIRECT_VALUE(6, k, DT_NOBEGIN);
-		r.flags = (uint8) (int16) DIRECT_VALUE(STAT_ARG_FLAGS, k, 0);
-		r.tos = (uint8) (int16) DIRECT_VALUE(STAT_ARG_TOS, k, 0);
+		READ_RECORD(&r, LOCAL_ISNULL, LOCAL_VALUE);
 		add_totals(st, &r);
 		for (int s = 0; s < nsides; s++)
 		{
@@ -422,7 +417,7 @@ add_address_columns(StatState *st, int n, const uint32 *rows, Datum *const *vals
 	const bool *isnull[STAT_RECORD_ARGS];
 	const uint8 *slot[2];
 	const bool *slotnull[2];
-	StatRecord	r = {0};
+	StatRecord	r;
 	int64		t_records = 0,
 				t_flows = 0,
 				t_pkts = 0,
@@ -444,13 +439,7 @@ add_address_columns(StatState *st, int n, const uint32 *rows, Datum *const *vals
 	{
 		int			k = rows ? (int) rows[j] : j;
 
-		r.flows = Max((int32) DIRECT_VALUE(0, k, 0), 1);
-		r.pkts = DIRECT_VALUE(1, k, 0);
-		r.bytes = DIRECT_VALUE(2, k, 0);
-		r.opkts = DIRECT_VALUE(3, k, 0);
-		r.obytes = DIRECT_VALUE(4, k, 0);
-		r.first = DIRECT_VALUE(5, k, DT_NOEND);
-		r.last = DIRECT_VALUE(6, k, DT_NOBEGIN);
+		READ_RECORD(&r, LOCAL_ISNULL, LOCAL_VALUE);
 		t_records++;
 		t_flows += r.flows;
 		t_pkts += r.pkts + r.opkts;
