@@ -26,7 +26,9 @@ q "CREATE ROLE analyst LOGIN PASSWORD 'analyst-pw' IN ROLE nfpg_reader" >/dev/nu
 { echo "host nfpg analyst 127.0.0.1/32 scram-sha-256"; cat "$T_DIR/data/pg_hba.conf"; } >"$T_DIR/hba" &&
 	mv "$T_DIR/hba" "$T_DIR/data/pg_hba.conf" && q "SELECT pg_reload_conf()" >/dev/null
 W=$T_DIR/dump; mkdir -p "$W/cap"
-loader_start "$W/nfpgd.log" -o flush_interval=200 || { t_fail "nfpgd start"; t_done; exit 1; }
+# exporter counters reach nfpg.exporters every exporter_interval (10 s by
+# default): -E below compares them, so they are reported each second here
+loader_start "$W/nfpgd.log" -o flush_interval=200 -o exporter_interval=1 || { t_fail "nfpgd start"; t_done; exit 1; }
 cport=$(free_port)
 start_nfcapd "$W/cap" "$cport"
 tport=$(free_port)
@@ -37,6 +39,8 @@ $FLOWGEN --count "$N" --seed 17 --format v9 --exporters 2 --dest "127.0.0.1:$tpo
 sleep 1; kill "$TEE"; wait "$TEE" 2>/dev/null
 stop_nfcapd "$cport"
 t_eq "nfpgd stored every flow" "$N" "$(wait_count "$N")"
+t_eq "nfpgd reported every flow in its exporter counters" "$N" \
+	"$(wait_count "$N" "SELECT coalesce(sum(flows), 0) FROM nfpg.exporters" 20)"
 t_eq "nfcapd stored every flow" "$N" "$(nfdump -R "$W/cap" -I | sed -n 's/^Flows: //p')"
 FILE=$(ls "$W/cap" | grep '^nfcapd\.[0-9]' | head -1)
 
