@@ -22,8 +22,8 @@
  * page reporting, order 9: exactly the 2 MB blocks a huge page takes) gets
  * those pages back from the host on first touch, and there a fresh
  * process faulted 2 MB pages at 0.33 GB/s against 2.1 GB/s for 4 kB ones:
- * -s ip as a new psql process took 3.0-3.9 s with huge pages and 2.25-2.5
- * without (docs/performance.md).  A command-line or cron query is such a
+ * -s ip as a new psql process, five alternated runs each, took a median
+ * 2.68 s with huge pages and 2.43 s without (docs/performance.md).  A command-line or cron query is such a
  * process, hence the default; a host without the balloon, or a pool of
  * long sessions, can turn them on.
  *
