@@ -151,23 +151,102 @@ planes_size(const uint8_t *rec, uint32_t n, uint32_t w, bool *constant)
 	return size;
 }
 
-/* Append the records of width w in the smaller layout; returns the layout or -1. */
+/*
+ * The groups layout of records whose first byte says their shape (an
+ * address's family and prefix length): IPv4 rows among IPv6 ones make 12
+ * of the 16 address planes vary in the planes layout, so every row pays 17
+ * bytes to decompress and scatter; grouped, an IPv4 row's unused bytes are
+ * constant planes of its group and cost nothing.  The size of that layout
+ * (the first bytes' plane, then per group present, in ascending first
+ * byte, its rows' other planes, constant ones as two bytes), with the
+ * constant planes of each group in constant[first byte][plane]; 0 when the
+ * first byte is the same in every row, where it is the planes layout.
+ */
+static size_t
+groups_size(const uint8_t *rec, uint32_t n, uint32_t w, uint32_t *count,
+			bool (*constant)[CC_MAX_WIDTH])
+{
+	uint32_t	first[256];
+	size_t		size = n;
+	int			groups = 0;
+
+	memset(count, 0, 256 * sizeof(uint32_t));
+	for (uint32_t i = 0; i < n; i++)
+	{
+		const uint8_t *r = rec + (size_t) i * w;
+		uint8_t		g = r[0];
+
+		if (count[g]++ == 0)
+		{
+			first[g] = i;
+			memset(constant[g], true, CC_MAX_WIDTH);
+			groups++;
+		}
+		else
+		{
+			const uint8_t *f = rec + (size_t) first[g] * w;
+
+			for (uint32_t p = 1; p < w; p++)
+				constant[g][p] = constant[g][p] && r[p] == f[p];
+		}
+	}
+	if (groups < 2)
+		return 0;
+	for (int g = 0; g < 256; g++)
+		for (uint32_t p = 1; p < w && count[g]; p++)
+			size += constant[g][p] ? 2 : 1 + (size_t) count[g];
+	return size;
+}
+
+/* Append plane p of the rows of rec whose first byte is g (any row when g < 0). */
+static bool
+put_plane(const uint8_t *rec, uint32_t n, uint32_t w, uint32_t p, int g, const CcAlloc *mem, CcBuf *body)
+{
+	uint8_t		plane[4096];
+	uint32_t	m = 0;
+	bool		ok = true;
+
+	for (uint32_t i = 0; i < n && ok; i++)
+	{
+		const uint8_t *r = rec + (size_t) i * w;
+
+		if (g >= 0 && r[0] != g)
+			continue;
+		plane[m++] = r[p];
+		if (m == sizeof(plane))
+		{
+			ok = cc_buf_append(body, plane, m, mem);
+			m = 0;
+		}
+	}
+	return ok && cc_buf_append(body, plane, m, mem);
+}
+
+/*
+ * Append the records of width w in the smaller layout; returns the layout
+ * or -1.  grouped: try the groups layout too (fixed-width records).
+ */
 static int
-put_records(const uint8_t *rec, uint32_t n, uint32_t w, const CcAlloc *mem, CcBuf *body)
+put_records(const uint8_t *rec, uint32_t n, uint32_t w, bool grouped, const CcAlloc *mem, CcBuf *body)
 {
 	bool		constant[CC_MAX_WIDTH];
 	size_t		psize = planes_size(rec, n, w, constant);
 	uint8_t    *dict = cc_alloc(mem, (size_t) DICT_MAX * w);
 	uint8_t    *codes = cc_alloc(mem, n);
+	bool		(*gconst)[CC_MAX_WIDTH] = cc_alloc(mem, 256 * sizeof(*gconst));
+	uint32_t	count[256];
+	size_t		gsize = 0;
 	int			k = 0;
 	int			layout = CCL_PLANES;
 	bool		ok = true;
 
-	if (!dict || !codes)
+	if (!dict || !codes || !gconst)
 		return -1;
 	if (n > 0 && psize > (size_t) n)	/* a dictionary can only beat planes above n bytes */
 		k = build_dict(rec, n, w, dict, codes);
-	if (k > 0 && 2 + (size_t) k * w + n < psize)
+	if (grouped && w > 1 && !constant[0])
+		gsize = groups_size(rec, n, w, count, gconst);
+	if (k > 0 && 2 + (size_t) k * w + n < psize && (gsize == 0 || 2 + (size_t) k * w + n < gsize))
 	{
 		uint8_t		hdr[2] = {(uint8_t) (k - 1), 0};
 
@@ -175,6 +254,32 @@ put_records(const uint8_t *rec, uint32_t n, uint32_t w, const CcAlloc *mem, CcBu
 		ok = cc_buf_append(body, hdr, 2, mem) &&
 			cc_buf_append(body, dict, (size_t) k * w, mem) &&
 			cc_buf_append(body, codes, n, mem);
+	}
+	else if (gsize > 0 && gsize < psize)
+	{
+		layout = CCL_GROUPS;
+		ok = put_plane(rec, n, w, 0, -1, mem, body);
+		for (int g = 0; g < 256 && ok; g++)
+			for (uint32_t p = 1; p < w && count[g] && ok; p++)
+			{
+				uint8_t		tag[2] = {0, 0};
+
+				if (gconst[g][p])
+				{
+					for (uint32_t i = 0; i < n; i++)
+						if (rec[(size_t) i * w] == g)
+						{
+							tag[1] = rec[(size_t) i * w + p];
+							break;
+						}
+					ok = cc_buf_append(body, tag, 2, mem);
+				}
+				else
+				{
+					tag[0] = 1;
+					ok = cc_buf_append(body, tag, 1, mem) && put_plane(rec, n, w, p, g, mem, body);
+				}
+			}
 	}
 	else
 	{
@@ -185,22 +290,12 @@ put_records(const uint8_t *rec, uint32_t n, uint32_t w, const CcAlloc *mem, CcBu
 			if (constant[p])
 				ok = cc_buf_append(body, tag, 2, mem);
 			else
-			{
-				ok = cc_buf_append(body, tag, 1, mem);
-				for (uint32_t i = 0; i < n && ok; i += 4096)
-				{
-					uint8_t		plane[4096];
-					uint32_t	m = n - i < 4096 ? n - i : 4096;
-
-					for (uint32_t j = 0; j < m; j++)
-						plane[j] = rec[(size_t) (i + j) * w + p];
-					ok = cc_buf_append(body, plane, m, mem);
-				}
-			}
+				ok = cc_buf_append(body, tag, 1, mem) && put_plane(rec, n, w, p, -1, mem, body);
 		}
 	}
 	cc_release(mem, dict);
 	cc_release(mem, codes);
+	cc_release(mem, gconst);
 	return ok ? layout : -1;
 }
 
@@ -339,7 +434,7 @@ cc_encode(const CcColumn *col, int options, int zstd_level,
 				bloblen += len;
 			}
 		}
-		layout = put_records(rec, n, w, mem, &body);
+		layout = put_records(rec, n, w, col->kind == CC_FIXED, mem, &body);
 		if (layout < 0)
 			goto nomem;
 		if (col->kind == CC_BLOB)

@@ -19,7 +19,7 @@
  *			   byte then 16 address bytes; MAC addresses as 6 bytes);
  *	 CC_BLOB   variable-length byte strings (anything else, e.g. MPLS stacks).
  *
- * Integers become 8-byte little-endian records, so all kinds share two
+ * Integers become 8-byte little-endian records, so all kinds share the
  * layouts, chosen per chunk by the smaller result:
  *	 dictionary  at most 256 distinct records: the records, then one code
  *				 byte per row (exporters, protocols, ports, flags, ToS);
@@ -29,7 +29,11 @@
  *				 of an IPv4 address in 16) is stored as one byte.  Keeping
  *				 equal-significance bytes together is what lets zstd find the
  *				 shared prefixes of addresses and the slow-moving high bytes of
- *				 counters (the idea of ClickHouse's T64 and of Blosc's shuffle).
+ *				 counters (the idea of ClickHouse's T64 and of Blosc's shuffle);
+ *	 groups		 fixed-width records grouped by their first byte (an address's
+ *				 family and prefix length), each group in planes of its own
+ *				 rows: an IPv4 address among IPv6 ones keeps 4 varying bytes,
+ *				 not 16, which is less to store and to decompress.
  * NULLs are a bitmap; a column NULL in every row of the block costs only the
  * header.  The body is compressed with zstd at the caller's level, or kept
  * raw when zstd does not make it smaller.

@@ -34,6 +34,278 @@
 
 static ZSTD_DCtx *dctx;
 
+/* One group of the groups layout: its rows' constant bytes and varying planes. */
+typedef struct Group
+{
+	uint32_t	count;			/* its rows */
+	const uint32_t *rows;		/* their row numbers (whole chunk) */
+	uint32_t	nvary;
+	uint8_t		tmpl[CC_MAX_WIDTH];
+	uint8_t		vary[CC_MAX_WIDTH];
+	const uint8_t *plane[CC_MAX_WIDTH];
+} Group;
+
+/* Copy a record of w <= CC_MAX_WIDTH bytes with fixed-size moves. */
+static inline void
+copy_record(uint8_t *dst, const uint8_t *src, uint32_t w)
+{
+	if (w >= 16)
+	{
+		memcpy(dst, src, 16);
+		memcpy(dst + w - 16, src + w - 16, 16);
+	}
+	else if (w >= 8)
+	{
+		memcpy(dst, src, 8);
+		memcpy(dst + w - 8, src + w - 8, 8);
+	}
+	else
+		for (uint32_t b = 0; b < w; b++)
+			dst[b] = src[b];
+}
+
+/*
+ * The records of the groups layout (colcodec_internal.h), as get_records
+ * below.  A whole chunk is built group by group: the largest group's
+ * template (its constant bytes) copied into every row, the others' into
+ * each of their rows, then each group's varying planes scattered, four
+ * adjacent ones (an IPv4 address) with one store a row.  A selection
+ * is built row by row, a row's place in its group counted on the way.
+ */
+static bool
+get_groups(const uint8_t *body, size_t len, size_t *pos, uint32_t n, uint32_t w,
+		   const uint32_t *sel, uint32_t m, uint8_t *rec, const CcAlloc *mem,
+		   char *err, size_t errlen)
+{
+	size_t		p = *pos;
+	const uint8_t *first;
+	uint32_t	count[256] = {0};
+	Group	   *of[256];
+	Group	   *groups = NULL;
+	uint32_t   *rows = NULL;
+	int			ng = 0;
+
+	if (len - p < n)
+		goto short_body;
+	first = body + p;
+	p += n;
+	{
+		/* four histograms: one counter bumped row after row waits on itself */
+		uint32_t	c4[4][256] = {{0}};
+		uint32_t	i = 0;
+
+		for (; i + 4 <= n; i += 4)
+		{
+			c4[0][first[i]]++;
+			c4[1][first[i + 1]]++;
+			c4[2][first[i + 2]]++;
+			c4[3][first[i + 3]]++;
+		}
+		for (; i < n; i++)
+			c4[0][first[i]]++;
+		for (int v = 0; v < 256; v++)
+		{
+			count[v] = c4[0][v] + c4[1][v] + c4[2][v] + c4[3][v];
+			ng += count[v] > 0;
+		}
+	}
+	groups = cc_alloc(mem, (size_t) ng * sizeof(Group));
+	if (!groups)
+	{
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
+	ng = 0;
+	for (int v = 0; v < 256; v++)
+	{
+		Group	   *g;
+
+		if (count[v] == 0)
+			continue;
+		g = of[v] = &groups[ng];
+		g->count = count[v];
+		g->nvary = 0;
+		g->tmpl[0] = (uint8_t) v;
+		ng++;
+		for (uint32_t b = 1; b < w; b++)
+		{
+			if (len - p < 1)
+				goto short_body;
+			if (body[p] == 0)
+			{
+				if (len - p < 2)
+					goto short_body;
+				g->tmpl[b] = body[p + 1];
+				p += 2;
+			}
+			else if (body[p] == 1)
+			{
+				p++;
+				if (len - p < g->count)
+					goto short_body;
+				g->tmpl[b] = 0;
+				g->vary[g->nvary] = (uint8_t) b;
+				g->plane[g->nvary++] = body + p;
+				p += g->count;
+			}
+			else
+			{
+				snprintf(err, errlen, "bad plane tag %u", body[p]);
+				goto fail;
+			}
+		}
+	}
+
+	if (!sel)
+	{
+		int			base = 0;
+
+		/* room for two lists of every row: each is written one past its end */
+		rows = cc_alloc(mem, ((size_t) n + 1) * 2 * sizeof(uint32_t));
+		if (!rows)
+		{
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		if (ng <= 2)
+		{
+			/*
+			 * IPv4 and IPv6, the usual case: both lists written for every
+			 * row and the right one's end moved, counters in registers.
+			 */
+			uint32_t   *ra = rows,
+					   *rb = rows + n + 1;
+			uint32_t	ka = 0,
+						kb = 0;
+			uint8_t		va = groups[0].tmpl[0];
+
+			for (uint32_t i = 0; i < n; i++)
+			{
+				uint32_t	a = first[i] == va;
+
+				ra[ka] = i;
+				rb[kb] = i;
+				ka += a;
+				kb += 1 - a;
+			}
+			groups[0].rows = ra;
+			if (ng == 2)
+				groups[1].rows = rb;
+		}
+		else
+		{
+			uint32_t	at[256];
+			uint32_t	end = 0;
+
+			for (int v = 0; v < 256; v++)
+			{
+				at[v] = end;
+				if (count[v])
+					of[v]->rows = rows + end;
+				end += count[v];
+			}
+			for (uint32_t i = 0; i < n; i++)
+				rows[at[first[i]]++] = i;
+		}
+		/* the largest group's template into every row, sequentially */
+		for (int k = 1; k < ng; k++)
+			if (groups[k].count > groups[base].count)
+				base = k;
+		if (n > 0)
+		{
+			size_t		total = (size_t) n * w;
+
+			memcpy(rec, groups[base].tmpl, w);
+			for (size_t done = w; done < total; done *= 2)
+				memcpy(rec + done, rec, done < total - done ? done : total - done);
+		}
+		for (int k = 0; k < ng; k++)
+		{
+			const Group *g = &groups[k];
+			const uint32_t *r = g->rows;
+
+			for (uint32_t j = 0; j < g->count && k != base; j++)
+				copy_record(rec + (size_t) r[j] * w, g->tmpl, w);
+			for (uint32_t q = 0; q < g->nvary;)
+			{
+				if (q + 3 < g->nvary && g->vary[q + 3] == g->vary[q] + 3)
+				{
+					const uint8_t *p0 = g->plane[q],
+							   *p1 = g->plane[q + 1],
+							   *p2 = g->plane[q + 2],
+							   *p3 = g->plane[q + 3];
+					uint8_t    *o = rec + g->vary[q];
+
+					for (uint32_t j = 0; j < g->count; j++)
+					{
+						uint8_t		b[4] = {p0[j], p1[j], p2[j], p3[j]};
+
+						memcpy(o + (size_t) r[j] * w, b, 4);
+					}
+					q += 4;
+				}
+				else
+				{
+					const uint8_t *pl = g->plane[q];
+					uint8_t    *o = rec + g->vary[q];
+
+					for (uint32_t j = 0; j < g->count; j++)
+						o[(size_t) r[j] * w] = pl[j];
+					q++;
+				}
+			}
+		}
+	}
+	else
+	{
+		uint32_t	seen[256] = {0};
+		uint32_t	next = 0;	/* rows [0, next) are counted in seen ... */
+		uint32_t	ka = 0;		/* ... or, of two groups, those of the first here */
+		uint8_t		va = groups[0].tmpl[0];
+
+		for (uint32_t i = 0; i < m; i++)
+		{
+			uint32_t	r = sel[i];
+			const Group *g;
+			uint32_t	k;
+			uint8_t    *o = rec + (size_t) i * w;
+
+			if (r < next)
+			{
+				snprintf(err, errlen, "selected rows not in ascending order");
+				goto fail;
+			}
+			g = of[first[r]];
+			if (ng <= 2)
+			{
+				while (next < r)
+					ka += first[next++] == va;
+				k = first[r] == va ? ka : r - ka;
+			}
+			else
+			{
+				while (next < r)
+					seen[first[next++]]++;
+				k = seen[first[r]];
+			}
+			copy_record(o, g->tmpl, w);
+			for (uint32_t q = 0; q < g->nvary; q++)
+				o[g->vary[q]] = g->plane[q][k];
+		}
+	}
+	cc_release(mem, rows);
+	cc_release(mem, groups);
+	*pos = p;
+	return true;
+
+short_body:
+	snprintf(err, errlen, "chunk body too short");
+fail:
+	cc_release(mem, rows);
+	cc_release(mem, groups);
+	return false;
+}
+
 /*
  * Read the records of the m rows sel[0..m) (every row when sel is NULL, m ==
  * n) of n records of width w from body[*pos..len) into rec; *pos moves past
@@ -42,7 +314,7 @@ static ZSTD_DCtx *dctx;
  */
 static bool
 get_records(const uint8_t *body, size_t len, size_t *pos, int layout, uint32_t n, uint32_t w,
-			const uint32_t *sel, uint32_t m, uint8_t *rec, char *err, size_t errlen)
+			const uint32_t *sel, uint32_t m, uint8_t *rec, const CcAlloc *mem, char *err, size_t errlen)
 {
 	size_t		p = *pos;
 
@@ -160,6 +432,8 @@ get_records(const uint8_t *body, size_t len, size_t *pos, int layout, uint32_t n
 			}
 		}
 	}
+	else if (layout == CCL_GROUPS && w > 1)
+		return get_groups(body, len, pos, n, w, sel, m, rec, mem, err, errlen);
 	else
 	{
 		snprintf(err, errlen, "unknown layout %d", layout);
@@ -288,7 +562,10 @@ cc_decode_rows(const uint8_t *chunk, size_t len, const CcAlloc *mem,
 		goto fail;
 	}
 	if (flags & CCF_ALLNULL)
+	{
+		cc_release(mem, raw);	/* a forged all-NULL chunk may claim a compressed body */
 		return true;
+	}
 
 	if (flags & CCF_NULLS)
 	{
@@ -312,7 +589,7 @@ cc_decode_rows(const uint8_t *chunk, size_t len, const CcAlloc *mem,
 		rec = cc_alloc(mem, (size_t) m * w);
 		if (!rec)
 			goto nomem;
-		if (!get_records(body, rawlen, &pos, layout, n, w, sel, m, rec, err, errlen))
+		if (!get_records(body, rawlen, &pos, layout, n, w, sel, m, rec, mem, err, errlen))
 			goto fail;
 	}
 	else
@@ -320,7 +597,7 @@ cc_decode_rows(const uint8_t *chunk, size_t len, const CcAlloc *mem,
 		rec = cc_alloc(mem, (size_t) n * w);
 		if (!rec)
 			goto nomem;
-		if (!get_records(body, rawlen, &pos, layout, n, w, NULL, n, rec, err, errlen))
+		if (!get_records(body, rawlen, &pos, layout, n, w, NULL, n, rec, mem, err, errlen))
 			goto fail;
 	}
 

@@ -7,7 +7,7 @@
  *
  * Chunk header, 48 bytes, little-endian:
  *	  0 magic "NFC1"		  4 crc32 of bytes 8..end
- *	  8 kind				  9 layout (0 planes, 1 dictionary)
+ *	  8 kind				  9 layout (0 planes, 1 dictionary, 2 groups)
  *	 10 flags				 11 the caller's tag
  *	 12 nrows				 16 record width
  *	 20 body length before compression
@@ -16,8 +16,15 @@
  *	 36 first value (CC_INT, delta-coded)
  *	 44 byte-string length (CC_BLOB), common divisor (CC_INT, 0 = none)
  * Body (decompressed): the NULL bitmap when some row is NULL, then the
- * records (planes or dictionary), then for CC_BLOB the bytes of the strings
- * (the records are their 4-byte lengths).
+ * records, then for CC_BLOB the bytes of the strings (the records are their
+ * 4-byte lengths).  The records:
+ *	 planes		 per byte of the record: 0 and the byte (constant), or 1 and
+ *				 the byte of every row;
+ *	 dictionary	 k - 1, 0, the k records, one code byte per row;
+ *	 groups		 (CC_FIXED, 0.9) the first byte of every row, then for each
+ *				 value of it present, ascending, the planes of bytes 1..w-1
+ *				 of that value's rows only (0 and the byte, or 1 and the
+ *				 byte of each of those rows, in row order).
  *
  *-------------------------------------------------------------------------
  */
@@ -35,6 +42,7 @@
 
 #define CCL_PLANES		0
 #define CCL_DICT		1
+#define CCL_GROUPS		2
 
 #define DICT_MAX		256
 

@@ -6,7 +6,8 @@
  * 1. Round trips of every kind and layout: sorted timestamps delta-coded,
  *    counters, low-cardinality ports (dictionary), extreme values
  *    (INT64_MIN/MAX, wrapping deltas), NULLs in some rows, in every row, in
- *    the first rows; IPv4/IPv6 records; byte strings; 0 and 1 rows.
+ *    the first rows; IPv4/IPv6 records (IPv4 among IPv6 in the groups
+ *    layout); byte strings; 0 and 1 rows.
  * 2. The encodings do what they are for: a sorted timestamp column costs
  *    under 2 bytes a row, a port column with few values under 1.2 bytes.
  * 3. Damage: every single flipped bit of a chunk is refused with a message
@@ -237,6 +238,45 @@ test_fixed_blob(void)
 	}
 	c.isnull = nulls;
 	roundtrip("ipv6 mixed", &c, 0, NULL);
+
+	/*
+	 * One row in seven IPv6 (flowgen's share), the rest IPv4: the groups
+	 * layout, whose body keeps 4 bytes of an IPv4 row and 16 of an IPv6
+	 * one beside the first byte (planes would keep 17 of every row).
+	 */
+	{
+		CcBuf		chunk = {0};
+		uint32_t	v6 = 0;
+
+		c.isnull = NULL;
+		for (int i = 0; i < N; i++)
+		{
+			uint8_t    *r = rec + i * 17;
+
+			memset(r, 0, 17);
+			r[0] = 32;
+			r[1] = 10;
+			r[2] = (uint8_t) (rng() % 4);
+			r[3] = (uint8_t) rng();
+			r[4] = (uint8_t) rng();
+			if (rng() % 7 == 0)
+			{
+				r[0] = 64 + 128;
+				r[1] = 0x20;
+				r[2] = 0x01;
+				for (int b = 3; b < 17; b++)
+					r[b] = (uint8_t) rng();
+				v6++;
+			}
+		}
+		roundtrip("ipv4 and ipv6", &c, 0, &chunk);
+		CHECK(chunk.len > CC_HEADER_LEN && chunk.data[9] == 2,
+			  "ipv4 and ipv6: layout %d, not the groups layout", chunk.len > 9 ? chunk.data[9] : -1);
+		CHECK(cc_get32(chunk.data + 20) <= N + 64 + 3 * (N - v6) + 14 * v6,
+			  "ipv4 and ipv6: body of %u bytes for %u IPv4 and %u IPv6 rows", cc_get32(chunk.data + 20),
+			  N - v6, v6);
+		free(chunk.data);
+	}
 
 	/* byte strings of 0..12 bytes, some NULL */
 	off[0] = 0;
