@@ -197,14 +197,17 @@ q "UPDATE nfpg.settings SET pack_zstd_level = 3" >/dev/null
 t_eq "0.8: flows unchanged by packing and unpacking" "$(sed -n 1,4p "$T_DIR/before8" | sort)" "$(fingerprint | sed -n 1,4p | sort)"
 
 # --- 0.8 -> 0.9 ---------------------------------------------------------
-# Nothing in the catalog: the library's codec groups addresses by family.
-# An hour packed before the update reads the same after it, and packs again.
+# The library's codec groups addresses by family: an hour packed before the
+# update reads the same after it, and packs again.  A new install packs at
+# -1 by default; an updated one keeps its level.
 hour_rows() { q "SELECT md5(string_agg(f::text, '|' ORDER BY f::text)) FROM nfpg.flows_20260105_1000 f"; }
 rows_heap=$(hour_rows)
 q "SELECT nfpg.pack_partition('nfpg.flows_20260105_1000')" >/dev/null
 fingerprint >"$T_DIR/before9"
 q "ALTER EXTENSION nfpg UPDATE TO '0.9'" >"$T_DIR/update9.log" 2>&1 || cat "$T_DIR/update9.log"
 t_eq "updated to 0.9" "0.9" "$(q "SELECT extversion FROM pg_extension WHERE extname = 'nfpg'")"
+t_eq "0.9: an updated database keeps its pack level (3); a new one packs at -1" "3 -1" \
+	"$(q "SELECT pack_zstd_level FROM nfpg.settings") $(psql -qXAt -d fresh -c "SELECT pack_zstd_level FROM nfpg.settings")"
 fingerprint >"$T_DIR/after9"
 if cmp -s "$T_DIR/before9" "$T_DIR/after9"; then t_ok "0.9: flows (one hour packed), series, profiles, alerts, plugins, settings unchanged"
 else t_fail "data changed by the 0.9 update"; diff "$T_DIR/before9" "$T_DIR/after9" | head -20; fi
