@@ -24,10 +24,78 @@
 
 #include "pgtime.h"
 #include "port/pg_bswap.h"
+#include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
 
 #define EPOCH_MS_2000	INT64CONST(946684800000)
+
+/*
+ * Fields are written with the helpers below rather than appendStringInfo:
+ * its vsnprintf per field was most of nf_format's time, and printing the
+ * rows of a lookup is mostly nf_format.  They write the same characters
+ * ("%*s", "%-*s", "%*lld", "%02d"); numbers printed with a fraction that
+ * nfdump rounds through a double (M/G/T scaling) keep printf.
+ */
+
+/* n bytes of s right-aligned in width, or left-aligned in -width. */
+static void
+put_text(StringInfo out, const char *s, int n, int width)
+{
+	int			pad = (width < 0 ? -width : width) - n;
+
+	if (width > 0 && pad > 0)
+		appendStringInfoSpaces(out, pad);
+	appendBinaryStringInfo(out, s, n);
+	if (width < 0 && pad > 0)
+		appendStringInfoSpaces(out, pad);
+}
+
+/* "%*lld" (width < 0: "%-*lld") */
+static void
+put_int(StringInfo out, int64 v, int width)
+{
+	char		buf[MAXINT8LEN + 1];
+
+	put_text(out, buf, pg_lltoa(v, buf), width);
+}
+
+/* "%02d" of 0..99 */
+static inline char *
+two_digits(char *p, int v)
+{
+	p[0] = (char) ('0' + v / 10);
+	p[1] = (char) ('0' + v % 10);
+	return p + 2;
+}
+
+/* "%03d" of 0..999 */
+static inline char *
+three_digits(char *p, int v)
+{
+	p[0] = (char) ('0' + v / 100);
+	return two_digits(p + 1, v % 100);
+}
+
+/*
+ * "%16.3f" of a duration of ms milliseconds as seconds: ms / 1000.0 is
+ * within half an ulp of the three-decimal number ms / 1000, which is what
+ * printf rounds it to, so the digits come from the integer.
+ */
+static void
+put_seconds(StringInfo out, int64 ms)
+{
+	char		buf[MAXINT8LEN + 8];
+	int			n;
+	uint64		a = ms < 0 ? -(uint64) ms : (uint64) ms;
+
+	n = ms < 0 ? 1 : 0;
+	buf[0] = '-';
+	n += pg_ulltoa_n(a / 1000, buf + n);
+	buf[n++] = '.';
+	three_digits(buf + n, (int) (a % 1000));
+	put_text(out, buf, n + 3, 16);
+}
 
 void
 fmt_proto_name(int64 proto, char *buf, size_t len)
@@ -59,10 +127,37 @@ fmt_put_time(StringInfo out, TimestampTz ts, bool ms)
 		appendStringInfoString(out, "invalid time");
 		return;
 	}
-	appendStringInfo(out, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year, tm.tm_mon,
-					 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	if (ms)
-		appendStringInfo(out, ".%03d", fsec / 1000);
+	if (tm.tm_year < 0 || tm.tm_year > 9999 || fsec < 0)
+	{
+		appendStringInfo(out, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year, tm.tm_mon,
+						 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		if (ms)
+			appendStringInfo(out, ".%03d", fsec / 1000);
+	}
+	else
+	{
+		char		buf[24],
+				   *p = buf;
+
+		p = two_digits(p, tm.tm_year / 100);
+		p = two_digits(p, tm.tm_year % 100);
+		*p++ = '-';
+		p = two_digits(p, tm.tm_mon);
+		*p++ = '-';
+		p = two_digits(p, tm.tm_mday);
+		*p++ = ' ';
+		p = two_digits(p, tm.tm_hour);
+		*p++ = ':';
+		p = two_digits(p, tm.tm_min);
+		*p++ = ':';
+		p = two_digits(p, tm.tm_sec);
+		if (ms)
+		{
+			*p++ = '.';
+			p = three_digits(p, fsec / 1000);
+		}
+		appendBinaryStringInfo(out, buf, p - buf);
+	}
 }
 
 static int64
@@ -80,15 +175,38 @@ put_duration(StringInfo out, const FlowRec *r)
 	int64		days = ms / 86400000;
 
 	ms %= 86400000;
-	if (days)
-		snprintf(buf, sizeof(buf), "%lldd %02d:%02d:%02d.%03d", (long long) days,
-				 (int) (ms / 3600000), (int) (ms / 60000 % 60), (int) (ms / 1000 % 60),
-				 (int) (ms % 1000));
-	else
-		snprintf(buf, sizeof(buf), "%02d:%02d:%02d.%03d",
-				 (int) (ms / 3600000), (int) (ms / 60000 % 60), (int) (ms / 1000 % 60),
-				 (int) (ms % 1000));
-	appendStringInfo(out, "%16s", buf);
+	if (ms < 0 || days < 0)
+	{
+		/* a record that ends before it starts: printf's signs, as nfdump */
+		if (days)
+			snprintf(buf, sizeof(buf), "%lldd %02d:%02d:%02d.%03d", (long long) days,
+					 (int) (ms / 3600000), (int) (ms / 60000 % 60), (int) (ms / 1000 % 60),
+					 (int) (ms % 1000));
+		else
+			snprintf(buf, sizeof(buf), "%02d:%02d:%02d.%03d",
+					 (int) (ms / 3600000), (int) (ms / 60000 % 60), (int) (ms / 1000 % 60),
+					 (int) (ms % 1000));
+		put_text(out, buf, strlen(buf), 16);
+		return;
+	}
+	{
+		char	   *p = buf;
+
+		if (days)
+		{
+			p += pg_lltoa(days, p);
+			*p++ = 'd';
+			*p++ = ' ';
+		}
+		p = two_digits(p, (int) (ms / 3600000));
+		*p++ = ':';
+		p = two_digits(p, (int) (ms / 60000 % 60));
+		*p++ = ':';
+		p = two_digits(p, (int) (ms / 1000 % 60));
+		*p++ = '.';
+		p = three_digits(p, (int) (ms % 1000));
+		put_text(out, buf, p - buf, 16);
+	}
 }
 
 /* A counter in a fixed-width column. */
@@ -98,7 +216,7 @@ put_number(StringInfo out, int64 v, int width, bool plain)
 	char		buf[32];
 
 	fmt_number(buf, sizeof(buf), v, plain, true);
-	appendStringInfo(out, "%*s", width, buf);
+	put_text(out, buf, strlen(buf), width);
 }
 
 /*
@@ -111,8 +229,21 @@ fmt_number(char *buf, size_t len, int64 v, bool plain, bool fixed)
 {
 	double		f = (double) v;
 
-	if (plain)
-		snprintf(buf, len, "%lld", (long long) v);
+	if (plain || (f < 1e6 && f > -1e15))
+	{
+		/* "%lld", or "%4.0f"/"%.0f" of an integral double: the same digits */
+		char		digits[MAXINT8LEN + 1];
+		int			n = pg_lltoa(v, digits);
+		int			pad = !plain && fixed && n < 4 ? 4 - n : 0;
+
+		if ((size_t) (pad + n) < len)
+		{
+			memset(buf, ' ', pad);
+			memcpy(buf + pad, digits, n + 1);
+		}
+		else if (len > 0)
+			buf[0] = '\0';
+	}
 	else if (f >= 1e12)
 		snprintf(buf, len, fixed ? "%5.1f T" : "%.1f T", f / 1e12);
 	else if (f >= 1e9)
@@ -123,10 +254,22 @@ fmt_number(char *buf, size_t len, int64 v, bool plain, bool fixed)
 		snprintf(buf, len, fixed ? "%4.0f" : "%.0f", f);
 }
 
+/* An address as text; IPv4 written here, as glibc's inet_ntop does it with sprintf. */
 static void
 addr_text(const FlowAddr *a, char *buf, size_t len)
 {
-	inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->bytes, buf, len);
+	if (a->family == 4 && len >= INET_ADDRSTRLEN)
+	{
+		char	   *p = buf;
+
+		for (int i = 0; i < 4; i++)
+		{
+			p += pg_ultoa_n(a->bytes[i], p);
+			*p++ = i < 3 ? '.' : '\0';
+		}
+	}
+	else
+		inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->bytes, buf, len);
 }
 
 /* An address, IPv6 condensed to first7..last7 unless long_v6. */
@@ -139,11 +282,15 @@ put_addr(StringInfo out, const FlowAddr *a, bool long_v6)
 	addr_text(a, buf, sizeof(buf));
 	n = strlen(buf);
 	if (long_v6)
-		appendStringInfo(out, "%39s", buf);
+		put_text(out, buf, n, 39);
 	else if (n > 16)
-		appendStringInfo(out, "%.7s..%s", buf, buf + n - 7);
+	{
+		appendBinaryStringInfo(out, buf, 7);
+		appendBinaryStringInfo(out, "..", 2);
+		appendBinaryStringInfo(out, buf + n - 7, 7);
+	}
 	else
-		appendStringInfo(out, "%16s", buf);
+		put_text(out, buf, n, 16);
 }
 
 static void
@@ -168,17 +315,23 @@ static void
 put_addr_port(StringInfo out, const FlowAddr *a, const char *port, bool long_v6)
 {
 	put_addr(out, a, long_v6);
-	appendStringInfo(out, "%c%-5s", a->family == 4 ? ':' : '.', port);
+	appendStringInfoChar(out, a->family == 4 ? ':' : '.');
+	put_text(out, port, strlen(port), -5);
 }
 
 static void
 port_text(const FlowRec *r, bool dst, char *buf, size_t len)
 {
+	Assert(len >= 2 * MAXINT8LEN + 2);
 	if (dst && is_icmp(r))
-		snprintf(buf, len, "%lld.%lld", (long long) (r->dst_port >> 8),
-				 (long long) (r->dst_port & 0xFF));
+	{
+		int			n = pg_lltoa(r->dst_port >> 8, buf);
+
+		buf[n++] = '.';
+		pg_lltoa(r->dst_port & 0xFF, buf + n);
+	}
 	else
-		snprintf(buf, len, "%lld", (long long) (dst ? r->dst_port : r->src_port));
+		pg_lltoa(dst ? r->dst_port : r->src_port, buf);
 }
 
 void
@@ -260,19 +413,19 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 			break;
 		case FT_TD:
 			if (plain)
-				appendStringInfo(out, "%16.3f", ((r->last - r->first) / 1000) / 1000.0);
+				put_seconds(out, (r->last - r->first) / 1000);
 			else
 				put_duration(out, r);
 			break;
 		case FT_TDS:
-			appendStringInfo(out, "%16.3f", ((r->last - r->first) / 1000) / 1000.0);
+			put_seconds(out, (r->last - r->first) / 1000);
 			break;
 		case FT_PR:
 			if (plain)
-				snprintf(buf, sizeof(buf), "%lld", (long long) r->proto);
+				pg_lltoa(r->proto, buf);
 			else
 				fmt_proto_name(r->proto, buf, sizeof(buf));
-			appendStringInfo(out, "%-5s", buf);
+			put_text(out, buf, strlen(buf), -5);
 			break;
 		case FT_SA:
 			put_addr(out, &r->src, long_v6);
@@ -301,7 +454,8 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 				else
 					m = src ? r->src : r->dst;
 				put_addr(out, &m, long_v6);
-				appendStringInfo(out, "/%-2lld", (long long) bits);
+				appendStringInfoChar(out, '/');
+				put_int(out, bits, -2);
 				break;
 			}
 		case FT_GSA:
@@ -324,13 +478,13 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 		case FT_SP:
 		case FT_DP:
 			port_text(r, item->token == FT_DP, buf, sizeof(buf));
-			appendStringInfo(out, "%6s", buf);
+			put_text(out, buf, strlen(buf), 6);
 			break;
 		case FT_IT:
-			appendStringInfo(out, "%6lld", (long long) (is_icmp(r) ? r->dst_port >> 8 : 0));
+			put_int(out, (is_icmp(r) ? r->dst_port >> 8 : 0), 6);
 			break;
 		case FT_IC:
-			appendStringInfo(out, "%6lld", (long long) (is_icmp(r) ? r->dst_port & 0xFF : 0));
+			put_int(out, (is_icmp(r) ? r->dst_port & 0xFF : 0), 6);
 			break;
 		case FT_NH:
 			put_addr(out, &r->next_hop, long_v6);
@@ -342,22 +496,22 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 			put_addr(out, &r->exporter, long_v6);
 			break;
 		case FT_SAS:
-			appendStringInfo(out, "%6lld", (long long) r->src_as);
+			put_int(out, r->src_as, 6);
 			break;
 		case FT_DAS:
-			appendStringInfo(out, "%6lld", (long long) r->dst_as);
+			put_int(out, r->dst_as, 6);
 			break;
 		case FT_NAS:
-			appendStringInfo(out, "%7lld", (long long) r->next_as);
+			put_int(out, r->next_as, 7);
 			break;
 		case FT_PAS:
-			appendStringInfo(out, "%7lld", (long long) r->prev_as);
+			put_int(out, r->prev_as, 7);
 			break;
 		case FT_IN:
-			appendStringInfo(out, "%6lld", (long long) r->in_if);
+			put_int(out, r->in_if, 6);
 			break;
 		case FT_OUT:
-			appendStringInfo(out, "%6lld", (long long) r->out_if);
+			put_int(out, r->out_if, 6);
 			break;
 		case FT_PKT:
 		case FT_IPKT:
@@ -374,42 +528,42 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 			put_number(out, r->obytes, 8, plain);
 			break;
 		case FT_FL:
-			appendStringInfo(out, "%5lld", (long long) r->flows);
+			put_int(out, r->flows, 5);
 			break;
 		case FT_FLG:
 			fmt_flags_text(r->proto == 6 ? r->tcp_flags : 0, buf);
 			appendStringInfoString(out, buf);
 			break;
 		case FT_TOS:
-			appendStringInfo(out, "%3lld", (long long) r->src_tos);
+			put_int(out, r->src_tos, 3);
 			break;
 		case FT_STOS:
-			appendStringInfo(out, "%4lld", (long long) r->src_tos);
+			put_int(out, r->src_tos, 4);
 			break;
 		case FT_DTOS:
-			appendStringInfo(out, "%4lld", (long long) r->dst_tos);
+			put_int(out, r->dst_tos, 4);
 			break;
 		case FT_DIR:
 			appendStringInfo(out, "%3c", r->direction ? 'E' : 'I');
 			break;
 		case FT_SMK:
-			appendStringInfo(out, "%5lld", (long long) r->src_mask);
+			put_int(out, r->src_mask, 5);
 			break;
 		case FT_DMK:
-			appendStringInfo(out, "%5lld", (long long) r->dst_mask);
+			put_int(out, r->dst_mask, 5);
 			break;
 		case FT_FWD:
-			appendStringInfo(out, "%3lld", (long long) r->fwd_status);
+			put_int(out, r->fwd_status, 3);
 			break;
 		case FT_BFD:
 		case FT_END:
 			appendStringInfo(out, "%3d", 0);
 			break;
 		case FT_SVLN:
-			appendStringInfo(out, "%5lld", (long long) r->src_vlan);
+			put_int(out, r->src_vlan, 5);
 			break;
 		case FT_DVLN:
-			appendStringInfo(out, "%5lld", (long long) r->dst_vlan);
+			put_int(out, r->dst_vlan, 5);
 			break;
 		case FT_ISMC:
 		case FT_ODMC:
@@ -432,7 +586,7 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 		case FT_BPP:
 			rates(r, &pps, &bps, &bpp);
 			if (item->token == FT_BPP)
-				appendStringInfo(out, "%6lld", (long long) bpp);
+				put_int(out, bpp, 6);
 			else
 				put_number(out, item->token == FT_BPS ? bps : pps, 8, plain);
 			break;
@@ -441,7 +595,7 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 							 (long long) r->engine_id);
 			break;
 		case FT_EXP:
-			appendStringInfo(out, "%6lld", (long long) r->source_id);
+			put_int(out, r->source_id, 6);
 			break;
 		case FT_NFV:
 			appendStringInfo(out, "Nv%lld", (long long) r->export_version);
