@@ -158,15 +158,15 @@ planes_size(const uint8_t *rec, uint32_t n, uint32_t w, bool *constant)
  * bytes to decompress and scatter; grouped, an IPv4 row's unused bytes are
  * constant planes of its group and cost nothing.  The size of that layout
  * (the first bytes' plane, then per group present, in ascending first
- * byte, its rows' other planes, constant ones as two bytes), with the
- * constant planes of each group in constant[first byte][plane]; 0 when the
- * first byte is the same in every row, where it is the planes layout.
+ * byte, its rows' other planes, constant ones as two bytes), with each
+ * group's rows in count[first byte], its first row in first[first byte]
+ * and its constant planes in constant[first byte][plane]; 0 when the first
+ * byte is the same in every row, where it is the planes layout.
  */
 static size_t
-groups_size(const uint8_t *rec, uint32_t n, uint32_t w, uint32_t *count,
+groups_size(const uint8_t *rec, uint32_t n, uint32_t w, uint32_t *count, uint32_t *first,
 			bool (*constant)[CC_MAX_WIDTH])
 {
-	uint32_t	first[256];
 	size_t		size = n;
 	int			groups = 0;
 
@@ -233,19 +233,26 @@ put_records(const uint8_t *rec, uint32_t n, uint32_t w, bool grouped, const CcAl
 	size_t		psize = planes_size(rec, n, w, constant);
 	uint8_t    *dict = cc_alloc(mem, (size_t) DICT_MAX * w);
 	uint8_t    *codes = cc_alloc(mem, n);
-	bool		(*gconst)[CC_MAX_WIDTH] = cc_alloc(mem, 256 * sizeof(*gconst));
-	uint32_t	count[256];
+	bool		(*gconst)[CC_MAX_WIDTH] = NULL;
+	uint32_t	count[256],
+				first[256];
 	size_t		gsize = 0;
 	int			k = 0;
 	int			layout = CCL_PLANES;
 	bool		ok = true;
 
-	if (!dict || !codes || !gconst)
+	if (grouped && w > 1 && n > 0 && !constant[0])
+		gconst = cc_alloc(mem, 256 * sizeof(*gconst));
+	if (!dict || !codes || (grouped && w > 1 && n > 0 && !constant[0] && !gconst))
+	{
+		cc_release(mem, dict);
+		cc_release(mem, codes);
 		return -1;
+	}
 	if (n > 0 && psize > (size_t) n)	/* a dictionary can only beat planes above n bytes */
 		k = build_dict(rec, n, w, dict, codes);
-	if (grouped && w > 1 && !constant[0])
-		gsize = groups_size(rec, n, w, count, gconst);
+	if (gconst)
+		gsize = groups_size(rec, n, w, count, first, gconst);
 	if (k > 0 && 2 + (size_t) k * w + n < psize && (gsize == 0 || 2 + (size_t) k * w + n < gsize))
 	{
 		uint8_t		hdr[2] = {(uint8_t) (k - 1), 0};
@@ -262,18 +269,10 @@ put_records(const uint8_t *rec, uint32_t n, uint32_t w, bool grouped, const CcAl
 		for (int g = 0; g < 256 && ok; g++)
 			for (uint32_t p = 1; p < w && count[g] && ok; p++)
 			{
-				uint8_t		tag[2] = {0, 0};
+				uint8_t		tag[2] = {0, rec[(size_t) first[g] * w + p]};
 
 				if (gconst[g][p])
-				{
-					for (uint32_t i = 0; i < n; i++)
-						if (rec[(size_t) i * w] == g)
-						{
-							tag[1] = rec[(size_t) i * w + p];
-							break;
-						}
 					ok = cc_buf_append(body, tag, 2, mem);
-				}
 				else
 				{
 					tag[0] = 1;

@@ -45,6 +45,23 @@ typedef struct Group
 	const uint8_t *plane[CC_MAX_WIDTH];
 } Group;
 
+/*
+ * The record tmpl of w bytes in each of m rows: doubling copies, a few large
+ * memcpy calls.  tmpl is not const: with const, GCC 12 cannot see that the
+ * caller filled all w bytes, and warns.
+ */
+static void
+fill_records(uint8_t *rec, uint8_t *tmpl, uint32_t w, uint32_t m)
+{
+	size_t		total = (size_t) m * w;
+
+	if (m == 0)
+		return;
+	memcpy(rec, tmpl, w);
+	for (size_t done = w; done < total; done *= 2)
+		memcpy(rec + done, rec, done < total - done ? done : total - done);
+}
+
 /* Copy a record of w <= CC_MAX_WIDTH bytes with fixed-size moves. */
 static inline void
 copy_record(uint8_t *dst, const uint8_t *src, uint32_t w)
@@ -211,14 +228,7 @@ get_groups(const uint8_t *body, size_t len, size_t *pos, uint32_t n, uint32_t w,
 		for (int k = 1; k < ng; k++)
 			if (groups[k].count > groups[base].count)
 				base = k;
-		if (n > 0)
-		{
-			size_t		total = (size_t) n * w;
-
-			memcpy(rec, groups[base].tmpl, w);
-			for (size_t done = w; done < total; done *= 2)
-				memcpy(rec + done, rec, done < total - done ? done : total - done);
-		}
+		fill_records(rec, groups[base].tmpl, w, n);
 		for (int k = 0; k < ng; k++)
 		{
 			const Group *g = &groups[k];
@@ -384,15 +394,7 @@ get_records(const uint8_t *body, size_t len, size_t *pos, int layout, uint32_t n
 				return false;
 			}
 		}
-		if (m > 0)
-		{
-			size_t		total = (size_t) m * w;
-
-			/* the template in every row: doubling copies, a few large memcpy calls */
-			memcpy(rec, tmpl, w);
-			for (size_t done = w; done < total; done *= 2)
-				memcpy(rec + done, rec, done < total - done ? done : total - done);
-		}
+		fill_records(rec, tmpl, w, m);
 		/*
 		 * Then the varying planes, four adjacent ones at a time where they
 		 * come so (the bytes of an IPv4 address): one 4-byte store a row

@@ -5,8 +5,9 @@
  *
  * format_row.c reads an nfpg.flows row into a FlowRec (absent fields read
  * as zero, as nfdump prints them); format_token.c renders the tokens of
- * `-o fmt:` and the csv/pipe layouts; format.c parses format strings and
- * is the SQL entry point.
+ * `-o fmt:` and the csv/pipe layouts, with the field writers of
+ * format_field.c; format.c parses format strings and is the SQL entry
+ * point.
  *
  *-------------------------------------------------------------------------
  */
@@ -122,8 +123,14 @@ extern void fmt_render_header(StringInfo out, const FmtSpec *spec);
 
 /* format_token.c */
 extern void fmt_proto_name(int64 proto, char *buf, size_t len);
+/* format_field.c: one field's characters */
+extern void fmt_put_text(StringInfo out, const char *s, int n, int width);
+extern void fmt_put_int(StringInfo out, int64 v, int width);
+extern void fmt_put_seconds(StringInfo out, int64 ms);
 extern void fmt_put_time(StringInfo out, TimestampTz ts, bool ms);
+extern void fmt_put_duration(StringInfo out, const FlowRec *r);
 extern void fmt_number(char *buf, size_t len, int64 v, bool plain, bool fixed);
+extern void fmt_addr_text(const FlowAddr *a, char *buf, size_t len);
 extern void fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool long_v6,
 							 bool plain);
 extern void fmt_render_csv(StringInfo out, const FlowRec *r);

@@ -20,82 +20,11 @@
 #include "protocols.h"
 
 #include <arpa/inet.h>
-#include <sys/socket.h>
 
-#include "pgtime.h"
 #include "port/pg_bswap.h"
 #include "utils/builtins.h"
-#include "utils/datetime.h"
-#include "utils/timestamp.h"
 
 #define EPOCH_MS_2000	INT64CONST(946684800000)
-
-/*
- * Fields are written with the helpers below rather than appendStringInfo:
- * its vsnprintf per field was most of nf_format's time, and printing the
- * rows of a lookup is mostly nf_format.  They write the same characters
- * ("%*s", "%-*s", "%*lld", "%02d"); numbers printed with a fraction that
- * nfdump rounds through a double (M/G/T scaling) keep printf.
- */
-
-/* n bytes of s right-aligned in width, or left-aligned in -width. */
-static void
-put_text(StringInfo out, const char *s, int n, int width)
-{
-	int			pad = (width < 0 ? -width : width) - n;
-
-	if (width > 0 && pad > 0)
-		appendStringInfoSpaces(out, pad);
-	appendBinaryStringInfo(out, s, n);
-	if (width < 0 && pad > 0)
-		appendStringInfoSpaces(out, pad);
-}
-
-/* "%*lld" (width < 0: "%-*lld") */
-static void
-put_int(StringInfo out, int64 v, int width)
-{
-	char		buf[MAXINT8LEN + 1];
-
-	put_text(out, buf, pg_lltoa(v, buf), width);
-}
-
-/* "%02d" of 0..99 */
-static inline char *
-two_digits(char *p, int v)
-{
-	p[0] = (char) ('0' + v / 10);
-	p[1] = (char) ('0' + v % 10);
-	return p + 2;
-}
-
-/* "%03d" of 0..999 */
-static inline char *
-three_digits(char *p, int v)
-{
-	p[0] = (char) ('0' + v / 100);
-	return two_digits(p + 1, v % 100);
-}
-
-/*
- * "%16.3f" of a duration of ms milliseconds as seconds: ms / 1000.0 is
- * within half an ulp of the three-decimal number ms / 1000, which is what
- * printf rounds it to, so the digits come from the integer.
- */
-static void
-put_seconds(StringInfo out, int64 ms)
-{
-	char		buf[MAXINT8LEN + 8];
-	int			n;
-	uint64		a = ms < 0 ? -(uint64) ms : (uint64) ms;
-
-	n = ms < 0 ? 1 : 0;
-	buf[0] = '-';
-	n += pg_ulltoa_n(a / 1000, buf + n);
-	buf[n++] = '.';
-	three_digits(buf + n, (int) (a % 1000));
-	put_text(out, buf, n + 3, 16);
-}
 
 void
 fmt_proto_name(int64 proto, char *buf, size_t len)
@@ -114,99 +43,10 @@ is_icmp(const FlowRec *r)
 	return r->proto == 1 || r->proto == 58;
 }
 
-/* "YYYY-MM-DD hh:mm:ss[.mmm]" in the session time zone. */
-void
-fmt_put_time(StringInfo out, TimestampTz ts, bool ms)
-{
-	struct pg_tm tm;
-	fsec_t		fsec;
-	int			tz;
-
-	if (timestamp2tm(ts, &tz, &tm, &fsec, NULL, NULL) != 0)
-	{
-		appendStringInfoString(out, "invalid time");
-		return;
-	}
-	if (tm.tm_year < 0 || tm.tm_year > 9999 || fsec < 0)
-	{
-		appendStringInfo(out, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year, tm.tm_mon,
-						 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-		if (ms)
-			appendStringInfo(out, ".%03d", fsec / 1000);
-	}
-	else
-	{
-		char		buf[24],
-				   *p = buf;
-
-		p = two_digits(p, tm.tm_year / 100);
-		p = two_digits(p, tm.tm_year % 100);
-		*p++ = '-';
-		p = two_digits(p, tm.tm_mon);
-		*p++ = '-';
-		p = two_digits(p, tm.tm_mday);
-		*p++ = ' ';
-		p = two_digits(p, tm.tm_hour);
-		*p++ = ':';
-		p = two_digits(p, tm.tm_min);
-		*p++ = ':';
-		p = two_digits(p, tm.tm_sec);
-		if (ms)
-		{
-			*p++ = '.';
-			p = three_digits(p, fsec / 1000);
-		}
-		appendBinaryStringInfo(out, buf, p - buf);
-	}
-}
-
 static int64
 epoch_ms(TimestampTz ts)
 {
 	return ts / 1000 + EPOCH_MS_2000;
-}
-
-/* %td: "    HH:MM:SS.mmm", or with days "Nd HH:MM:SS.mmm", 16 wide. */
-static void
-put_duration(StringInfo out, const FlowRec *r)
-{
-	int64		ms = (r->last - r->first) / 1000;
-	char		buf[64];
-	int64		days = ms / 86400000;
-
-	ms %= 86400000;
-	if (ms < 0 || days < 0)
-	{
-		/* a record that ends before it starts: printf's signs, as nfdump */
-		if (days)
-			snprintf(buf, sizeof(buf), "%lldd %02d:%02d:%02d.%03d", (long long) days,
-					 (int) (ms / 3600000), (int) (ms / 60000 % 60), (int) (ms / 1000 % 60),
-					 (int) (ms % 1000));
-		else
-			snprintf(buf, sizeof(buf), "%02d:%02d:%02d.%03d",
-					 (int) (ms / 3600000), (int) (ms / 60000 % 60), (int) (ms / 1000 % 60),
-					 (int) (ms % 1000));
-		put_text(out, buf, strlen(buf), 16);
-		return;
-	}
-	{
-		char	   *p = buf;
-
-		if (days)
-		{
-			p += pg_lltoa(days, p);
-			*p++ = 'd';
-			*p++ = ' ';
-		}
-		p = two_digits(p, (int) (ms / 3600000));
-		*p++ = ':';
-		p = two_digits(p, (int) (ms / 60000 % 60));
-		*p++ = ':';
-		p = two_digits(p, (int) (ms / 1000 % 60));
-		*p++ = '.';
-		p = three_digits(p, (int) (ms % 1000));
-		put_text(out, buf, p - buf, 16);
-	}
 }
 
 /* A counter in a fixed-width column. */
@@ -216,60 +56,7 @@ put_number(StringInfo out, int64 v, int width, bool plain)
 	char		buf[32];
 
 	fmt_number(buf, sizeof(buf), v, plain, true);
-	put_text(out, buf, strlen(buf), width);
-}
-
-/*
- * format_number of nfdump: -N (plain) prints the integer; otherwise values
- * from a million up are scaled by decimal M/G/T with one decimal, "%5.1f M"
- * in fixed-width columns and "%.1f M" in the summary line.
- */
-void
-fmt_number(char *buf, size_t len, int64 v, bool plain, bool fixed)
-{
-	double		f = (double) v;
-
-	if (plain || (f < 1e6 && f > -1e15))
-	{
-		/* "%lld", or "%4.0f"/"%.0f" of an integral double: the same digits */
-		char		digits[MAXINT8LEN + 1];
-		int			n = pg_lltoa(v, digits);
-		int			pad = !plain && fixed && n < 4 ? 4 - n : 0;
-
-		if ((size_t) (pad + n) < len)
-		{
-			memset(buf, ' ', pad);
-			memcpy(buf + pad, digits, n + 1);
-		}
-		else if (len > 0)
-			buf[0] = '\0';
-	}
-	else if (f >= 1e12)
-		snprintf(buf, len, fixed ? "%5.1f T" : "%.1f T", f / 1e12);
-	else if (f >= 1e9)
-		snprintf(buf, len, fixed ? "%5.1f G" : "%.1f G", f / 1e9);
-	else if (f >= 1e6)
-		snprintf(buf, len, fixed ? "%5.1f M" : "%.1f M", f / 1e6);
-	else
-		snprintf(buf, len, fixed ? "%4.0f" : "%.0f", f);
-}
-
-/* An address as text; IPv4 written here, as glibc's inet_ntop does it with sprintf. */
-static void
-addr_text(const FlowAddr *a, char *buf, size_t len)
-{
-	if (a->family == 4 && len >= INET_ADDRSTRLEN)
-	{
-		char	   *p = buf;
-
-		for (int i = 0; i < 4; i++)
-		{
-			p += pg_ultoa_n(a->bytes[i], p);
-			*p++ = i < 3 ? '.' : '\0';
-		}
-	}
-	else
-		inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->bytes, buf, len);
+	fmt_put_text(out, buf, strlen(buf), width);
 }
 
 /* An address, IPv6 condensed to first7..last7 unless long_v6. */
@@ -279,10 +66,10 @@ put_addr(StringInfo out, const FlowAddr *a, bool long_v6)
 	char		buf[INET6_ADDRSTRLEN];
 	size_t		n;
 
-	addr_text(a, buf, sizeof(buf));
+	fmt_addr_text(a, buf, sizeof(buf));
 	n = strlen(buf);
 	if (long_v6)
-		put_text(out, buf, n, 39);
+		fmt_put_text(out, buf, n, 39);
 	else if (n > 16)
 	{
 		appendBinaryStringInfo(out, buf, 7);
@@ -290,7 +77,7 @@ put_addr(StringInfo out, const FlowAddr *a, bool long_v6)
 		appendBinaryStringInfo(out, buf + n - 7, 7);
 	}
 	else
-		put_text(out, buf, n, 16);
+		fmt_put_text(out, buf, n, 16);
 }
 
 static void
@@ -316,7 +103,7 @@ put_addr_port(StringInfo out, const FlowAddr *a, const char *port, bool long_v6)
 {
 	put_addr(out, a, long_v6);
 	appendStringInfoChar(out, a->family == 4 ? ':' : '.');
-	put_text(out, port, strlen(port), -5);
+	fmt_put_text(out, port, strlen(port), -5);
 }
 
 static void
@@ -413,19 +200,19 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 			break;
 		case FT_TD:
 			if (plain)
-				put_seconds(out, (r->last - r->first) / 1000);
+				fmt_put_seconds(out, (r->last - r->first) / 1000);
 			else
-				put_duration(out, r);
+				fmt_put_duration(out, r);
 			break;
 		case FT_TDS:
-			put_seconds(out, (r->last - r->first) / 1000);
+			fmt_put_seconds(out, (r->last - r->first) / 1000);
 			break;
 		case FT_PR:
 			if (plain)
 				pg_lltoa(r->proto, buf);
 			else
 				fmt_proto_name(r->proto, buf, sizeof(buf));
-			put_text(out, buf, strlen(buf), -5);
+			fmt_put_text(out, buf, strlen(buf), -5);
 			break;
 		case FT_SA:
 			put_addr(out, &r->src, long_v6);
@@ -455,7 +242,7 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 					m = src ? r->src : r->dst;
 				put_addr(out, &m, long_v6);
 				appendStringInfoChar(out, '/');
-				put_int(out, bits, -2);
+				fmt_put_int(out, bits, -2);
 				break;
 			}
 		case FT_GSA:
@@ -478,13 +265,13 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 		case FT_SP:
 		case FT_DP:
 			port_text(r, item->token == FT_DP, buf, sizeof(buf));
-			put_text(out, buf, strlen(buf), 6);
+			fmt_put_text(out, buf, strlen(buf), 6);
 			break;
 		case FT_IT:
-			put_int(out, (is_icmp(r) ? r->dst_port >> 8 : 0), 6);
+			fmt_put_int(out, (is_icmp(r) ? r->dst_port >> 8 : 0), 6);
 			break;
 		case FT_IC:
-			put_int(out, (is_icmp(r) ? r->dst_port & 0xFF : 0), 6);
+			fmt_put_int(out, (is_icmp(r) ? r->dst_port & 0xFF : 0), 6);
 			break;
 		case FT_NH:
 			put_addr(out, &r->next_hop, long_v6);
@@ -496,22 +283,22 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 			put_addr(out, &r->exporter, long_v6);
 			break;
 		case FT_SAS:
-			put_int(out, r->src_as, 6);
+			fmt_put_int(out, r->src_as, 6);
 			break;
 		case FT_DAS:
-			put_int(out, r->dst_as, 6);
+			fmt_put_int(out, r->dst_as, 6);
 			break;
 		case FT_NAS:
-			put_int(out, r->next_as, 7);
+			fmt_put_int(out, r->next_as, 7);
 			break;
 		case FT_PAS:
-			put_int(out, r->prev_as, 7);
+			fmt_put_int(out, r->prev_as, 7);
 			break;
 		case FT_IN:
-			put_int(out, r->in_if, 6);
+			fmt_put_int(out, r->in_if, 6);
 			break;
 		case FT_OUT:
-			put_int(out, r->out_if, 6);
+			fmt_put_int(out, r->out_if, 6);
 			break;
 		case FT_PKT:
 		case FT_IPKT:
@@ -528,42 +315,42 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 			put_number(out, r->obytes, 8, plain);
 			break;
 		case FT_FL:
-			put_int(out, r->flows, 5);
+			fmt_put_int(out, r->flows, 5);
 			break;
 		case FT_FLG:
 			fmt_flags_text(r->proto == 6 ? r->tcp_flags : 0, buf);
 			appendStringInfoString(out, buf);
 			break;
 		case FT_TOS:
-			put_int(out, r->src_tos, 3);
+			fmt_put_int(out, r->src_tos, 3);
 			break;
 		case FT_STOS:
-			put_int(out, r->src_tos, 4);
+			fmt_put_int(out, r->src_tos, 4);
 			break;
 		case FT_DTOS:
-			put_int(out, r->dst_tos, 4);
+			fmt_put_int(out, r->dst_tos, 4);
 			break;
 		case FT_DIR:
 			appendStringInfo(out, "%3c", r->direction ? 'E' : 'I');
 			break;
 		case FT_SMK:
-			put_int(out, r->src_mask, 5);
+			fmt_put_int(out, r->src_mask, 5);
 			break;
 		case FT_DMK:
-			put_int(out, r->dst_mask, 5);
+			fmt_put_int(out, r->dst_mask, 5);
 			break;
 		case FT_FWD:
-			put_int(out, r->fwd_status, 3);
+			fmt_put_int(out, r->fwd_status, 3);
 			break;
 		case FT_BFD:
 		case FT_END:
 			appendStringInfo(out, "%3d", 0);
 			break;
 		case FT_SVLN:
-			put_int(out, r->src_vlan, 5);
+			fmt_put_int(out, r->src_vlan, 5);
 			break;
 		case FT_DVLN:
-			put_int(out, r->dst_vlan, 5);
+			fmt_put_int(out, r->dst_vlan, 5);
 			break;
 		case FT_ISMC:
 		case FT_ODMC:
@@ -586,7 +373,7 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 		case FT_BPP:
 			rates(r, &pps, &bps, &bpp);
 			if (item->token == FT_BPP)
-				put_int(out, bpp, 6);
+				fmt_put_int(out, bpp, 6);
 			else
 				put_number(out, item->token == FT_BPS ? bps : pps, 8, plain);
 			break;
@@ -595,7 +382,7 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 							 (long long) r->engine_id);
 			break;
 		case FT_EXP:
-			put_int(out, r->source_id, 6);
+			fmt_put_int(out, r->source_id, 6);
 			break;
 		case FT_NFV:
 			appendStringInfo(out, "Nv%lld", (long long) r->export_version);
@@ -847,11 +634,11 @@ fmt_render_csv(StringInfo out, const FlowRec *r)
 	char		pr[16],
 				flg[9];
 
-	addr_text(&r->src, sa, sizeof(sa));
-	addr_text(&r->dst, da, sizeof(da));
-	addr_text(&r->next_hop, nh, sizeof(nh));
-	addr_text(&r->bgp_next_hop, nhb, sizeof(nhb));
-	addr_text(&r->exporter, ra, sizeof(ra));
+	fmt_addr_text(&r->src, sa, sizeof(sa));
+	fmt_addr_text(&r->dst, da, sizeof(da));
+	fmt_addr_text(&r->next_hop, nh, sizeof(nh));
+	fmt_addr_text(&r->bgp_next_hop, nhb, sizeof(nhb));
+	fmt_addr_text(&r->exporter, ra, sizeof(ra));
 	fmt_proto_name(r->proto, pr, sizeof(pr));
 	fmt_flags_text(r->tcp_flags, flg);
 

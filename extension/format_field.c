@@ -1,0 +1,229 @@
+/*-------------------------------------------------------------------------
+ *
+ * format_field.c
+ *		The characters of one field of nfdump's output: padded text and
+ *		integers, times, durations, scaled counters, addresses.
+ *
+ * nf_format writes a line of a dozen fields per flow, and a lookup that
+ * prints a hundred thousand flows is mostly nf_format.  Written with
+ * appendStringInfo, each field went through PostgreSQL's vsnprintf (and an
+ * IPv4 address through glibc's inet_ntop, which formats with sprintf):
+ * most of nf_format's time.  The writers here produce the same characters
+ * ("%*s", "%-*s", "%*lld", "%02d", "%16.3f" of whole milliseconds) from
+ * integers; a number nfdump prints with a fraction it rounds through a
+ * double (the M/G/T scaling of counters) keeps printf, whose ties integer
+ * arithmetic would not reproduce.  format_token.c puts them together.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "format.h"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include "pgtime.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/timestamp.h"
+
+/* n bytes of s right-aligned in width, or left-aligned in -width. */
+void
+fmt_put_text(StringInfo out, const char *s, int n, int width)
+{
+	int			pad = (width < 0 ? -width : width) - n;
+
+	if (width > 0 && pad > 0)
+		appendStringInfoSpaces(out, pad);
+	appendBinaryStringInfo(out, s, n);
+	if (width < 0 && pad > 0)
+		appendStringInfoSpaces(out, pad);
+}
+
+/* "%*lld" (width < 0: "%-*lld") */
+void
+fmt_put_int(StringInfo out, int64 v, int width)
+{
+	char		buf[MAXINT8LEN + 1];
+
+	fmt_put_text(out, buf, pg_lltoa(v, buf), width);
+}
+
+/* "%02d" of 0..99 */
+static inline char *
+two_digits(char *p, int v)
+{
+	p[0] = (char) ('0' + v / 10);
+	p[1] = (char) ('0' + v % 10);
+	return p + 2;
+}
+
+/* "%03d" of 0..999 */
+static inline char *
+three_digits(char *p, int v)
+{
+	p[0] = (char) ('0' + v / 100);
+	return two_digits(p + 1, v % 100);
+}
+
+/*
+ * "%16.3f" of a duration of ms milliseconds as seconds: ms / 1000.0 is
+ * within half an ulp of the three-decimal number ms / 1000, which is what
+ * printf rounds it to, so the digits come from the integer.
+ */
+void
+fmt_put_seconds(StringInfo out, int64 ms)
+{
+	char		buf[MAXINT8LEN + 8];
+	int			n;
+	uint64		a = ms < 0 ? -(uint64) ms : (uint64) ms;
+
+	n = ms < 0 ? 1 : 0;
+	buf[0] = '-';
+	n += pg_ulltoa_n(a / 1000, buf + n);
+	buf[n++] = '.';
+	three_digits(buf + n, (int) (a % 1000));
+	fmt_put_text(out, buf, n + 3, 16);
+}
+
+/* "YYYY-MM-DD hh:mm:ss[.mmm]" in the session time zone. */
+void
+fmt_put_time(StringInfo out, TimestampTz ts, bool ms)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			tz;
+
+	if (timestamp2tm(ts, &tz, &tm, &fsec, NULL, NULL) != 0)
+	{
+		appendStringInfoString(out, "invalid time");
+		return;
+	}
+	if (tm.tm_year < 0 || tm.tm_year > 9999 || fsec < 0)
+	{
+		appendStringInfo(out, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year, tm.tm_mon,
+						 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		if (ms)
+			appendStringInfo(out, ".%03d", fsec / 1000);
+	}
+	else
+	{
+		char		buf[24],
+				   *p = buf;
+
+		p = two_digits(p, tm.tm_year / 100);
+		p = two_digits(p, tm.tm_year % 100);
+		*p++ = '-';
+		p = two_digits(p, tm.tm_mon);
+		*p++ = '-';
+		p = two_digits(p, tm.tm_mday);
+		*p++ = ' ';
+		p = two_digits(p, tm.tm_hour);
+		*p++ = ':';
+		p = two_digits(p, tm.tm_min);
+		*p++ = ':';
+		p = two_digits(p, tm.tm_sec);
+		if (ms)
+		{
+			*p++ = '.';
+			p = three_digits(p, fsec / 1000);
+		}
+		appendBinaryStringInfo(out, buf, p - buf);
+	}
+}
+
+/* %td: "    HH:MM:SS.mmm", or with days "Nd HH:MM:SS.mmm", 16 wide. */
+void
+fmt_put_duration(StringInfo out, const FlowRec *r)
+{
+	int64		ms = (r->last - r->first) / 1000;
+	char		buf[64];
+	int64		days = ms / 86400000;
+
+	ms %= 86400000;
+	if (ms < 0 || days < 0)
+	{
+		/* a record that ends before it starts: printf's signs, as nfdump */
+		if (days)
+			snprintf(buf, sizeof(buf), "%lldd %02d:%02d:%02d.%03d", (long long) days,
+					 (int) (ms / 3600000), (int) (ms / 60000 % 60), (int) (ms / 1000 % 60),
+					 (int) (ms % 1000));
+		else
+			snprintf(buf, sizeof(buf), "%02d:%02d:%02d.%03d",
+					 (int) (ms / 3600000), (int) (ms / 60000 % 60), (int) (ms / 1000 % 60),
+					 (int) (ms % 1000));
+		fmt_put_text(out, buf, strlen(buf), 16);
+		return;
+	}
+	{
+		char	   *p = buf;
+
+		if (days)
+		{
+			p += pg_lltoa(days, p);
+			*p++ = 'd';
+			*p++ = ' ';
+		}
+		p = two_digits(p, (int) (ms / 3600000));
+		*p++ = ':';
+		p = two_digits(p, (int) (ms / 60000 % 60));
+		*p++ = ':';
+		p = two_digits(p, (int) (ms / 1000 % 60));
+		*p++ = '.';
+		p = three_digits(p, (int) (ms % 1000));
+		fmt_put_text(out, buf, p - buf, 16);
+	}
+}
+
+/*
+ * format_number of nfdump: -N (plain) prints the integer; otherwise values
+ * from a million up are scaled by decimal M/G/T with one decimal, "%5.1f M"
+ * in fixed-width columns and "%.1f M" in the summary line.
+ */
+void
+fmt_number(char *buf, size_t len, int64 v, bool plain, bool fixed)
+{
+	double		f = (double) v;
+
+	if (plain || (f < 1e6 && f > -1e15))
+	{
+		/* "%lld", or "%4.0f"/"%.0f" of an integral double: the same digits */
+		char		digits[MAXINT8LEN + 1];
+		int			n = pg_lltoa(v, digits);
+		int			pad = !plain && fixed && n < 4 ? 4 - n : 0;
+
+		if ((size_t) (pad + n) < len)
+		{
+			memset(buf, ' ', pad);
+			memcpy(buf + pad, digits, n + 1);
+		}
+		else if (len > 0)
+			buf[0] = '\0';
+	}
+	else if (f >= 1e12)
+		snprintf(buf, len, fixed ? "%5.1f T" : "%.1f T", f / 1e12);
+	else if (f >= 1e9)
+		snprintf(buf, len, fixed ? "%5.1f G" : "%.1f G", f / 1e9);
+	else if (f >= 1e6)
+		snprintf(buf, len, fixed ? "%5.1f M" : "%.1f M", f / 1e6);
+	else
+		snprintf(buf, len, fixed ? "%4.0f" : "%.0f", f);
+}
+
+/* An address as text; IPv4 written here, as glibc's inet_ntop does it with sprintf. */
+void
+fmt_addr_text(const FlowAddr *a, char *buf, size_t len)
+{
+	if (a->family == 4 && len >= INET_ADDRSTRLEN)
+	{
+		char	   *p = buf;
+
+		for (int i = 0; i < 4; i++)
+		{
+			p += pg_ultoa_n(a->bytes[i], p);
+			*p++ = i < 3 ? '.' : '\0';
+		}
+	}
+	else
+		inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->bytes, buf, len);
+}
+
