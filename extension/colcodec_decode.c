@@ -82,6 +82,55 @@ copy_record(uint8_t *dst, const uint8_t *src, uint32_t w)
 }
 
 /*
+ * The plane tags of bytes from..w-1 of count records (colcodec_internal.h):
+ * a constant plane's byte into tmpl, a varying plane's byte number into
+ * vary and where its count bytes start into plane.  False with a message
+ * when the body is short or a tag unknown.
+ */
+static bool
+read_planes(const uint8_t *body, size_t len, size_t *pos, uint32_t from, uint32_t w,
+			uint32_t count, uint8_t *tmpl, uint8_t *vary, const uint8_t **plane,
+			uint32_t *nvary, char *err, size_t errlen)
+{
+	size_t		p = *pos;
+
+	*nvary = 0;
+	for (uint32_t b = from; b < w; b++)
+	{
+		if (len - p < 1)
+			goto short_body;
+		if (body[p] == 0)
+		{
+			if (len - p < 2)
+				goto short_body;
+			tmpl[b] = body[p + 1];
+			p += 2;
+		}
+		else if (body[p] == 1)
+		{
+			p++;
+			if (len - p < count)
+				goto short_body;
+			tmpl[b] = 0;
+			vary[*nvary] = (uint8_t) b;
+			plane[(*nvary)++] = body + p;
+			p += count;
+		}
+		else
+		{
+			snprintf(err, errlen, "bad plane tag %u", body[p]);
+			return false;
+		}
+	}
+	*pos = p;
+	return true;
+
+short_body:
+	snprintf(err, errlen, "chunk body too short");
+	return false;
+}
+
+/*
  * The records of the groups layout (colcodec_internal.h), as get_records
  * below.  A whole chunk is built group by group: the largest group's
  * template (its constant bytes) copied into every row, the others' into
@@ -141,36 +190,11 @@ get_groups(const uint8_t *body, size_t len, size_t *pos, uint32_t n, uint32_t w,
 			continue;
 		g = of[v] = &groups[ng];
 		g->count = count[v];
-		g->nvary = 0;
 		g->tmpl[0] = (uint8_t) v;
 		ng++;
-		for (uint32_t b = 1; b < w; b++)
-		{
-			if (len - p < 1)
-				goto short_body;
-			if (body[p] == 0)
-			{
-				if (len - p < 2)
-					goto short_body;
-				g->tmpl[b] = body[p + 1];
-				p += 2;
-			}
-			else if (body[p] == 1)
-			{
-				p++;
-				if (len - p < g->count)
-					goto short_body;
-				g->tmpl[b] = 0;
-				g->vary[g->nvary] = (uint8_t) b;
-				g->plane[g->nvary++] = body + p;
-				p += g->count;
-			}
-			else
-			{
-				snprintf(err, errlen, "bad plane tag %u", body[p]);
-				goto fail;
-			}
-		}
+		if (!read_planes(body, len, &p, 1, w, g->count, g->tmpl, g->vary, g->plane, &g->nvary,
+						 err, errlen))
+			goto fail;
 	}
 
 	if (!sel)
@@ -363,37 +387,12 @@ get_records(const uint8_t *body, size_t len, size_t *pos, int layout, uint32_t n
 		 * then read byte by byte.
 		 */
 		uint8_t		tmpl[CC_MAX_WIDTH];
-		uint32_t	vary[CC_MAX_WIDTH];	/* the varying planes ... */
-		size_t		at[CC_MAX_WIDTH];	/* ... and where their bytes start */
-		uint32_t	nvary = 0;
+		uint8_t		vary[CC_MAX_WIDTH];	/* the varying planes ... */
+		const uint8_t *plane[CC_MAX_WIDTH];	/* ... and their bytes */
+		uint32_t	nvary;
 
-		for (uint32_t b = 0; b < w; b++)
-		{
-			if (len - p < 1)
-				goto short_body;
-			if (body[p] == 0)
-			{
-				if (len - p < 2)
-					goto short_body;
-				tmpl[b] = body[p + 1];
-				p += 2;
-			}
-			else if (body[p] == 1)
-			{
-				p++;
-				if (len - p < n)
-					goto short_body;
-				tmpl[b] = 0;
-				vary[nvary] = b;
-				at[nvary++] = p;
-				p += n;
-			}
-			else
-			{
-				snprintf(err, errlen, "bad plane tag %u", body[p]);
-				return false;
-			}
-		}
+		if (!read_planes(body, len, &p, 0, w, n, tmpl, vary, plane, &nvary, err, errlen))
+			return false;
 		fill_records(rec, tmpl, w, m);
 		/*
 		 * Then the varying planes, four adjacent ones at a time where they
@@ -406,10 +405,10 @@ get_records(const uint8_t *body, size_t len, size_t *pos, int layout, uint32_t n
 
 			if (v + 3 < nvary && vary[v + 3] == vary[v] + 3)
 			{
-				const uint8_t *p0 = body + at[v],
-						   *p1 = body + at[v + 1],
-						   *p2 = body + at[v + 2],
-						   *p3 = body + at[v + 3];
+				const uint8_t *p0 = plane[v],
+						   *p1 = plane[v + 1],
+						   *p2 = plane[v + 2],
+						   *p3 = plane[v + 3];
 
 				for (uint32_t i = 0; i < m; i++)
 				{
@@ -422,14 +421,14 @@ get_records(const uint8_t *body, size_t len, size_t *pos, int layout, uint32_t n
 			}
 			else
 			{
-				const uint8_t *plane = body + at[v];
+				const uint8_t *pl = plane[v];
 
 				if (sel)
 					for (uint32_t i = 0; i < m; i++)
-						r[(size_t) i * w] = plane[sel[i]];
+						r[(size_t) i * w] = pl[sel[i]];
 				else
 					for (uint32_t i = 0; i < m; i++)
-						r[(size_t) i * w] = plane[i];
+						r[(size_t) i * w] = pl[i];
 				v++;
 			}
 		}
