@@ -82,6 +82,49 @@ copy_record(uint8_t *dst, const uint8_t *src, uint32_t w)
 }
 
 /*
+ * The varying planes into m records of width w: byte vary[q] of record
+ * to[j] (j when to is NULL) is plane[q][from[j]] (j when from is NULL).
+ * Four adjacent planes (the bytes of an IPv4 address) are stored with one
+ * 4-byte store a record instead of four byte stores, each pass striding
+ * the whole array.  Inline, so that each caller's NULLs leave no test in
+ * the loops.
+ */
+static inline __attribute__((always_inline)) void
+scatter_planes(uint8_t *rec, uint32_t w, uint32_t nvary, const uint8_t *vary,
+			   const uint8_t *const *plane, const uint32_t *to, const uint32_t *from, uint32_t m)
+{
+	for (uint32_t q = 0; q < nvary;)
+	{
+		uint8_t    *o = rec + vary[q];
+
+		if (q + 3 < nvary && vary[q + 3] == vary[q] + 3)
+		{
+			const uint8_t *p0 = plane[q],
+					   *p1 = plane[q + 1],
+					   *p2 = plane[q + 2],
+					   *p3 = plane[q + 3];
+
+			for (uint32_t j = 0; j < m; j++)
+			{
+				uint32_t	k = from ? from[j] : j;
+				uint8_t		b[4] = {p0[k], p1[k], p2[k], p3[k]};
+
+				memcpy(o + (size_t) (to ? to[j] : j) * w, b, 4);
+			}
+			q += 4;
+		}
+		else
+		{
+			const uint8_t *pl = plane[q];
+
+			for (uint32_t j = 0; j < m; j++)
+				o[(size_t) (to ? to[j] : j) * w] = pl[from ? from[j] : j];
+			q++;
+		}
+	}
+}
+
+/*
  * The plane tags of bytes from..w-1 of count records (colcodec_internal.h):
  * a constant plane's byte into tmpl, a varying plane's byte number into
  * vary and where its count bytes start into plane.  False with a message
@@ -134,8 +177,7 @@ short_body:
  * The records of the groups layout (colcodec_internal.h), as get_records
  * below.  A whole chunk is built group by group: the largest group's
  * template (its constant bytes) copied into every row, the others' into
- * each of their rows, then each group's varying planes scattered, four
- * adjacent ones (an IPv4 address) with one store a row.  A selection
+ * each of their rows, then each group's varying planes scattered.  A selection
  * is built row by row, a row's place in its group counted on the way.
  */
 static bool
@@ -260,34 +302,7 @@ get_groups(const uint8_t *body, size_t len, size_t *pos, uint32_t n, uint32_t w,
 
 			for (uint32_t j = 0; j < g->count && k != base; j++)
 				copy_record(rec + (size_t) r[j] * w, g->tmpl, w);
-			for (uint32_t q = 0; q < g->nvary;)
-			{
-				if (q + 3 < g->nvary && g->vary[q + 3] == g->vary[q] + 3)
-				{
-					const uint8_t *p0 = g->plane[q],
-							   *p1 = g->plane[q + 1],
-							   *p2 = g->plane[q + 2],
-							   *p3 = g->plane[q + 3];
-					uint8_t    *o = rec + g->vary[q];
-
-					for (uint32_t j = 0; j < g->count; j++)
-					{
-						uint8_t		b[4] = {p0[j], p1[j], p2[j], p3[j]};
-
-						memcpy(o + (size_t) r[j] * w, b, 4);
-					}
-					q += 4;
-				}
-				else
-				{
-					const uint8_t *pl = g->plane[q];
-					uint8_t    *o = rec + g->vary[q];
-
-					for (uint32_t j = 0; j < g->count; j++)
-						o[(size_t) r[j] * w] = pl[j];
-					q++;
-				}
-			}
+			scatter_planes(rec, w, g->nvary, g->vary, g->plane, r, NULL, g->count);
 		}
 	}
 	else
@@ -394,44 +409,10 @@ get_records(const uint8_t *body, size_t len, size_t *pos, int layout, uint32_t n
 		if (!read_planes(body, len, &p, 0, w, n, tmpl, vary, plane, &nvary, err, errlen))
 			return false;
 		fill_records(rec, tmpl, w, m);
-		/*
-		 * Then the varying planes, four adjacent ones at a time where they
-		 * come so (the bytes of an IPv4 address): one 4-byte store a row
-		 * instead of four byte stores, each pass striding the whole array.
-		 */
-		for (uint32_t v = 0; v < nvary;)
-		{
-			uint8_t    *r = rec + vary[v];
-
-			if (v + 3 < nvary && vary[v + 3] == vary[v] + 3)
-			{
-				const uint8_t *p0 = plane[v],
-						   *p1 = plane[v + 1],
-						   *p2 = plane[v + 2],
-						   *p3 = plane[v + 3];
-
-				for (uint32_t i = 0; i < m; i++)
-				{
-					uint32_t	k = sel ? sel[i] : i;
-					uint8_t		b[4] = {p0[k], p1[k], p2[k], p3[k]};
-
-					memcpy(r + (size_t) i * w, b, 4);
-				}
-				v += 4;
-			}
-			else
-			{
-				const uint8_t *pl = plane[v];
-
-				if (sel)
-					for (uint32_t i = 0; i < m; i++)
-						r[(size_t) i * w] = pl[sel[i]];
-				else
-					for (uint32_t i = 0; i < m; i++)
-						r[(size_t) i * w] = pl[i];
-				v++;
-			}
-		}
+		if (sel)
+			scatter_planes(rec, w, nvary, vary, plane, NULL, sel, m);
+		else
+			scatter_planes(rec, w, nvary, vary, plane, NULL, NULL, m);
 	}
 	else if (layout == CCL_GROUPS && w > 1)
 		return get_groups(body, len, pos, n, w, sel, m, rec, mem, err, errlen);
