@@ -134,7 +134,16 @@ typedef struct PackOptions
 	char	   *segments;		/* qualified name of P_seg */
 	char	   *late;			/* qualified name of P_late */
 	double		rows;			/* flows in the segments when packed */
+	bool		port_runs;		/* order 'slot_port' (0.10): pack_build.c's order */
 } PackOptions;
+
+/*
+ * The order pack_build() writes rows in since 0.10 (option order
+ * 'slot_port'): by 5-minute slot, then by service port (the lower of the
+ * two ports), then first_seen.  Hours packed before are in first_seen order.
+ */
+#define PACK_ORDER_SLOT_PORT	"slot_port"
+#define PACK_SLOT				"5 minutes"
 
 extern void pack_get_options(Oid relid, PackOptions *o);
 extern Relation pack_open_storage(Relation ftrel, const char *name, LOCKMODE mode);
@@ -242,6 +251,7 @@ typedef struct PackSkip
 typedef enum PackDecide
 {
 	PACK_DECIDE_TIME,
+	PACK_DECIDE_PORTS,			/* ports only: rows are packed in port runs */
 	PACK_DECIDE_BLOCK,
 	PACK_DECIDE_ROWS
 } PackDecide;

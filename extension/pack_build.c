@@ -3,13 +3,24 @@
  * pack_build.c
  *		nfpg.pack_build(): write the segments of a packed partition.
  *
- * Reads every row of a flows relation sorted on first_seen (a heap
- * partition, or a packed one being re-packed with its late rows), cuts the
- * rows into blocks of block_rows and the blocks into segments of
- * segment_blocks, and inserts one row per segment into the segment table
- * (pack.h).  Sorting puts consecutive timestamps next to each other (their
- * deltas are a byte or two) and gives every block a narrow first_seen
- * range, which is what time windows inside an hour skip on.
+ * Reads every row of a flows relation (a heap partition, or a packed one
+ * being re-packed with its late rows) in port runs (below), cuts the rows
+ * into blocks of block_rows and the blocks into segments of segment_blocks,
+ * and inserts one row per segment into the segment table (pack.h).
+ *
+ * The order is the 5-minute slot of first_seen, then the service port (the
+ * lower of the two ports: 587 for a client's flow to a mail server and for
+ * the server's answer), then first_seen.  Sorted on first_seen alone, as
+ * before 0.10, every block of an hour held about the same mix of ports, so
+ * `dst port 587` (70 flows in a block of 8,192) decoded every block of a
+ * day: a full scan's work.  In port runs a port's flows fill a few blocks of
+ * each slot, which the block summaries' Bloom filters tell apart, and a port
+ * lookup over a packed day reads a tenth of the blocks (docs/packing.md).
+ * The slot keeps what time windows skip on: a block spans one slot, rarely
+ * two, so a window of NfSen's 5 minutes still reads a twelfth of the hour.
+ * It costs nothing in bytes: timestamps jump back at each run, but the
+ * ports, and the addresses of a service, repeat inside a run (a packed hour
+ * of flowgen traffic is 4 % smaller).
  *
  * It is only the writing half: nfpg.pack_partition() (66_pack.sql) creates
  * the tables, calls this, and swaps the partitions, all in one transaction,
@@ -245,10 +256,15 @@ pack_build(FunctionCallInfo fcinfo, SegWriter *wp)
 	if (!w.insert)
 		elog(ERROR, "nfpg pack: cannot prepare %s", sql.data);
 	resetStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT * FROM %s.%s ORDER BY %s",
+	appendStringInfo(&sql, "SELECT * FROM %s.%s ORDER BY ",
 					 quote_identifier(get_namespace_name(RelationGetNamespace(rel))),
-					 quote_identifier(RelationGetRelationName(rel)),
-					 quote_identifier(w.layout.cols[w.layout.first_seen - 1].name));
+					 quote_identifier(RelationGetRelationName(rel)));
+	if (w.layout.src_port && w.layout.dst_port)
+		appendStringInfo(&sql, "date_bin('" PACK_SLOT "', %s, '2000-01-01 00:00+00'), least(%s, %s), ",
+						 quote_identifier(w.layout.cols[w.layout.first_seen - 1].name),
+						 quote_identifier(w.layout.cols[w.layout.src_port - 1].name),
+						 quote_identifier(w.layout.cols[w.layout.dst_port - 1].name));
+	appendStringInfoString(&sql, quote_identifier(w.layout.cols[w.layout.first_seen - 1].name));
 	portal = SPI_cursor_open_with_args(NULL, sql.data, 0, NULL, NULL, NULL, true, 0);
 
 	start_segment(&w);

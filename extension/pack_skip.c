@@ -496,8 +496,9 @@ pack_skip_maybe(const PackSkip *s, const PackBlockInfo *b)
 /*
  * What block summaries can decide of a condition, for the planner's estimate
  * of the blocks a scan reads (pack_fdw.c): only first_seen ranges
- * (PACK_DECIDE_TIME), every leaf summarised (PACK_DECIDE_BLOCK), or some
- * leaf known only per row (PACK_DECIDE_ROWS).
+ * (PACK_DECIDE_TIME), only ports (PACK_DECIDE_PORTS, which rows are packed
+ * in runs of), every leaf summarised (PACK_DECIDE_BLOCK), or some leaf
+ * known only per row (PACK_DECIDE_ROWS).
  */
 PackDecide
 pack_skip_decides(const PackSkip *s)
@@ -511,8 +512,9 @@ pack_skip_decides(const PackSkip *s)
 	{
 		case SK_TIME:
 			return PACK_DECIDE_TIME;
-		case SK_PROTO:
 		case SK_KEY:
+			return s->is_addr ? PACK_DECIDE_BLOCK : PACK_DECIDE_PORTS;
+		case SK_PROTO:
 			return PACK_DECIDE_BLOCK;
 		case SK_MAYBE:
 		case SK_INT:

@@ -30,7 +30,7 @@
 
 PG_FUNCTION_INFO_V1(nfpg_packed_validator);
 
-static const char *const option_names[] = {"segments", "late", "rows", NULL};
+static const char *const option_names[] = {"segments", "late", "rows", "order", NULL};
 
 Datum
 nfpg_packed_validator(PG_FUNCTION_ARGS)
@@ -50,7 +50,12 @@ nfpg_packed_validator(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 					 errmsg("invalid option \"%s\" for nfpg_packed", d->defname),
-					 errhint("A packed partition takes the options segments, late and rows, set by nfpg.pack_partition().")));
+					 errhint("A packed partition takes the options segments, late, rows and order, set by nfpg.pack_partition().")));
+		if (strcmp(d->defname, "order") == 0 && strcmp(defGetString(d), PACK_ORDER_SLOT_PORT) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_ATTRIBUTE_VALUE),
+					 errmsg("invalid value \"%s\" for option order of nfpg_packed", defGetString(d)),
+					 errhint("The only order is \"%s\", set by nfpg.pack_partition().", PACK_ORDER_SLOT_PORT)));
 	}
 	PG_RETURN_VOID();
 }
@@ -72,6 +77,8 @@ pack_get_options(Oid relid, PackOptions *o)
 			o->late = defGetString(d);
 		else if (strcmp(d->defname, "rows") == 0)
 			o->rows = strtod(defGetString(d), NULL);
+		else if (strcmp(d->defname, "order") == 0)
+			o->port_runs = true;	/* the validator allows one value */
 	}
 	if (!o->segments || !o->late)
 		ereport(ERROR,

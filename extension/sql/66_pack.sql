@@ -47,7 +47,7 @@ CREATE FUNCTION nfpg.pack_build(src regclass, dst regclass, block_rows integer, 
 RETURNS record
 LANGUAGE C STRICT
 AS 'MODULE_PATHNAME', 'nfpg_pack_build_0_6';
-COMMENT ON FUNCTION nfpg.pack_build(regclass, regclass, integer, integer, integer) IS 'Internal to pack_partition(): write the rows of src, sorted on first_seen, as compressed segments into the segment table dst; returns the flows and the n_distinct of the address and port columns';
+COMMENT ON FUNCTION nfpg.pack_build(regclass, regclass, integer, integer, integer) IS 'Internal to pack_partition(): write the rows of src, in port runs (5-minute slot, service port, first_seen), as compressed segments into the segment table dst; returns the flows and the n_distinct of the address and port columns';
 REVOKE ALL ON FUNCTION nfpg.pack_build(regclass, regclass, integer, integer, integer) FROM PUBLIC;
 
 -- Grant on a relation what acl (the replaced partition's relacl) granted to others than owner.
@@ -129,16 +129,20 @@ BEGIN
 		EXECUTE format('DROP TABLE nfpg.%I, nfpg.%I', name || '_seg', name || '_late');
 		EXECUTE format('ALTER TABLE nfpg.%I RENAME TO %I', seg, name || '_seg');
 		EXECUTE format('ALTER TABLE nfpg.%I RENAME TO %I', late, name || '_late');
-		EXECUTE format('ALTER FOREIGN TABLE %s OPTIONS (SET rows %L)', part, n::text);
+		-- an hour packed before 0.10 was in first_seen order: now in port runs
+		EXECUTE format('ALTER FOREIGN TABLE %s OPTIONS (SET rows %L, %s "order" %L)', part, n::text,
+					   CASE WHEN EXISTS (SELECT FROM pg_foreign_table t, unnest(t.ftoptions) o
+										  WHERE t.ftrelid = part AND o LIKE 'order=%') THEN 'SET' ELSE 'ADD' END,
+					   'slot_port');
 		new_rel := part;
 	ELSE
 		-- keep the grants of the heap partition (the loader's INSERT)
 		SELECT c.relacl, c.relowner INTO acl, owner FROM pg_class c WHERE c.oid = part;
 		EXECUTE format('DROP TABLE %s', part);
 		EXECUTE format('CREATE FOREIGN TABLE nfpg.%I PARTITION OF nfpg.flows FOR VALUES FROM (%L) TO (%L) '
-					   'SERVER nfpg_packed OPTIONS (segments %L, late %L, rows %L)',
+					   'SERVER nfpg_packed OPTIONS (segments %L, late %L, rows %L, "order" %L)',
 					   name, p.lower_bound, p.upper_bound,
-					   format('nfpg.%I', seg), format('nfpg.%I', late), n::text);
+					   format('nfpg.%I', seg), format('nfpg.%I', late), n::text, 'slot_port');
 		new_rel := format('nfpg.%I', name)::regclass;
 		PERFORM nfpg.pack_copy_grants(acl, owner, new_rel);
 		UPDATE nfpg.partitions SET relid = new_rel WHERE relid = p.relid;

@@ -1,0 +1,113 @@
+--------------------------------------------------------------------------------
+-- 0.9 -> 0.10: packed hours in port runs
+--
+-- pack_partition() writes an hour's flows ordered by 5-minute slot, then by
+-- service port (the lower of the two ports), then first_seen, where it
+-- wrote them in first_seen order: a port's flows fill a few blocks of each
+-- slot, which the blocks' Bloom filters tell apart, so a port lookup over
+-- packed hours reads about a tenth of the blocks (docs/packing.md).  The
+-- packed partition says so with a new option, order 'slot_port', from which
+-- the planner estimates the blocks a port condition reads.  Hours packed
+-- before keep their order and are read as before until packed again
+-- (nfpg.pack_partition() on a packed hour re-packs it); the format of the
+-- segments did not change, so a 0.9 library reads an hour packed by 0.10,
+-- but refuses the option: going back needs the option dropped first
+-- (ALTER FOREIGN TABLE ... OPTIONS (DROP "order")).
+--------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION nfpg.pack_partition(part regclass, zstd_level integer DEFAULT NULL,
+									block_rows integer DEFAULT 8192, segment_blocks integer DEFAULT 16)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p			nfpg.partitions;
+	name		text;
+	kind		"char";
+	cols		text;
+	seg			text;
+	late		text;
+	suffix		text := '';
+	new_rel		regclass;
+	acl			aclitem[];
+	owner		oid;
+	n			bigint;
+	key_cols	text[];
+	key_nd		float8[];
+	t0			timestamptz := clock_timestamp();
+BEGIN
+	PERFORM pg_advisory_xact_lock('nfpg.flows'::regclass::oid::bigint);
+	SELECT * INTO p FROM nfpg.partitions WHERE relid = part;
+	SELECT c.relname, c.relkind INTO name, kind FROM pg_class c
+	 WHERE c.oid = part AND c.relnamespace = 'nfpg'::regnamespace;
+	IF p.relid IS NULL OR name IS NULL THEN
+		RAISE EXCEPTION '% is not a time partition of nfpg.flows', part
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF kind = 'f' THEN
+		-- repack: read the packed rows and the late ones, build beside them
+		suffix := '_next';
+		EXECUTE format('LOCK TABLE nfpg.%I IN SHARE MODE', name || '_late');
+	ELSE
+		EXECUTE format('LOCK TABLE %s IN SHARE MODE', part);
+	END IF;
+	seg := name || '_seg' || suffix;
+	late := name || '_late' || suffix;
+
+	-- segments: metadata, then one bytea per flows column, named as the column
+	SELECT string_agg(format('%I bytea', a.attname), ', ' ORDER BY a.attnum) INTO cols
+	  FROM pg_attribute a
+	 WHERE a.attrelid = 'nfpg.flows'::regclass AND a.attnum > 0 AND NOT a.attisdropped;
+	EXECUTE format('CREATE TABLE nfpg.%I (seg_no integer NOT NULL, seg_rows integer NOT NULL, '
+				   'seg_first_min timestamptz, seg_first_max timestamptz, seg_summary bytea NOT NULL, %s)',
+				   seg, cols);
+	-- the chunks are compressed already: no second try by TOAST
+	SELECT string_agg(format('ALTER COLUMN %I SET STORAGE EXTERNAL', a.attname), ', ') INTO cols
+	  FROM pg_attribute a
+	 WHERE a.attrelid = format('nfpg.%I', seg)::regclass AND a.attnum > 0 AND a.atttypid = 'bytea'::regtype;
+	EXECUTE format('ALTER TABLE nfpg.%I %s', seg, cols);
+	EXECUTE format('CREATE TABLE nfpg.%I (LIKE nfpg.flows INCLUDING DEFAULTS)', late);
+
+	SELECT b.flows, b.key_columns, b.key_distinct INTO n, key_cols, key_nd
+	  FROM nfpg.pack_build(part, format('nfpg.%I', seg)::regclass, block_rows, segment_blocks,
+						   coalesce(zstd_level, (SELECT s.pack_zstd_level FROM nfpg.settings s), 3)) b;
+
+	SET LOCAL lock_timeout = '30s';
+	IF kind = 'f' THEN
+		EXECUTE format('DROP TABLE nfpg.%I, nfpg.%I', name || '_seg', name || '_late');
+		EXECUTE format('ALTER TABLE nfpg.%I RENAME TO %I', seg, name || '_seg');
+		EXECUTE format('ALTER TABLE nfpg.%I RENAME TO %I', late, name || '_late');
+		-- an hour packed before 0.10 was in first_seen order: now in port runs
+		EXECUTE format('ALTER FOREIGN TABLE %s OPTIONS (SET rows %L, %s "order" %L)', part, n::text,
+					   CASE WHEN EXISTS (SELECT FROM pg_foreign_table t, unnest(t.ftoptions) o
+										  WHERE t.ftrelid = part AND o LIKE 'order=%') THEN 'SET' ELSE 'ADD' END,
+					   'slot_port');
+		new_rel := part;
+	ELSE
+		-- keep the grants of the heap partition (the loader's INSERT)
+		SELECT c.relacl, c.relowner INTO acl, owner FROM pg_class c WHERE c.oid = part;
+		EXECUTE format('DROP TABLE %s', part);
+		EXECUTE format('CREATE FOREIGN TABLE nfpg.%I PARTITION OF nfpg.flows FOR VALUES FROM (%L) TO (%L) '
+					   'SERVER nfpg_packed OPTIONS (segments %L, late %L, rows %L, "order" %L)',
+					   name, p.lower_bound, p.upper_bound,
+					   format('nfpg.%I', seg), format('nfpg.%I', late), n::text, 'slot_port');
+		new_rel := format('nfpg.%I', name)::regclass;
+		PERFORM nfpg.pack_copy_grants(acl, owner, new_rel);
+		UPDATE nfpg.partitions SET relid = new_rel WHERE relid = p.relid;
+	END IF;
+	-- the planner's statistics of the hour: without them a host lookup is
+	-- costed as a scan of every flow (a database-wide ANALYZE and autovacuum
+	-- skip foreign tables); the distinct addresses and ports counted while
+	-- packing replace ANALYZE's estimate from its sample, a tenth of the truth
+	IF cardinality(key_cols) > 0 THEN
+		SELECT string_agg(format('ALTER COLUMN %I SET (n_distinct = %s)', u.c, u.d), ', ') INTO cols
+		  FROM unnest(key_cols, key_nd) u(c, d);
+		EXECUTE format('ALTER FOREIGN TABLE %s %s', new_rel, cols);
+	END IF;
+	EXECUTE format('ANALYZE %s', new_rel);
+	RAISE LOG 'nfpg: packed % (% flows) in %', new_rel, n, clock_timestamp() - t0;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION nfpg.pack_partition(regclass, integer, integer, integer) IS 'Pack a partition of nfpg.flows into compressed column segments (a packed partition), or re-pack a packed one merging its late flows; one transaction; returns the flows packed; zstd_level NULL: nfpg.settings.pack_zstd_level';
+COMMENT ON FUNCTION nfpg.pack_build(regclass, regclass, integer, integer, integer) IS 'Internal to pack_partition(): write the rows of src, in port runs (5-minute slot, service port, first_seen), as compressed segments into the segment table dst; returns the flows and the n_distinct of the address and port columns';
