@@ -10,7 +10,7 @@
  * with zstd.  Three kinds of column exist:
  *
  *	 CC_INT    64-bit integers (timestamps, counters, ports, AS numbers).
- *			   Optionally delta-coded (a column sorted ascending, first_seen),
+ *			   Optionally delta-coded (a column mostly ascending: first_seen),
  *			   then frame-of-reference: the block minimum is subtracted, so a
  *			   port needs 2 bytes and a sorted timestamp 1-3; then divided by
  *			   the values' greatest common divisor (timestamps of millisecond

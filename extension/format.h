@@ -66,7 +66,7 @@ typedef enum FmtToken
 typedef struct FmtItem
 {
 	FmtToken	token;
-	int			arg;			/* FT_MPLS1: label index 0..8 */
+	int			arg;			/* FT_MPLS1: label index 0..8; FT_TEXT: strlen(text) */
 	char	   *text;			/* FT_TEXT */
 } FmtItem;
 
@@ -113,7 +113,12 @@ typedef struct FlowCols
 } FlowCols;
 extern const char *flow_col_name(FlowCol c);
 extern void flow_cols_init(FlowCols *cols, TupleDesc desc);
-extern void flow_rec_read(const FlowCols *cols, TupleDesc desc, HeapTupleHeader row, FlowRec *r);
+extern void flow_rec_init(FlowRec *r);
+extern void flow_rec_set(FlowRec *r, FlowCol c, Datum v, Oid type);
+extern void flow_rec_finish(FlowRec *r);
+extern bool flow_rec_type_ok(FlowCol c, Oid type);
+extern void flow_rec_read(const FlowCols *cols, TupleDesc desc, HeapTupleHeader row, Datum *v,
+						  bool *nulls, FlowRec *r);
 
 /* format.c */
 extern void fmt_parse_format(const char *format, FmtSpec *spec);

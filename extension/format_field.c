@@ -30,13 +30,26 @@
 void
 fmt_put_text(StringInfo out, const char *s, int n, int width)
 {
-	int			pad = (width < 0 ? -width : width) - n;
+	int			pad = Max((width < 0 ? -width : width) - n, 0);
+	char	   *p;
 
-	if (width > 0 && pad > 0)
-		appendStringInfoSpaces(out, pad);
-	appendBinaryStringInfo(out, s, n);
-	if (width < 0 && pad > 0)
-		appendStringInfoSpaces(out, pad);
+	/* appendStringInfoSpaces writes its spaces one by one */
+	enlargeStringInfo(out, pad + n);
+	p = out->data + out->len;
+	if (width > 0)
+	{
+		memset(p, ' ', pad);
+		p += pad;
+	}
+	memcpy(p, s, n);
+	p += n;
+	if (width < 0)
+	{
+		memset(p, ' ', pad);
+		p += pad;
+	}
+	out->len = p - out->data;
+	*p = '\0';
 }
 
 /* "%*lld" (width < 0: "%-*lld") */
@@ -85,14 +98,39 @@ fmt_put_seconds(StringInfo out, int64 ms)
 	fmt_put_text(out, buf, n + 3, 16);
 }
 
-/* "YYYY-MM-DD hh:mm:ss[.mmm]" in the session time zone. */
+/*
+ * "YYYY-MM-DD hh:mm:ss[.mmm]" in the session time zone.  Flows printed one
+ * after another mostly start in the same second (a lookup over a packed
+ * hour prints a port's flows in time order), so the characters of the last
+ * second are kept: timestamp2tm's calendar arithmetic was a tenth of a
+ * printed line.  The key includes the time zone, which SET can change
+ * between two rows of a cursor.
+ */
 void
 fmt_put_time(StringInfo out, TimestampTz ts, bool ms)
 {
+	static int64 last_sec = PG_INT64_MIN;
+	static pg_tz *last_tz = NULL;
+	static char last_text[19];
 	struct pg_tm tm;
 	fsec_t		fsec;
 	int			tz;
+	int64		sec = ts / USECS_PER_SEC - (ts % USECS_PER_SEC < 0);
+	int			usec = (int) (ts - sec * USECS_PER_SEC);
 
+	if (sec == last_sec && session_timezone == last_tz)
+	{
+		appendBinaryStringInfo(out, last_text, sizeof(last_text));
+		if (ms)
+		{
+			char		buf[4];
+
+			buf[0] = '.';
+			three_digits(buf + 1, usec / 1000);
+			appendBinaryStringInfo(out, buf, 4);
+		}
+		return;
+	}
 	if (timestamp2tm(ts, &tz, &tm, &fsec, NULL, NULL) != 0)
 	{
 		appendStringInfoString(out, "invalid time");
@@ -122,6 +160,10 @@ fmt_put_time(StringInfo out, TimestampTz ts, bool ms)
 		p = two_digits(p, tm.tm_min);
 		*p++ = ':';
 		p = two_digits(p, tm.tm_sec);
+		Assert(p - buf == sizeof(last_text));
+		memcpy(last_text, buf, sizeof(last_text));
+		last_sec = sec;
+		last_tz = session_timezone;
 		if (ms)
 		{
 			*p++ = '.';

@@ -98,21 +98,85 @@ as_mpls(Datum d, int64 *labels)
 		labels[i] = nulls[i] ? 0 : DatumGetInt32(elems[i]);
 }
 
+/* A record with no field present: what nfdump prints for a field not sent. */
 void
-flow_rec_read(const FlowCols *cols, TupleDesc desc, HeapTupleHeader row, FlowRec *r)
+flow_rec_init(FlowRec *r)
+{
+	memset(r, 0, sizeof(*r));
+	/* an absent receive time is nfdump's 0: the Unix epoch, not PostgreSQL's */
+	r->received = INT64CONST(-946684800000000);
+}
+
+/* Column c of the record from a value of type type (flow_rec_type_ok). */
+void
+flow_rec_set(FlowRec *r, FlowCol c, Datum v, Oid type)
+{
+	static const size_t ints[] = {
+		offsetof(FlowRec, first), offsetof(FlowRec, last), offsetof(FlowRec, received),
+		offsetof(FlowRec, pkts), offsetof(FlowRec, bytes), offsetof(FlowRec, opkts),
+		offsetof(FlowRec, obytes), offsetof(FlowRec, flows), offsetof(FlowRec, src_as),
+		offsetof(FlowRec, dst_as), offsetof(FlowRec, next_as), offsetof(FlowRec, prev_as),
+		offsetof(FlowRec, source_id), offsetof(FlowRec, src_port), offsetof(FlowRec, dst_port),
+		offsetof(FlowRec, in_if), offsetof(FlowRec, out_if), offsetof(FlowRec, src_vlan),
+		offsetof(FlowRec, dst_vlan), offsetof(FlowRec, proto), offsetof(FlowRec, tcp_flags),
+		offsetof(FlowRec, src_tos), offsetof(FlowRec, dst_tos), offsetof(FlowRec, src_mask),
+		offsetof(FlowRec, dst_mask), offsetof(FlowRec, engine_type), offsetof(FlowRec, engine_id),
+		offsetof(FlowRec, fwd_status), offsetof(FlowRec, direction), offsetof(FlowRec, export_version)
+	};
+	static const size_t addrs[] = {
+		offsetof(FlowRec, src), offsetof(FlowRec, dst), offsetof(FlowRec, next_hop),
+		offsetof(FlowRec, bgp_next_hop), offsetof(FlowRec, exporter)
+	};
+
+	StaticAssertStmt(lengthof(ints) == FLOW_COL_VERSION + 1, "integer columns out of step");
+	StaticAssertStmt(lengthof(addrs) == FLOW_COL_EXPORTER - FLOW_COL_SRC + 1, "address columns out of step");
+	r->present |= FLOW_COL_BIT(c);
+	if (c <= FLOW_COL_VERSION)
+		*(int64 *) ((char *) r + ints[c]) = as_int(v, type);
+	else if (c <= FLOW_COL_EXPORTER)
+		as_addr(v, (FlowAddr *) ((char *) r + addrs[c - FLOW_COL_SRC]));
+	else if (c <= FLOW_COL_MAC3)
+		memcpy(r->mac[c - FLOW_COL_MAC0], DatumGetPointer(v), 6);
+	else
+		as_mpls(v, r->mpls);
+}
+
+/* Absent addresses print as 0.0.0.0. */
+void
+flow_rec_finish(FlowRec *r)
+{
+	FlowAddr   *addrs[] = {&r->src, &r->dst, &r->next_hop, &r->bgp_next_hop, &r->exporter};
+
+	for (int k = 0; k < (int) lengthof(addrs); k++)
+		if (addrs[k]->family == 0)
+			addrs[k]->family = 4;
+}
+
+/*
+ * Can column c be read from a value of this type?  Integers and times for
+ * the counters and numbers, inet or cidr for addresses, macaddr, int[] for
+ * MPLS labels.  The row path reads another integer type as zero (a view
+ * may have a column of the name and another type); nf_format's planner
+ * support passes columns one by one only when they have these types.
+ */
+bool
+flow_rec_type_ok(FlowCol c, Oid type)
+{
+	if (c <= FLOW_COL_VERSION)
+		return type == INT2OID || type == INT4OID || type == INT8OID ||
+			type == TIMESTAMPTZOID || type == TIMESTAMPOID;
+	if (c <= FLOW_COL_EXPORTER)
+		return type == INETOID || type == CIDROID;
+	if (c <= FLOW_COL_MAC3)
+		return type == MACADDROID;
+	return type == INT4ARRAYOID;
+}
+
+void
+flow_rec_read(const FlowCols *cols, TupleDesc desc, HeapTupleHeader row, Datum *v, bool *nulls,
+			  FlowRec *r)
 {
 	HeapTupleData tuple;
-	Datum	   *v = palloc(desc->natts * sizeof(Datum));
-	bool	   *nulls = palloc(desc->natts * sizeof(bool));
-	int64	   *ints[] = {
-		&r->first, &r->last, &r->received, &r->pkts, &r->bytes, &r->opkts,
-		&r->obytes, &r->flows, &r->src_as, &r->dst_as, &r->next_as, &r->prev_as,
-		&r->source_id, &r->src_port, &r->dst_port, &r->in_if, &r->out_if,
-		&r->src_vlan, &r->dst_vlan, &r->proto, &r->tcp_flags, &r->src_tos,
-		&r->dst_tos, &r->src_mask, &r->dst_mask, &r->engine_type, &r->engine_id,
-		&r->fwd_status, &r->direction, &r->export_version
-	};
-	FlowAddr   *addrs[] = {&r->src, &r->dst, &r->next_hop, &r->bgp_next_hop, &r->exporter};
 
 	tuple.t_len = HeapTupleHeaderGetDatumLength(row);
 	ItemPointerSetInvalid(&tuple.t_self);
@@ -120,28 +184,14 @@ flow_rec_read(const FlowCols *cols, TupleDesc desc, HeapTupleHeader row, FlowRec
 	tuple.t_data = row;
 	heap_deform_tuple(&tuple, desc, v, nulls);
 
-	memset(r, 0, sizeof(*r));
-	/* an absent receive time is nfdump's 0: the Unix epoch, not PostgreSQL's */
-	r->received = INT64CONST(-946684800000000);
+	flow_rec_init(r);
 	for (int c = 0; c < FLOW_NCOLS; c++)
 	{
 		int			i = cols->att[c];
 
 		if (i < 0 || nulls[i])
 			continue;
-		r->present |= UINT64CONST(1) << c;
-		if (c <= FLOW_COL_VERSION)
-			*ints[c] = as_int(v[i], TupleDescAttr(desc, i)->atttypid);
-		else if (c <= FLOW_COL_EXPORTER)
-			as_addr(v[i], addrs[c - FLOW_COL_SRC]);
-		else if (c <= FLOW_COL_MAC3)
-			memcpy(r->mac[c - FLOW_COL_MAC0], DatumGetPointer(v[i]), 6);
-		else
-			as_mpls(v[i], r->mpls);
+		flow_rec_set(r, c, v[i], TupleDescAttr(desc, i)->atttypid);
 	}
-	for (int k = 0; k < (int) lengthof(addrs); k++)
-		if (addrs[k]->family == 0)
-			addrs[k]->family = 4;
-	pfree(v);
-	pfree(nulls);
+	flow_rec_finish(r);
 }

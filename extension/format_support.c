@@ -42,6 +42,7 @@
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/pathnodes.h"
 #include "nodes/supportnodes.h"
@@ -150,6 +151,125 @@ prune_row(RowExpr *r, uint64 cols)
 	return changed ? (Node *) row : NULL;
 }
 
+/* The FlowCol of a column name, or -1. */
+static int
+flow_col(const char *name)
+{
+	for (int c = 0; c < FLOW_NCOLS; c++)
+		if (strcmp(flow_col_name(c), name) == 0)
+			return c;
+	return -1;
+}
+
+/*
+ * nf_format_columns(format, plain, long_v6, columns, <the columns read>) in
+ * place of nf_format(row, format[, plain, long_v6]), where row is a
+ * whole-row Var or a ROW() and every column the format reads has a type
+ * nf_format_columns takes; else NULL, and the ROW() pruning below is used.
+ * fields[] are the row's fields by FlowCol (NULL: not in the row type).
+ */
+static Node *
+columns_call(FuncExpr *fn, Node **fields, uint64 cols)
+{
+	FuncExpr   *call;
+	Oid			argtypes[5] = {TEXTOID, BOOLOID, BOOLOID, INT8OID, ANYOID};
+	Oid			funcid;
+	List	   *args = NIL;
+	int64		mask = 0;
+
+	funcid = LookupFuncName(list_make2(makeString(get_namespace_name(get_func_namespace(fn->funcid))),
+									   makeString("nf_format_columns")), 5, argtypes, true);
+	if (!OidIsValid(funcid))
+		return NULL;			/* the library is newer than the SQL (before ALTER EXTENSION UPDATE) */
+	for (int c = 0; c < FLOW_NCOLS; c++)
+	{
+		if (!(cols & FLOW_COL_BIT(c)) || fields[c] == NULL)
+			continue;
+		if (!flow_rec_type_ok(c, exprType(fields[c])))
+			return NULL;
+		mask |= FLOW_COL_BIT(c);
+		args = lappend(args, fields[c]);
+	}
+	if (args == NIL)
+		return NULL;			/* a VARIADIC call needs an argument */
+	args = list_concat(list_make4(lsecond(fn->args),
+								  list_length(fn->args) > 2 ? lthird(fn->args) : makeBoolConst(false, false),
+								  list_length(fn->args) > 3 ? lfourth(fn->args) : makeBoolConst(false, false),
+								  makeConst(INT8OID, -1, InvalidOid, 8, Int64GetDatum(mask), false, true)),
+					   args);
+	call = makeFuncExpr(funcid, TEXTOID, args, fn->funccollid, fn->inputcollid, COERCE_EXPLICIT_CALL);
+	call->location = fn->location;
+	return (Node *) call;
+}
+
+/* The fields of a whole-row Var by FlowCol, or false. */
+static bool
+var_fields(Var *v, Node **fields)
+{
+	TupleDesc	desc;
+
+	if (v->varattno != 0 || v->varlevelsup != 0 || v->vartype == RECORDOID ||
+		!type_is_rowtype(v->vartype))
+		return false;
+	desc = lookup_rowtype_tupdesc(v->vartype, -1);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(desc, i);
+		int			c = a->attisdropped ? -1 : flow_col(NameStr(a->attname));
+
+		if (c >= 0)
+			fields[c] = (Node *) makeVar(v->varno, a->attnum, a->atttypid, a->atttypmod,
+										 a->attcollation, 0);
+	}
+	ReleaseTupleDesc(desc);
+	return true;
+}
+
+/*
+ * The fields of a ROW() by FlowCol, or false where passing only the needed
+ * ones would change what is evaluated (a volatile field the format does not
+ * read) or which field is read (a name twice).
+ */
+static bool
+row_fields(RowExpr *r, uint64 cols, Node **fields)
+{
+	TupleDesc	desc = NULL;
+	ListCell   *lc;
+	int			i = 0;
+	bool		ok = true;
+
+	if (r->row_typeid != RECORDOID)
+		desc = lookup_rowtype_tupdesc(r->row_typeid, -1);
+	else if (list_length(r->colnames) != list_length(r->args))
+		return false;
+	foreach(lc, r->args)
+	{
+		Node	   *arg = lfirst(lc);
+		const char *name;
+		int			c;
+
+		if (desc)
+		{
+			Form_pg_attribute a = TupleDescAttr(desc, i);
+
+			name = a->attisdropped ? NULL : NameStr(a->attname);
+		}
+		else
+			name = strVal(list_nth(r->colnames, i));
+		i++;
+		c = name ? flow_col(name) : -1;
+		if (c >= 0 && fields[c] != NULL)
+			ok = false;
+		else if (c >= 0)
+			fields[c] = arg;
+		if ((c < 0 || !(cols & FLOW_COL_BIT(c))) && contain_volatile_functions(arg))
+			ok = false;
+	}
+	if (desc)
+		ReleaseTupleDesc(desc);
+	return ok;
+}
+
 Datum
 nf_format_support(PG_FUNCTION_ARGS)
 {
@@ -179,6 +299,14 @@ nf_format_support(PG_FUNCTION_ARGS)
 	cols = fmt_columns(&spec);
 	if (cols == FLOW_COL_BIT(FLOW_NCOLS) - 1)
 		PG_RETURN_POINTER(NULL);
+	{
+		Node	   *fields[FLOW_NCOLS] = {0};
+
+		if (IsA(arg, Var) ? var_fields((Var *) arg, fields) : row_fields((RowExpr *) arg, cols, fields))
+			pruned = columns_call(fn, fields, cols);
+		if (pruned)
+			PG_RETURN_POINTER(pruned);
+	}
 	pruned = IsA(arg, Var) ? prune_var((Var *) arg, cols) : prune_row((RowExpr *) arg, cols);
 	if (pruned == NULL)
 		PG_RETURN_POINTER(NULL);

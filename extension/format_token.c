@@ -178,7 +178,7 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 	switch (item->token)
 	{
 		case FT_TEXT:
-			appendStringInfoString(out, item->text);
+			appendBinaryStringInfo(out, item->text, item->arg);
 			break;
 		case FT_TS:
 			fmt_put_time(out, r->first, true);

@@ -46,7 +46,7 @@ typedef enum PackHow
 	PACK_INT64,					/* int8, timestamptz */
 	PACK_INT32,
 	PACK_INT16,
-	PACK_TIME_SORTED,			/* first_seen: rows are sorted on it, delta-coded */
+	PACK_TIME_SORTED,			/* first_seen: ascending within a run, delta-coded */
 	PACK_TIME_REL,				/* last_seen, received: minus first_seen */
 	PACK_INET,					/* 17-byte record: family/bits code, 16 address bytes */
 	PACK_MAC,					/* 6-byte record */

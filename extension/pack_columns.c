@@ -10,8 +10,10 @@
  * for IPv6, then the address in 16 bytes, IPv4 zero-padded), macaddr a
  * 6-byte record, and any other type its binary send form (typsend), read
  * back with typreceive: portable across hosts, like COPY BINARY.  Two
- * columns are special by name, because flows are packed sorted on
- * first_seen: first_seen is delta-coded, and last_seen and received are
+ * columns are special by name, because flows are packed in time order
+ * within each port run (pack_build.c): first_seen is delta-coded (a run's
+ * deltas are small, a jump back between runs costs a few bytes once), and
+ * last_seen and received are
  * stored as their distance from first_seen (a flow's duration, the export
  * delay), which are small numbers whatever the hour; or as the values
  * themselves, delta-coded, when that is smaller (a chunk's tag says which).

@@ -104,7 +104,7 @@ PG_FUNCTION_INFO_V1(nfpg_packed_handler);
  * The planner's estimate of a scan: the flows it decodes.  A block is read
  * when its summary may match (pack_skip.c), so the conditions the summaries
  * decide shrink the work, not only the rows returned: first_seen ranges by
- * their selectivity (rows are sorted on first_seen), and addresses, ports
+ * their selectivity (a block spans one 5-minute slot), and addresses, ports
  * and protocols by the chance that a block of BLOCK_ROWS holds a match
  * (Poisson, matches spread over the hour), plus the Bloom filter's false
  * positives.  Without this the planner costs `host X` over a packed day as

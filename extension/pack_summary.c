@@ -6,7 +6,8 @@
  *
  * For every block (a few thousand flows) the segment's seg_summary keeps
  *	 - the row count and the first_seen range (time windows inside an hour;
- *	   rows are packed sorted on first_seen, so blocks barely overlap);
+ *	   rows are packed by 5-minute slot (pack_build.c), so a block spans
+ *	   one slot, rarely two);
  *	 - the set of IP protocols present, exact (256 bits);
  *	 - one Bloom filter (colcodec.h) of the block's source and destination
  *	   addresses and ports, each key tagged with its column, sized to 16

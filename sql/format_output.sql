@@ -117,6 +117,12 @@ EXPLAIN (VERBOSE, COSTS OFF) SELECT nfpg.nf_format(f, 'fmt:%ts %sap %byt') FROM 
 -- nfdump()'s shape, a subquery the planner pulls up: its ROW() is pruned too
 EXPLAIN (VERBOSE, COSTS OFF) SELECT nfpg.nf_format(f, 'fmt:%pr %pkt', false, false)
 FROM (SELECT *, ctid AS rid FROM nfpg.flows_20240311_0900) f ORDER BY rid;
+-- the function the planner writes: its column set must match its arguments
+SELECT nfpg.nf_format_columns('fmt:%pkt|%byt|%sa', false, false, 8 | 16 | 1073741824, 5::bigint, NULL::bigint, '10.1.2.3'::inet);
+SELECT nfpg.nf_format_columns('fmt:%pkt', false, false, 8, 5, 6);
+SELECT nfpg.nf_format_columns('fmt:%pkt', false, false, 8 | 16, 5);
+SELECT nfpg.nf_format_columns('fmt:%pkt', false, false, 8, '10.1.2.3'::inet);
+SELECT nfpg.nf_format_columns('fmt:%pkt', false, false, NULL, 5) IS NULL AS strict_head;
 -- a ROW() of the user's: fields nf_format does not know are dropped, a
 -- volatile one is kept
 EXPLAIN (VERBOSE, COSTS OFF) SELECT nfpg.nf_format(ROW(f.packets, random()), 'fmt:%pkt') FROM nfpg.flows_20240311_0900 f;

@@ -26,7 +26,7 @@ COMMENT ON FUNCTION nfpg.nf_number(bigint, boolean) IS
 
 CREATE FUNCTION nfpg.nf_format(flow record, format text, plain boolean, long_v6 boolean)
 RETURNS text AS 'MODULE_PATHNAME', 'nf_format'
-LANGUAGE C STABLE STRICT PARALLEL SAFE SUPPORT nfpg.nf_format_support;
+LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100 SUPPORT nfpg.nf_format_support;
 COMMENT ON FUNCTION nfpg.nf_format(record, text, boolean, boolean) IS
 'nf_format with nfdump''s -N (plain: counters unscaled, protocol numbers, durations in seconds) and -6 (long_v6: IPv6 addresses in full)';
 
