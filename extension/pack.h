@@ -143,7 +143,14 @@ typedef struct PackOptions
  * two ports), then first_seen.  Hours packed before are in first_seen order.
  */
 #define PACK_ORDER_SLOT_PORT	"slot_port"
-#define PACK_SLOT				"5 minutes"
+
+/* Port runs (pack_order.c): rows in first_seen order in, blocks out. */
+typedef struct PackOrder PackOrder;
+typedef void (*PackBlockFn) (void *arg, Datum *values, bool *nulls, int n);
+extern PackOrder *pack_order_begin(const PackLayout *layout, TupleDesc desc, int block_rows,
+								   PackBlockFn fn, void *arg);
+extern void pack_order_put(PackOrder *o, HeapTuple tuple);
+extern void pack_order_end(PackOrder *o);
 
 extern void pack_get_options(Oid relid, PackOptions *o);
 extern Relation pack_open_storage(Relation ftrel, const char *name, LOCKMODE mode);

@@ -4,29 +4,18 @@
  *		nfpg.pack_build(): write the segments of a packed partition.
  *
  * Reads every row of a flows relation (a heap partition, or a packed one
- * being re-packed with its late rows) in port runs (below), cuts the rows
- * into blocks of block_rows and the blocks into segments of segment_blocks,
- * and inserts one row per segment into the segment table (pack.h).
- *
- * The order is the 5-minute slot of first_seen, then the service port (the
- * lower of the two ports: 587 for a client's flow to a mail server and for
- * the server's answer), then first_seen.  Sorted on first_seen alone, as
- * before 0.10, every block of an hour held about the same mix of ports, so
- * `dst port 587` (70 flows in a block of 8,192) decoded every block of a
- * day: a full scan's work.  In port runs a port's flows fill a few blocks of
- * each slot, which the block summaries' Bloom filters tell apart, and a port
- * lookup over a packed day reads a tenth of the blocks (docs/packing.md).
- * The slot keeps what time windows skip on: a block spans one slot, rarely
- * two, so a window of NfSen's 5 minutes still reads a twelfth of the hour.
- * It costs nothing in bytes: timestamps jump back at each run, but the
- * ports, and the addresses of a service, repeat inside a run (a packed hour
- * of flowgen traffic is 4 % smaller).
+ * being re-packed with its late rows) in first_seen order, has pack_order.c
+ * put each 5-minute slot in port runs (by service port, then first_seen),
+ * cuts the rows into blocks of block_rows and the blocks into segments of
+ * segment_blocks, and inserts one row per segment into the segment table
+ * (pack.h).
  *
  * It is only the writing half: nfpg.pack_partition() (66_pack.sql) creates
  * the tables, calls this, and swaps the partitions, all in one transaction,
  * so a crash or an error anywhere leaves the heap partition as it was.
- * Rows are read through SPI with a cursor, one block per fetch, so memory
- * stays at about one segment of compressed columns plus one block of rows.
+ * Rows are read through SPI with a cursor, one block per fetch; memory stays
+ * at about one slot of rows (at most a million, pack_order.c) and one
+ * segment of compressed columns.
  *
  * It also counts the distinct addresses and ports of the partition
  * (PostgreSQL's HyperLogLog, fed the keys the block summaries hash anyway)
@@ -61,6 +50,8 @@ typedef struct SegWriter
 	PackLayout	layout;
 	int			natts;
 	int			segment_blocks;
+	int			level;			/* zstd */
+	const char *relname;		/* for errors */
 	SPIPlanPtr	insert;
 	int			nargs;
 	int		   *argcol;			/* argument i+5 <- flows attnum */
@@ -133,6 +124,47 @@ start_segment(SegWriter *w)
 	MemoryContextSwitchTo(old);
 }
 
+/* One block of rows, in port-run order (pack_order.c): encoded into the segment. */
+static void
+write_block(void *arg, Datum *values, bool *nulls, int n)
+{
+	SegWriter  *w = arg;
+	MemoryContext old = MemoryContextSwitchTo(w->segcxt);
+
+	/* chunks grow in the segment's context */
+	for (int a = 0; a < w->natts; a++)
+	{
+		CcBuf	   *c = &w->chunks[a];
+		size_t		before = c->len;
+
+		if (!w->layout.cols[a].name)
+			continue;
+		pack_encode_column(&w->layout, &w->layout.cols[a], values, nulls, w->natts, n, w->level, c);
+		w->chunk_len[a][w->nblocks] = (uint32) (c->len - before);
+	}
+	pack_summary_add_block(&w->summary, &w->layout, values, nulls, w->natts, n);
+	MemoryContextSwitchTo(old);
+	for (int i = 0; i < n; i++)
+	{
+		int64		t;
+
+		if (nulls[(size_t) i * w->natts + w->layout.first_seen - 1])
+			elog(ERROR, "nfpg pack: a row of %s has no first_seen", w->relname);
+		t = DatumGetInt64(values[(size_t) i * w->natts + w->layout.first_seen - 1]);
+		if (w->rows == 0 && i == 0)
+			w->first_min = w->first_max = t;
+		w->first_min = Min(w->first_min, t);
+		w->first_max = Max(w->first_max, t);
+	}
+	w->rows += n;
+	w->nblocks++;
+	if (w->nblocks == w->segment_blocks)
+	{
+		flush_segment(w);
+		start_segment(w);
+	}
+}
+
 /*
  * The result of pack_build: the flows packed, and the n_distinct of each key
  * column as ANALYZE stores it (a count, or minus a fraction of the rows when
@@ -190,7 +222,7 @@ pack_build(FunctionCallInfo fcinfo, SegWriter *wp)
 	Oid		   *argtypes;
 	Portal		portal;
 	int64		total = 0;
-	MemoryContext blockcxt;
+	PackOrder  *order;
 
 	/*
 	 * zstd's negative levels store literals without entropy coding: a
@@ -241,10 +273,11 @@ pack_build(FunctionCallInfo fcinfo, SegWriter *wp)
 		w.argcol[w.nargs++] = a + 1;
 	}
 	w.segment_blocks = segment_blocks;
+	w.level = level;
+	w.relname = RelationGetRelationName(rel);
 	for (int i = 0; i < PACK_DISTINCT_KEYS; i++)
 		initHyperLogLog(&w.distinct[i], 12);	/* ~1.6 % error */
 	w.segcxt = AllocSetContextCreate(CurrentMemoryContext, "nfpg pack segment", ALLOCSET_DEFAULT_SIZES);
-	blockcxt = AllocSetContextCreate(CurrentMemoryContext, "nfpg pack block", ALLOCSET_DEFAULT_SIZES);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -256,75 +289,33 @@ pack_build(FunctionCallInfo fcinfo, SegWriter *wp)
 	if (!w.insert)
 		elog(ERROR, "nfpg pack: cannot prepare %s", sql.data);
 	resetStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT * FROM %s.%s ORDER BY ",
+	/* in first_seen order (a heap partition's index gives it); pack_order.c sorts each slot */
+	appendStringInfo(&sql, "SELECT * FROM %s.%s ORDER BY %s",
 					 quote_identifier(get_namespace_name(RelationGetNamespace(rel))),
-					 quote_identifier(RelationGetRelationName(rel)));
-	if (w.layout.src_port && w.layout.dst_port)
-		appendStringInfo(&sql, "date_bin('" PACK_SLOT "', %s, '2000-01-01 00:00+00'), least(%s, %s), ",
-						 quote_identifier(w.layout.cols[w.layout.first_seen - 1].name),
-						 quote_identifier(w.layout.cols[w.layout.src_port - 1].name),
-						 quote_identifier(w.layout.cols[w.layout.dst_port - 1].name));
-	appendStringInfoString(&sql, quote_identifier(w.layout.cols[w.layout.first_seen - 1].name));
+					 quote_identifier(RelationGetRelationName(rel)),
+					 quote_identifier(w.layout.cols[w.layout.first_seen - 1].name));
 	portal = SPI_cursor_open_with_args(NULL, sql.data, 0, NULL, NULL, NULL, true, 0);
 
 	start_segment(&w);
+	order = pack_order_begin(&w.layout, RelationGetDescr(rel), block_rows, write_block, &w);
 	for (;;)
 	{
-		int			n;
-		Datum	   *values;
-		bool	   *nulls;
-		MemoryContext old;
+		/* kept aside: a segment written meanwhile (SPI's INSERT) resets SPI_tuptable */
+		SPITupleTable *fetched;
+		uint64		n;
 
 		SPI_cursor_fetch(portal, true, block_rows);
-		n = (int) SPI_processed;
+		fetched = SPI_tuptable;
+		n = SPI_processed;
 		if (n == 0)
 			break;
-		old = MemoryContextSwitchTo(blockcxt);
-		values = palloc(sizeof(Datum) * w.natts * n);
-		nulls = palloc(sizeof(bool) * w.natts * n);
-		for (int i = 0; i < n; i++)
-			heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
-							  values + (size_t) i * w.natts, nulls + (size_t) i * w.natts);
-		for (int a = 0; a < w.natts; a++)
-		{
-			CcBuf	   *c = &w.chunks[a];
-			size_t		before = c->len;
-
-			if (!w.layout.cols[a].name)
-				continue;
-			/* chunks grow in the segment's context */
-			MemoryContextSwitchTo(w.segcxt);
-			pack_encode_column(&w.layout, &w.layout.cols[a], values, nulls, w.natts, n, level, c);
-			MemoryContextSwitchTo(blockcxt);
-			w.chunk_len[a][w.nblocks] = (uint32) (c->len - before);
-		}
-		MemoryContextSwitchTo(w.segcxt);
-		pack_summary_add_block(&w.summary, &w.layout, values, nulls, w.natts, n);
-		MemoryContextSwitchTo(old);
-		for (int i = 0; i < n; i++)
-		{
-			int64		t;
-
-			if (nulls[(size_t) i * w.natts + w.layout.first_seen - 1])
-				elog(ERROR, "nfpg pack: a row of %s has no first_seen", RelationGetRelationName(rel));
-			t = DatumGetInt64(values[(size_t) i * w.natts + w.layout.first_seen - 1]);
-			if (w.rows == 0 && i == 0)
-				w.first_min = w.first_max = t;
-			w.first_min = Min(w.first_min, t);
-			w.first_max = Max(w.first_max, t);
-		}
-		w.rows += n;
-		w.nblocks++;
+		for (uint64 i = 0; i < n; i++)
+			pack_order_put(order, fetched->vals[i]);
 		total += n;
-		MemoryContextReset(blockcxt);
-		SPI_freetuptable(SPI_tuptable);
-		if (w.nblocks == segment_blocks)
-		{
-			flush_segment(&w);
-			start_segment(&w);
-		}
+		SPI_freetuptable(fetched);
 		CHECK_FOR_INTERRUPTS();
 	}
+	pack_order_end(order);
 	if (w.nblocks > 0)
 		flush_segment(&w);
 	SPI_cursor_close(portal);
