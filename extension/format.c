@@ -6,11 +6,14 @@
  *		same with a trailing 6 for full IPv6, csv, pipe, fmt:..., or any
  *		text starting with %) and renders it with format_token.c.
  *
- * The parsed format and the column map of the row type are cached in
- * fn_extra, so a query formatting a million rows parses once.  As in
- * nfdump, a token is % followed by letters (and one digit for %mpls1..9),
- * a predefined format name used as a token (%line) expands in place, and
- * an unknown token is an error that names its position.
+ * Two SQL entry points share the rendering: nf_format takes the row, and
+ * nf_format_columns, which nf_format's planner support writes in its place
+ * (format_support.c), the printed columns one by one.  The parsed format
+ * and the column map are cached in fn_extra, so a query formatting a
+ * million rows parses once.  As in nfdump, a token is % followed by letters
+ * (and one digit for %mpls1..9), a predefined format name used as a token
+ * (%line) expands in place, and an unknown token is an error that names
+ * its position.
  *
  *-------------------------------------------------------------------------
  */
@@ -18,7 +21,6 @@
 
 #include "funcapi.h"
 #include "port/pg_bitutils.h"
-#include "utils/lsyscache.h"
 #include "utils/builtins.h"
 #include "utils/typcache.h"
 

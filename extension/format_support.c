@@ -11,12 +11,19 @@
  * rows of `host X` took 244 ms with nf_format(f, 'line') and 148 ms with
  * the ten columns named.  So the support function, at the planner's
  * constant folding (SupportRequestSimplify), rewrites
- *	 nf_format(f, 'line')  into  nf_format(ROW(f.first_seen, f.last_seen,
- *	 NULL, f.packets, ...)::nfpg.flow, 'line')
- * keeping the columns fmt_columns() says the format reads (format_token.c)
- * and putting a typed NULL in the others, which nf_format reads as absent
- * fields it never prints.  The planner then asks the scan for those columns
- * only.  The answer is the same text, byte for byte.
+ *	 nf_format(f, 'line')  into  nf_format_columns('line', false, false,
+ *	 <column set>, f.first_seen, f.last_seen, f.packets, ...)
+ * passing the columns fmt_columns() says the format reads (format_token.c)
+ * one by one (format.c).  The planner then asks the scan for those columns
+ * only, and no row is formed for nf_format to take apart again (0.9
+ * rewrote into nf_format(ROW(f.first_seen, NULL, ...)::nfpg.flow, 'line'),
+ * whose forming and deforming were a fifth of a query printing flows).
+ * Where a printed column has a type nf_format_columns does not take (a
+ * view's bytes::numeric, which nf_format reads as zero), or nf_format_columns
+ * does not exist yet (a 0.10 library before ALTER EXTENSION UPDATE), the
+ * ROW() form is written instead: a typed NULL in the columns not printed,
+ * which nf_format reads as absent fields it never prints.  Either way the
+ * answer is the same text, byte for byte.
  *
  * What is rewritten, and what is left alone:
  *	 - the format must be a constant (a prepared statement's custom plan has
@@ -26,7 +33,8 @@
  *	 - a ROW() constructor, which is what a whole-row reference to a simple
  *	   subquery becomes when the planner pulls the subquery up (nfdump()'s
  *	   record dump selects from one): its fields are named by the row type or
- *	   by the constructor; a field whose expression is volatile is kept.
+ *	   by the constructor; a field whose expression is volatile is kept (in
+ *	   the ROW() form, which evaluates it);
  *	 - not a whole-row Var of a query with outer joins: on the nullable side
  *	   the row itself is NULL, which nf_format (STRICT) returns as NULL,
  *	   while a ROW() of NULL columns would print a record of zeros.
@@ -54,14 +62,23 @@
 
 PG_FUNCTION_INFO_V1(nf_format_support);
 
-/* Does the format read the column of this name? */
-static bool
-needed(uint64 cols, const char *name)
+/* The FlowCol of a column name, or -1. */
+static int
+flow_col(const char *name)
 {
 	for (int c = 0; c < FLOW_NCOLS; c++)
 		if (strcmp(flow_col_name(c), name) == 0)
-			return (cols >> c) & 1;
-	return false;				/* not a flow column: nf_format ignores it */
+			return c;
+	return -1;
+}
+
+/* Does the format read the column of this name? (not a flow column: no) */
+static bool
+needed(uint64 cols, const char *name)
+{
+	int			c = flow_col(name);
+
+	return c >= 0 && (cols & FLOW_COL_BIT(c));
 }
 
 static bool
@@ -149,16 +166,6 @@ prune_row(RowExpr *r, uint64 cols)
 	if (desc)
 		ReleaseTupleDesc(desc);
 	return changed ? (Node *) row : NULL;
-}
-
-/* The FlowCol of a column name, or -1. */
-static int
-flow_col(const char *name)
-{
-	for (int c = 0; c < FLOW_NCOLS; c++)
-		if (strcmp(flow_col_name(c), name) == 0)
-			return c;
-	return -1;
 }
 
 /*
