@@ -77,6 +77,7 @@ struct PackOrder
 	int			ncarry;
 	MemoryContext carrycxt;
 	MemoryContext blockcxt;
+	MemoryContext cxt;			/* the contexts' parent: the writer's SPI calls switch contexts */
 };
 
 PackOrder *
@@ -91,6 +92,7 @@ pack_order_begin(const PackLayout *layout, TupleDesc desc, int block_rows,
 	o->block_rows = block_rows;
 	o->fn = fn;
 	o->arg = arg;
+	o->cxt = CurrentMemoryContext;
 	o->cap = block_rows;
 	o->rows = palloc(sizeof(OrderRow) * o->cap);
 	o->piececxt = AllocSetContextCreate(CurrentMemoryContext, "nfpg pack piece", ALLOCSET_DEFAULT_SIZES);
@@ -138,7 +140,7 @@ finish_piece(PackOrder *o)
 		CHECK_FOR_INTERRUPTS();
 	}
 	/* the rest (carried rows included) into a fresh carry context */
-	carrycxt = AllocSetContextCreate(CurrentMemoryContext, "nfpg pack carry", ALLOCSET_DEFAULT_SIZES);
+	carrycxt = AllocSetContextCreate(o->cxt, "nfpg pack carry", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(carrycxt);
 	for (int i = 0; i < n; i++)
 		o->carry[i] = heap_copytuple(block[i]);
