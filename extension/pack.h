@@ -143,6 +143,7 @@ typedef struct PackOptions
  * two ports), then first_seen.  Hours packed before are in first_seen order.
  */
 #define PACK_ORDER_SLOT_PORT	"slot_port"
+#define PACK_SLOT_USEC			INT64CONST(300000000)	/* 5 minutes */
 
 /* Port runs (pack_order.c): rows in first_seen order in, blocks out. */
 typedef struct PackOrder PackOrder;

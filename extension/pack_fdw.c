@@ -121,7 +121,7 @@ PG_FUNCTION_INFO_V1(nfpg_packed_handler);
  * partition width); the estimate is coarse anyway.
  */
 #define BLOCK_ROWS	8192
-#define SLOTS		12
+#define SLOTS		(USECS_PER_HOUR / PACK_SLOT_USEC)
 
 /*
  * A parallel worker is a backend of its own: for each packed partition it

@@ -20,7 +20,8 @@
  * least(...), first_seen) sorted the hour's 41-column rows through a
  * tape sort on disk: packing took three times as long.  A slot of more than
  * SORT_ROWS rows (over 3,500 flows a second) is sorted in pieces of that
- * many, so memory stays at about one piece of rows (200 MB).
+ * many, so memory stays at about one piece of rows (some 200 MB at the
+ * heap's 170 bytes a flow).
  *
  * Blocks are cut every block_rows rows of the whole order, across slots, as
  * before: the rows of a slot that do not fill a block wait for the next
@@ -31,13 +32,11 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
-#include "datatype/timestamp.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
 #include "pack.h"
 
-#define SLOT_USEC	(300 * USECS_PER_SEC)	/* PACK_SLOT */
 #define SORT_ROWS	(1 << 20)
 
 typedef struct OrderRow
@@ -169,7 +168,7 @@ pack_order_put(PackOrder *o, HeapTuple tuple)
 
 	if (isnull)
 		elog(ERROR, "nfpg pack: a row has no first_seen");
-	slot = first / SLOT_USEC - (first % SLOT_USEC < 0);
+	slot = first / PACK_SLOT_USEC - (first % PACK_SLOT_USEC < 0);
 	if (o->nrows > 0 && (slot != o->slot || o->nrows == SORT_ROWS))
 		finish_piece(o);
 	o->slot = slot;
