@@ -132,6 +132,31 @@ extern bool cc_decode_rows(const uint8_t *chunk, size_t len, const CcAlloc *mem,
 						   const uint32_t *sel, uint32_t nsel,
 						   CcColumn *col, char *err, size_t errlen);
 
+/*
+ * Framed chunks (colcodec_frames.c): a column of more than frame_rows rows
+ * encoded as frames of frame_rows rows, each a chunk, behind a table of
+ * their lengths, so that a selection reads only the frames that hold its
+ * rows.  cc_decode and cc_decode_rows read framed and plain chunks alike.
+ * A column of frame_rows rows or fewer, or entirely NULL, is encoded as a
+ * plain chunk.
+ */
+#define CC_MAX_FRAMES	1024
+extern size_t cc_encode_frames(const CcColumn *col, int options, int zstd_level, uint32_t frame_rows,
+							   const CcAlloc *mem, CcBuf *out, char *err, size_t errlen);
+extern bool cc_is_framed(const uint8_t *chunk, size_t len);
+/* The bytes of a frame table of nframes frames (the first to fetch). */
+extern size_t cc_frames_head_len(uint32_t nframes);
+
+/*
+ * Given the first have bytes of a chunk of len bytes: when it is framed and
+ * its table is within them, the byte range [from, to) of the frames holding
+ * the rows of sel[0..nsel) (ascending), which is all that
+ * cc_decode_rows reads of the chunk besides the table for that selection;
+ * false otherwise (a plain chunk, a damaged table: read it whole).
+ */
+extern bool cc_frames_span(const uint8_t *chunk, size_t have, size_t len, const uint32_t *sel,
+						   uint32_t nsel, size_t *from, size_t *to);
+
 /* Append bytes to a buffer, or make room for len more; false when out of memory. */
 extern bool cc_buf_append(CcBuf *buf, const void *bytes, size_t len, const CcAlloc *mem);
 extern bool cc_buf_reserve(CcBuf *buf, size_t len, const CcAlloc *mem);

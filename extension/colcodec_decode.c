@@ -440,13 +440,42 @@ bool
 cc_decode_rows(const uint8_t *chunk, size_t len, const CcAlloc *mem,
 			   const uint32_t *sel, uint32_t nsel, CcColumn *col, char *err, size_t errlen)
 {
+	if (cc_is_framed(chunk, len))
+		return cc_frames_decode_rows(chunk, len, mem, sel, nsel, col, err, errlen);
+	return cc_decode_into(chunk, len, mem, sel, nsel, col, NULL, err, errlen);
+}
+
+/*
+ * Where a frame's rows go in an array of into's column, made when the first
+ * frame needs it.  The NULL flags are made zeroed: frames without NULLs do
+ * not write theirs.
+ */
+static void *
+into_array(const CcInto *into, const CcAlloc *mem, void **array, size_t width, bool zeroed)
+{
+	if (!*array)
+	{
+		*array = cc_alloc(mem, (size_t) into->total * width);
+		if (*array && zeroed)
+			memset(*array, 0, (size_t) into->total * width);
+	}
+	return *array ? (uint8_t *) *array + (size_t) into->at * width : NULL;
+}
+
+bool
+cc_decode_into(const uint8_t *chunk, size_t len, const CcAlloc *mem,
+			   const uint32_t *sel, uint32_t nsel, CcColumn *col, const CcInto *into,
+			   char *err, size_t errlen)
+{
+	bool	   *isnull;
+	int64_t    *ints;
 	uint32_t	n,
 				m,
 				w,
 				rawlen,
 				stored,
 				bloblen;
-	int			kind,
+	int			kind = 0,
 				layout,
 				flags;
 	const uint8_t *body;
@@ -481,6 +510,14 @@ cc_decode_rows(const uint8_t *chunk, size_t len, const CcAlloc *mem,
 		snprintf(err, errlen, "inconsistent chunk header");
 		return false;
 	}
+	/* a frame writes into the arrays of its chunk's kind and width only */
+	if (into && (kind == CC_BLOB || kind != into->col->kind ||
+				 (kind == CC_FIXED && w != into->col->width) || into->at > into->total ||
+				 (sel ? nsel : n) > into->total - into->at))
+	{
+		snprintf(err, errlen, "frame does not match the chunk");
+		return false;
+	}
 	if (sel)
 	{
 		for (uint32_t i = 0; i < nsel; i++)
@@ -506,10 +543,21 @@ cc_decode_rows(const uint8_t *chunk, size_t len, const CcAlloc *mem,
 			snprintf(err, errlen, "inconsistent chunk header");
 			return false;
 		}
-		col->isnull = cc_alloc(mem, m * sizeof(bool));
-		if (!col->isnull)
+		isnull = into ? into_array(into, mem, (void **) &into->col->isnull, sizeof(bool), true) :
+			(col->isnull = cc_alloc(mem, m * sizeof(bool)));
+		if (!isnull)
 			goto nomem;
-		memset(col->isnull, 1, m * sizeof(bool));
+		memset(isnull, 1, m * sizeof(bool));
+		/* the values of NULL rows are zeroes, in a frame as in a chunk */
+		if (into)
+		{
+			uint8_t    *v = into_array(into, mem, kind == CC_INT ? (void **) &into->col->ints :
+									   (void **) &into->col->data, kind == CC_INT ? 8 : w, false);
+
+			if (!v)
+				goto nomem;
+			memset(v, 0, (size_t) m * (kind == CC_INT ? 8 : w));
+		}
 	}
 
 	/* the body, decompressed */
@@ -553,14 +601,15 @@ cc_decode_rows(const uint8_t *chunk, size_t len, const CcAlloc *mem,
 	{
 		if (rawlen < (n + 7) / 8)
 			goto short_body;
-		col->isnull = cc_alloc(mem, m * sizeof(bool));
-		if (!col->isnull)
+		isnull = into ? into_array(into, mem, (void **) &into->col->isnull, sizeof(bool), true) :
+			(col->isnull = cc_alloc(mem, m * sizeof(bool)));
+		if (!isnull)
 			goto nomem;
 		for (uint32_t i = 0; i < m; i++)
 		{
 			uint32_t	r = sel ? sel[i] : i;
 
-			col->isnull[i] = (body[r / 8] >> (r % 8)) & 1;
+			isnull[i] = (body[r / 8] >> (r % 8)) & 1;
 		}
 		pos = (n + 7) / 8;
 	}
@@ -568,7 +617,8 @@ cc_decode_rows(const uint8_t *chunk, size_t len, const CcAlloc *mem,
 	/* deltas and string lengths: every record; the others: the selected ones */
 	if (!sel || (kind == CC_INT && !(flags & CCF_DELTA)) || kind == CC_FIXED)
 	{
-		rec = cc_alloc(mem, (size_t) m * w);
+		rec = into && kind == CC_FIXED ? into_array(into, mem, (void **) &into->col->data, w, false) :
+			cc_alloc(mem, (size_t) m * w);
 		if (!rec)
 			goto nomem;
 		if (!get_records(body, rawlen, &pos, layout, n, w, sel, m, rec, mem, err, errlen))
@@ -589,12 +639,13 @@ cc_decode_rows(const uint8_t *chunk, size_t len, const CcAlloc *mem,
 		uint64_t	v = cc_get64(chunk + 36);
 		uint64_t	scale = cc_get32(chunk + 44);
 
-		col->ints = cc_alloc(mem, (size_t) m * 8);
-		if (!col->ints)
+		ints = into ? into_array(into, mem, (void **) &into->col->ints, 8, false) :
+			(col->ints = cc_alloc(mem, (size_t) m * 8));
+		if (!ints)
 			goto nomem;
 		if (!(flags & CCF_DELTA))
 			for (uint32_t i = 0; i < m; i++)
-				col->ints[i] = (int64_t) (cc_get64(rec + (size_t) i * 8) * (scale ? scale : 1) + base);
+				ints[i] = (int64_t) (cc_get64(rec + (size_t) i * 8) * (scale ? scale : 1) + base);
 		else
 		{
 			uint32_t	k = 0;
@@ -604,10 +655,10 @@ cc_decode_rows(const uint8_t *chunk, size_t len, const CcAlloc *mem,
 			{
 				v += cc_get64(rec + (size_t) i * 8) * (scale ? scale : 1) + base;
 				if (!sel)
-					col->ints[k++] = (int64_t) v;
+					ints[k++] = (int64_t) v;
 				else
 					while (k < m && sel[k] == i)
-						col->ints[k++] = (int64_t) v;
+						ints[k++] = (int64_t) v;
 			}
 			if (k < m)
 			{
@@ -618,7 +669,7 @@ cc_decode_rows(const uint8_t *chunk, size_t len, const CcAlloc *mem,
 		cc_release(mem, rec);
 	}
 	else if (kind == CC_FIXED)
-		col->data = rec;
+		col->data = into ? NULL : rec;	/* into: rec is the chunk's array */
 	else
 	{
 		uint32_t	off = 0,
@@ -694,7 +745,8 @@ nomem:
 	snprintf(err, errlen, "out of memory");
 fail:
 	cc_release(mem, raw);
-	cc_release(mem, rec);
+	if (!(into && kind == CC_FIXED))
+		cc_release(mem, rec);
 	cc_release(mem, col->isnull);
 	cc_release(mem, col->ints);
 	cc_release(mem, col->data);

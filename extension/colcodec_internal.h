@@ -46,6 +46,34 @@
 
 #define DICT_MAX		256
 
+#define CC_FRAMES_MAGIC	"NFF1"	/* a framed chunk (colcodec_frames.c) */
+
+/*
+ * A frame of a framed chunk decoded straight into the chunk's column: its
+ * rows go to rows at .. of col's arrays of total rows (CC_INT and
+ * CC_FIXED), which the first frame to need them makes.
+ */
+typedef struct CcInto
+{
+	CcColumn   *col;
+	uint32_t	at;
+	uint32_t	total;
+} CcInto;
+
+/*
+ * cc_decode_rows of a plain chunk (colcodec_decode.c); with into, the rows
+ * go to into's column and col gets the chunk's kind, width, tag and row
+ * counts only.
+ */
+extern bool cc_decode_into(const uint8_t *chunk, size_t len, const CcAlloc *mem,
+						   const uint32_t *sel, uint32_t nsel, CcColumn *col, const CcInto *into,
+						   char *err, size_t errlen);
+
+/* cc_decode_rows of a framed chunk (colcodec_frames.c). */
+extern bool cc_frames_decode_rows(const uint8_t *chunk, size_t len, const CcAlloc *mem,
+								  const uint32_t *sel, uint32_t nsel, CcColumn *col,
+								  char *err, size_t errlen);
+
 static inline void *
 cc_alloc(const CcAlloc *mem, size_t size)
 {

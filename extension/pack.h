@@ -145,6 +145,13 @@ typedef struct PackOptions
 #define PACK_ORDER_SLOT_PORT	"slot_port"
 #define PACK_SLOT_USEC			INT64CONST(300000000)	/* 5 minutes */
 
+/*
+ * Since 0.11 a block's column is stored in frames of this many rows
+ * (colcodec_frames.c): a scan that wants a run of a port's flows fetches
+ * and decompresses the frames that hold them, not the whole block.
+ */
+#define PACK_FRAME_ROWS			2048
+
 /* Port runs (pack_order.c): rows in first_seen order in, blocks out. */
 typedef struct PackOrder PackOrder;
 typedef void (*PackBlockFn) (void *arg, Datum *values, bool *nulls, int n);
@@ -168,6 +175,9 @@ extern PackFetch *pack_fetch_create(MemoryContext cxt, const PackLayout *layout,
 									const AttrNumber *segatt, const char *where);
 extern void pack_fetch_segment(PackFetch *f, HeapTuple seg, TupleDesc desc, int nblocks);
 extern const uint8 *pack_fetch_chunk(PackFetch *f, int a, int b, size_t *len);
+/* The same for decoding the rows sel[0..nsel) only (ascending): a framed chunk's frames that hold them. */
+extern const uint8 *pack_fetch_chunk_rows(PackFetch *f, int a, int b, const uint32 *sel, int nsel,
+										  size_t *len);
 
 /* INSERT, COPY, TRUNCATE and ANALYZE callbacks (pack_write.c) */
 struct FdwRoutine;

@@ -296,7 +296,7 @@ pack_encode_column(const PackLayout *layout, const PackCol *col,
 			}
 			break;
 	}
-	if (cc_encode(&cc, options, level, pack_palloc(), out, err, sizeof(err)) == 0)
+	if (cc_encode_frames(&cc, options, level, PACK_FRAME_ROWS, pack_palloc(), out, err, sizeof(err)) == 0)
 		elog(ERROR, "nfpg pack: column %s: %s", col->name, err);
 	if (col->how == PACK_TIME_REL)
 	{
@@ -312,7 +312,8 @@ pack_encode_column(const PackLayout *layout, const PackCol *col,
 		for (int i = 0; i < n; i++)
 			cc.ints[i] = cc.isnull[i] ? 0 : DatumGetInt64(values[i * natts + a]);
 		cc.tag = PACK_TAG_ABSOLUTE;
-		if (cc_encode(&cc, CC_OPT_DELTA, level, pack_palloc(), &abs, err, sizeof(err)) == 0)
+		if (cc_encode_frames(&cc, CC_OPT_DELTA, level, PACK_FRAME_ROWS, pack_palloc(), &abs, err,
+							 sizeof(err)) == 0)
 			elog(ERROR, "nfpg pack: column %s: %s", col->name, err);
 		if (abs.len < rel_len)
 		{

@@ -559,7 +559,8 @@ decode_block(PackScan *s, int rows)
 		}
 		else
 		{
-			chunk = pack_fetch_chunk(s->fetch, a, s->block, &len);
+			chunk = sel ? pack_fetch_chunk_rows(s->fetch, a, s->block, sel, n, &len) :
+				pack_fetch_chunk(s->fetch, a, s->block, &len);
 			pack_decode_chunk(col, chunk, len, rows, sel, n, mem, &cc, s->where);
 		}
 

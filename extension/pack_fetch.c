@@ -24,6 +24,7 @@
 #include "postgres.h"
 
 #include "access/detoast.h"
+#include "access/heaptoast.h"
 #include "access/htup_details.h"
 #include "utils/memutils.h"
 
@@ -86,11 +87,11 @@ slice(PackFetch *f, int a, struct varlena *v, uint32 from, uint32 len)
 }
 
 /*
- * The chunk of attribute a (0-based) for block b of the current segment,
- * in the caller's memory context.
+ * The column value of attribute a (0-based) in the current segment, and
+ * where block b's chunk lies in it (off[b] .. off[b + 1]).
  */
-const uint8 *
-pack_fetch_chunk(PackFetch *f, int a, int b, size_t *len)
+static struct varlena *
+chunk_place(PackFetch *f, int a, int b, uint32 *from, uint32 *len)
 {
 	uint32	   *off = f->off[a];
 	bool		isnull;
@@ -125,6 +126,56 @@ pack_fetch_chunk(PackFetch *f, int a, int b, size_t *len)
 		MemoryContextSwitchTo(old);
 		f->off[a] = off;
 	}
+	*from = off[b];
 	*len = off[b + 1] - off[b];
-	return slice(f, a, v, off[b], (uint32) *len);
+	return v;
+}
+
+/*
+ * The chunk of attribute a (0-based) for block b of the current segment,
+ * in the caller's memory context.
+ */
+const uint8 *
+pack_fetch_chunk(PackFetch *f, int a, int b, size_t *len)
+{
+	uint32		from,
+				n;
+	struct varlena *v = chunk_place(f, a, b, &from, &n);
+
+	*len = n;
+	return slice(f, a, v, from, n);
+}
+
+/*
+ * The same for decoding rows sel[0..nsel) of it.  A framed chunk
+ * (colcodec_frames.c) is read as its frame table, then the frames that
+ * hold those rows, into a buffer of the chunk's length whose other bytes
+ * are left unset: cc_decode_rows reads nothing else for that selection.
+ * That is two slices for one, worth it when the chunk spans several TOAST
+ * rows (about 2 kB each); a plain chunk costs the peek at its header.
+ */
+#define PEEK_BYTES	64			/* a frame table of up to 11 frames (4 in a block of 8,192) */
+#define PEEK_FROM	(4 * TOAST_MAX_CHUNK_SIZE)
+
+const uint8 *
+pack_fetch_chunk_rows(PackFetch *f, int a, int b, const uint32 *sel, int nsel, size_t *len)
+{
+	uint32		from,
+				n;
+	struct varlena *v = chunk_place(f, a, b, &from, &n);
+	const uint8 *head;
+	uint8	   *buf;
+	size_t		lo,
+				hi;
+
+	*len = n;
+	if (n < PEEK_FROM || nsel <= 0)
+		return slice(f, a, v, from, n);
+	head = slice(f, a, v, from, PEEK_BYTES);
+	if (!cc_frames_span(head, PEEK_BYTES, n, sel, (uint32) nsel, &lo, &hi))
+		return slice(f, a, v, from, n);
+	buf = palloc(n);
+	memcpy(buf, head, PEEK_BYTES);
+	memcpy(buf + lo, slice(f, a, v, from + (uint32) lo, (uint32) (hi - lo)), hi - lo);
+	return buf;
 }

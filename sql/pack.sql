@@ -221,6 +221,24 @@ UPDATE nfpg.flows_20240115_1100_seg
 SELECT count(*) FROM nfpg.flows WHERE dst_port = 587;
 UPDATE nfpg.flows_20240115_1100_seg s SET seg_summary = v.seg_summary FROM saved v WHERE s.seg_no = v.seg_no;
 SELECT count(*) AS repaired FROM nfpg.flows WHERE dst_port = 587;
+-- a block's column of more than 2,048 rows is stored in frames (NFF1: a table
+-- of their lengths, then frames of 2,048 rows, each a chunk), so a lookup
+-- reads only the frames that hold its rows: a flipped byte in the table, or in
+-- a frame read, is an error too
+CREATE TEMP TABLE saved_addr AS SELECT seg_no, src_addr,
+	get_byte(src_addr, 4) + 256 * get_byte(src_addr, 5) + 65536 * get_byte(src_addr, 6) AS len0
+	FROM nfpg.flows_20240115_1100_seg WHERE seg_no = 0;
+SELECT encode(substr(src_addr, 21, 4), 'escape') AS block0_magic,
+	   get_byte(src_addr, 36) AS frames FROM saved_addr;
+UPDATE nfpg.flows_20240115_1100_seg SET src_addr = set_byte(src_addr, 20 + 13, get_byte(src_addr, 20 + 13) # 1)
+ WHERE seg_no = 0;
+SELECT count(*) FROM nfpg.flows WHERE family(src_addr) = 4;
+UPDATE nfpg.flows_20240115_1100_seg s SET src_addr = v.src_addr FROM saved_addr v WHERE s.seg_no = v.seg_no;
+UPDATE nfpg.flows_20240115_1100_seg s SET src_addr = set_byte(s.src_addr, 20 + v.len0 - 1, get_byte(s.src_addr, 20 + v.len0 - 1) # 1)
+  FROM saved_addr v WHERE s.seg_no = v.seg_no;
+SELECT count(*) FROM nfpg.flows WHERE family(src_addr) = 4;
+UPDATE nfpg.flows_20240115_1100_seg s SET src_addr = v.src_addr FROM saved_addr v WHERE s.seg_no = v.seg_no;
+SELECT count(*) AS repaired FROM nfpg.flows WHERE family(src_addr) = 4;
 -- summaries are written as NFB3: the blocks' heads, then their Bloom filters
 -- cut in parts by key, each part with its CRC-32C, read as TOAST slices.  A
 -- flipped byte in the parts is found by a lookup, which reads the part of its

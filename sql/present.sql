@@ -61,6 +61,11 @@ SELECT * FROM nfpg.nfdump(format => 'line', record_limit => 1, filter => 'proto 
 SELECT * FROM nfpg.nfdump(stats => '{proto/bytes}', top => 2, quiet => true);
 SELECT * FROM nfpg.nfdump(stats => '{ip}', format => 'csv', top => 2);
 SELECT * FROM nfpg.nfdump(format => 'line', filter => 'proto 200');
+-- -q: the records alone, or "No matching flows" (told from the rows printed:
+-- no count is made first)
+SELECT * FROM nfpg.nfdump(format => 'line', quiet => true, filter => 'proto udp or proto icmp');
+SELECT * FROM nfpg.nfdump(format => 'line', quiet => true, filter => 'proto 200');
+SELECT * FROM nfpg.nfdump(format => 'json', quiet => true, filter => 'proto 200');
 SELECT * FROM nfpg.nfdump(stats => '{ip/bits}');
 SELECT * FROM nfpg.nfdump(stats => '{foo}');
 SELECT * FROM nfpg.nfdump(format => 'line', packet_limit => '+1');

@@ -375,13 +375,16 @@ BEGIN
 	END LOOP;
 	res := res || jsonb_build_object('passed', sm.passed, 'flows', sm.flows, 'bytes', sm.bytes,
 		'packets', sm.packets, 'p_first', sm.first_seen, 'p_last', sm.last_seen);
-	IF pass = 'true' THEN
-		read := jsonb_build_object('processed', sm.passed, 's_first', sm.first_seen, 's_last', sm.last_seen);
-	ELSE
-		EXECUTE 'SELECT jsonb_build_object(''processed'', count(*), ''s_first'', min(first_seen),'
-				' ''s_last'', max(last_seen)) FROM nfpg.flows WHERE ' || scope_w
-			INTO read USING NULL::text, t_from, t_to, scope_from, scope_to;
+	IF pass <> 'true' THEN
+		-- what was read: the same aggregating scans, over the scope (over a
+		-- packed day, a count(*) and min/max built a row per flow: 1.4 s
+		-- where this takes 0.6)
+		EXECUTE format('SELECT (s).* FROM (SELECT nfpg.nf_topn_summary(''stat flows 1 proto'', flows, packets, bytes,'
+					   ' out_packets, out_bytes, first_seen, last_seen, tcp_flags, src_tos, proto) AS s'
+					   ' FROM nfpg.flows WHERE %s) x', scope_w)
+			INTO sm USING NULL::text, t_from, t_to, scope_from, scope_to;
 	END IF;
+	read := jsonb_build_object('processed', sm.passed, 's_first', sm.first_seen, 's_last', sm.last_seen);
 	PERFORM set_config('enable_partitionwise_aggregate', prev, true);
 	RETURN res || read;
 END
@@ -414,6 +417,7 @@ DECLARE
 	rec_orders	text[];
 	rec_asc		boolean := false;
 	flow_stat	boolean := false;
+	plain_dump	boolean;			-- records printed one by one, no -s, -a, -A
 	agg_mode	text;
 	keys		text;
 	names		text;
@@ -542,7 +546,14 @@ BEGIN
 			 el_specs[i + 1], k.keys, pass);
 		i := i + 1;
 	END LOOP;
-	IF record_limit = 0 AND nfpg.is_coordinator() THEN
+	plain_dump := cardinality(elements) = 0 AND NOT flow_stat AND aggregate IS NULL AND fields IS NULL;
+	IF quiet AND plain_dump AND record_limit = 0 THEN
+		-- -q over a plain dump prints no Summary: nothing to count before the
+		-- records (over a packed day that count read every flow, five times
+		-- the records' own time); "No matching flows" is told by the rows
+		-- the records' query returns
+		res := NULL;
+	ELSIF record_limit = 0 AND nfpg.is_coordinator() THEN
 		-- the same numbers, each node's part computed on the node
 		q := nfpg.nf_dump_nodes_sql(scope_w, pass, el_specs, el_keys);
 		EXECUTE q INTO res USING NULL::text, t_from, t_to, scope_from, scope_to;
@@ -577,7 +588,7 @@ BEGIN
 	IF NOT quiet AND mode = 'json' AND cardinality(elements) = 0 AND NOT flow_stat THEN
 		RETURN NEXT '[';
 	END IF;
-	IF cardinality(elements) = 0 AND NOT flow_stat AND aggregate IS NULL AND fields IS NULL THEN
+	IF plain_dump THEN
 		-- the records in the order nfcapd wrote them, or sorted by -O
 		RETURN QUERY EXECUTE format('SELECT nfpg.nf_format(f, %L, %L, %L)%s FROM %s ORDER BY %s received, rid %s',
 			fmt, plain, long_v6,
@@ -587,6 +598,8 @@ BEGIN
 			nfpg.nf_record_order(print_order),
 			CASE WHEN print_order IS NOT NULL AND top > 0 THEN 'LIMIT ' || top ELSE '' END)
 			USING NULL::text, t_from, t_to, scope_from, scope_to;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		res := coalesce(res, jsonb_build_object('passed', n));
 	END IF;
 	IF (res->>'passed')::bigint = 0 THEN
 		RETURN NEXT 'No matching flows';

@@ -1,15 +1,17 @@
 /*
  * colcodec_fuzz.c
  *		libFuzzer target for the column chunk codec of packed partitions
- *		(extension/colcodec.c, colcodec_decode.c).
+ *		(extension/colcodec.c, colcodec_decode.c, colcodec_frames.c).
  *
  * Build and run: test/fuzz/run_colcodec.sh [SECONDS], which does
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iextension \
  *     test/fuzz/colcodec_fuzz.c extension/colcodec.c extension/colcodec_decode.c \
+ *     extension/colcodec_frames.c \
  *     -lzstd -lz -o colcodec_fuzz
  *
  * The first input byte picks the mode:
- *   even: the rest is a stored chunk.  Its checksum is made valid first, so
+ *   even: the rest is a stored chunk, plain or framed.  Its checksums (a
+ *         framed chunk's table and frames too) are made valid first, so
  *         the fuzzer gets past it into the header and body parsers, which
  *         must refuse any lie without reading or writing out of bounds; a
  *         chunk that decodes must encode and decode again to the same values,
@@ -18,7 +20,7 @@
  *         of a chunk that does not decode must be as safe.
  *   odd:  the rest is values (kind, width, NULLs and data taken from the
  *         bytes) that must survive encode -> decode unchanged, in every
- *         layout the encoder picks.
+ *         layout the encoder picks, plain and in frames.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -105,20 +107,54 @@ selection(const uint8_t *chunk, size_t len, const CcColumn *whole)
 	free(sel);
 }
 
-/* encode col, decode it, compare; abort on any difference */
+/*
+ * encode col (in frames of frame_rows rows, or plain with 0), decode it,
+ * compare; abort on any difference
+ */
 static void
-roundtrip(const CcColumn *col, int options)
+roundtrip(const CcColumn *col, int options, uint32_t frame_rows)
 {
 	CcBuf		out = {0};
 	CcColumn	dec;
 	char		err[200];
 
-	if (cc_encode(col, options, 1, &mem, &out, err, sizeof(err)) == 0)
+	if (cc_encode_frames(col, options, 1, frame_rows, &mem, &out, err, sizeof(err)) == 0)
 		abort();
 	if (!cc_decode(out.data, out.len, &mem, &dec, err, sizeof(err)) || !same(col, &dec))
 		abort();
 	free_col(&dec);
 	free(out.data);
+}
+
+/*
+ * Make the checksums of a stored chunk valid: a plain chunk's, or a framed
+ * chunk's table and each of its frames' (as far as the bytes go).
+ */
+static void
+fix_checksums(uint8_t *chunk, size_t len)
+{
+	if (len >= 20 && memcmp(chunk, "NFF1", 4) == 0)
+	{
+		uint32_t	nframes = cc_get32(chunk + 16);
+		size_t		at;
+
+		if (nframes > (len - 20) / 4)
+			nframes = (uint32_t) ((len - 20) / 4);
+		at = 20 + 4 * (size_t) nframes;
+		for (uint32_t k = 0; k < nframes; k++)
+		{
+			uint32_t	l = cc_get32(chunk + 20 + 4 * k);
+
+			if (l > len - at)
+				break;
+			if (l >= 8)
+				cc_put32(chunk + at + 4, cc_crc32(chunk + at + 8, l - 8));
+			at += l;
+		}
+		cc_put32(chunk + 4, cc_crc32(chunk + 8, 12 + 4 * (size_t) nframes));
+	}
+	else if (len >= 8)
+		cc_put32(chunk + 4, cc_crc32(chunk + 8, len - 8));
 }
 
 int
@@ -134,11 +170,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CcColumn	col;
 
 		memcpy(chunk, data + 1, size - 1);
-		if (size - 1 >= 8)
-			cc_put32(chunk + 4, cc_crc32(chunk + 8, size - 9));
+		fix_checksums(chunk, size - 1);
 		if (cc_decode(chunk, size - 1, &mem, &col, err, sizeof(err)))
 		{
-			roundtrip(&col, 0);
+			roundtrip(&col, 0, 0);
 			selection(chunk, size - 1, &col);
 			free_col(&col);
 		}
@@ -154,6 +189,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const uint8_t *p = data + 2;
 		size_t		left = size - 2;
 		uint32_t	n = (uint32_t) (left / (width + 1));
+		uint32_t	frame_rows;
 		CcColumn	col = {0};
 
 		col.kind = kind;
@@ -188,9 +224,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				col.offsets[i + 1] = col.offsets[i] + l <= left ? col.offsets[i] + l : col.offsets[i];
 			}
 		}
-		roundtrip(&col, 0);
+		/* plain, and in frames of 1 to 64 rows (at most CC_MAX_FRAMES of them) */
+		frame_rows = 1 + data[1] % 64;
+		if (frame_rows < n / CC_MAX_FRAMES + 1)
+			frame_rows = n / CC_MAX_FRAMES + 1;
+		roundtrip(&col, 0, 0);
+		roundtrip(&col, 0, frame_rows);
 		if (kind == CC_INT)
-			roundtrip(&col, CC_OPT_DELTA);
+		{
+			roundtrip(&col, CC_OPT_DELTA, 0);
+			roundtrip(&col, CC_OPT_DELTA, frame_rows);
+		}
 		free_col(&col);
 	}
 	return 0;

@@ -138,6 +138,8 @@ run_unordered $R -o line -t 2024/03/11.09:59:50
 run_diff $R -O tstart -n 20 -o line
 run_diff $R -O bytes -n 20 -o line 'proto tcp'
 run_diff $R -q -o line -c 5
+run_diff $R -q -o line 'proto tcp and dst port 1 and src port 1'
+run_diff $R -q -o json 'proto tcp and dst port 1 and src port 1'
 run_diff $R -o line 'proto 200'
 run_diff $R -c 10 -o line 'net 10.10.0.0/16 and not port 443'
 # the fidelity gaps of issue 17, each a command line that showed it:

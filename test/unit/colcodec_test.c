@@ -1,7 +1,7 @@
 /*
  * colcodec_test.c
  *		Unit test of the packed-partition column codec (extension/colcodec.c,
- *		colcodec_decode.c).
+ *		colcodec_decode.c, colcodec_frames.c).
  *
  * 1. Round trips of every kind and layout: sorted timestamps delta-coded,
  *    counters, low-cardinality ports (dictionary), extreme values
@@ -19,7 +19,13 @@
  * 6. Decoding a selection of rows (cc_decode_rows, what a scan does after
  *    its row pre-filter) gives exactly those rows of the full decode, for
  *    every case of 1.: a sparse, a dense, an empty and a repeating
- *    selection; a row beyond the chunk is refused.
+ *    selection; a row beyond the chunk is refused.  Every case of 1. and 6.
+ *    runs again with the column in frames of 1,000 rows.
+ * 7. Framed chunks: a selection decodes from the frame table and its frames
+ *    alone (the rest of the buffer garbage), damage in another frame does
+ *    not stop it, damage in the table does; forged tables (frames of two
+ *    kinds, counts that do not add up, a frame inside a frame) are refused;
+ *    few rows or an all-NULL column are not framed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -102,14 +108,18 @@ check_selection(const char *what, const CcColumn *in, const CcBuf *chunk, const 
 	free_col(&dec);
 }
 
-/* Encode, decode (whole and selections) and compare; returns the chunk length. */
+/*
+ * Encode (plain, or in frames of frame_rows rows), decode (whole and
+ * selections) and compare; returns the chunk length.
+ */
 static size_t
-roundtrip(const char *what, const CcColumn *in, int options, CcBuf *keep)
+check_chunk(const char *what, const CcColumn *in, int options, uint32_t frame_rows, CcBuf *keep)
 {
 	CcBuf		out = {0};
 	CcColumn	dec;
 	char		err[200] = "";
-	size_t		len = cc_encode(in, options, 3, &mem, &out, err, sizeof(err));
+	size_t		len = frame_rows ? cc_encode_frames(in, options, 3, frame_rows, &mem, &out, err, sizeof(err)) :
+		cc_encode(in, options, 3, &mem, &out, err, sizeof(err));
 	uint32_t   *sel = malloc((in->nrows + 2) * sizeof(uint32_t));
 	uint32_t	nsel = 0;
 
@@ -124,6 +134,10 @@ roundtrip(const char *what, const CcColumn *in, int options, CcBuf *keep)
 			CHECK(false, "%s: row %u differs", what, i);
 			break;
 		}
+	free_col(&dec);
+	/* no selection with a row count, as a scan passes it when every row passed */
+	CHECK(cc_decode_rows(out.data, out.len, &mem, NULL, in->nrows, &dec, err, sizeof(err)) &&
+		  dec.nrows == in->nrows, "%s: decode without a selection failed: %s", what, err);
 	free_col(&dec);
 
 	/* sparse (about 1 row in 50, the last row always), dense, none, a repeat */
@@ -150,6 +164,18 @@ roundtrip(const char *what, const CcColumn *in, int options, CcBuf *keep)
 		*keep = out;
 	else
 		free(out.data);
+	return len;
+}
+
+/* check_chunk plain, then in frames of 1,000 rows; returns the plain chunk's length. */
+static size_t
+roundtrip(const char *what, const CcColumn *in, int options, CcBuf *keep)
+{
+	char		framed[100];
+	size_t		len = check_chunk(what, in, options, 0, keep);
+
+	snprintf(framed, sizeof(framed), "%s, framed", what);
+	check_chunk(framed, in, options, 1000, NULL);
 	return len;
 }
 
@@ -381,6 +407,139 @@ test_bloom(void)
 	check_bloom(CC_BLOOM_BITS_PER_KEY, CC_BLOOM_PROBES, 0.15);	/* ~0.06 % */
 }
 
+/* A framed chunk made by hand from chunks: its table, then the frames. */
+static void
+frame_by_hand(CcBuf *out, uint32_t nrows, uint32_t frame_rows, CcBuf *frames, uint32_t nframes)
+{
+	uint8_t		head[20 + 4 * 8];
+
+	memcpy(head, "NFF1", 4);
+	cc_put32(head + 8, nrows);
+	cc_put32(head + 12, frame_rows);
+	cc_put32(head + 16, nframes);
+	for (uint32_t k = 0; k < nframes; k++)
+		cc_put32(head + 20 + 4 * k, (uint32_t) frames[k].len);
+	cc_put32(head + 4, cc_crc32(head + 8, 12 + 4 * nframes));
+	out->len = 0;
+	cc_buf_append(out, head, 20 + 4 * nframes, &mem);
+	for (uint32_t k = 0; k < nframes; k++)
+		cc_buf_append(out, frames[k].data, frames[k].len, &mem);
+}
+
+/*
+ * 7. Framed chunks: what a scan relies on when it fetches only the frame
+ * table and the frames that hold its rows (pack_fetch.c), and what the
+ * decoder refuses.
+ */
+static void
+test_frames(void)
+{
+	enum {N = 10000, F = 1000};
+	int64_t    *v = malloc(N * 8);
+	bool	   *nulls = calloc(N, 1);
+	CcColumn	c = {CC_INT, N, 0, NULL, v, NULL, NULL, 0, 0};
+	CcBuf		chunk = {0},
+				part[2] = {{0}},
+				forged = {0};
+	CcColumn	dec;
+	char		err[200] = "";
+	uint32_t	sel[101];
+	size_t		from,
+				to,
+				head = cc_frames_head_len(N / F);
+	uint8_t    *holes;
+
+	for (int i = 0; i < N; i++)
+		v[i] = 1000 + (int64_t) (rng() % 5000);
+	CHECK(cc_encode_frames(&c, 0, 3, F, &mem, &chunk, err, sizeof(err)) > 0 &&
+		  cc_is_framed(chunk.data, chunk.len), "frames: encode failed: %s", err);
+	for (int i = 0; i <= 100; i++)
+		sel[i] = 2500 + i;		/* frame 2 only */
+
+	/* the span is frame 2's bytes; nothing else is needed to decode the rows */
+	CHECK(cc_frames_span(chunk.data, 64, chunk.len, sel, 101, &from, &to) && from >= head && to <= chunk.len,
+		  "frames: no span for a selection in one frame");
+	CHECK(!cc_frames_span(chunk.data, head - 1, chunk.len, sel, 101, &from, &to),
+		  "frames: a span from a table cut short");
+	holes = malloc(chunk.len);
+	memset(holes, 0xA5, chunk.len);
+	memcpy(holes, chunk.data, head);
+	memcpy(holes + from, chunk.data + from, to - from);
+	CHECK(cc_decode_rows(holes, chunk.len, &mem, sel, 101, &dec, err, sizeof(err)),
+		  "frames: the selection from the table and its frame alone failed: %s", err);
+	for (int i = 0; i <= 100 && dec.nrows == 101; i++)
+		if (dec.ints[i] != v[2500 + i])
+		{
+			CHECK(false, "frames: selected row %d differs", i);
+			break;
+		}
+	free_col(&dec);
+	CHECK(!cc_decode(holes, chunk.len, &mem, &dec, err, sizeof(err)), "frames: a whole decode of the holed chunk");
+
+	/* damage in a frame the selection does not read, then in the table */
+	memcpy(holes, chunk.data, chunk.len);
+	holes[chunk.len - 3] ^= 0x10;
+	CHECK(cc_decode_rows(holes, chunk.len, &mem, sel, 101, &dec, err, sizeof(err)),
+		  "frames: damage in another frame failed the selection: %s", err);
+	free_col(&dec);
+	CHECK(!cc_decode(holes, chunk.len, &mem, &dec, err, sizeof(err)) && strstr(err, "checksum"),
+		  "frames: damage in the last frame not found by a whole decode (%s)", err);
+	memcpy(holes, chunk.data, chunk.len);
+	holes[13] ^= 0x01;
+	CHECK(!cc_decode_rows(holes, chunk.len, &mem, sel, 101, &dec, err, sizeof(err)) &&
+		  strstr(err, "frame table"), "frames: damage in the table not found (%s)", err);
+
+	/* forged tables with a valid checksum */
+	c.nrows = F;
+	cc_encode(&c, 0, 3, &mem, &part[0], err, sizeof(err));
+	{
+		uint8_t		rec[F * 4] = {0};
+		CcColumn	fx = {CC_FIXED, F, 4, NULL, NULL, rec, NULL, 0, 0};
+
+		cc_encode(&fx, 0, 3, &mem, &part[1], err, sizeof(err));
+	}
+	frame_by_hand(&forged, 2 * F, F, part, 2);
+	CHECK(!cc_decode(forged.data, forged.len, &mem, &dec, err, sizeof(err)) && strstr(err, "match"),
+		  "frames: frames of two kinds accepted (%s)", err);
+	part[1].len = 0;
+	cc_buf_append(&part[1], part[0].data, part[0].len, &mem);
+	frame_by_hand(&forged, 2 * F + 1, F, part, 2);
+	CHECK(!cc_decode(forged.data, forged.len, &mem, &dec, err, sizeof(err)),
+		  "frames: a table of 2 frames for %d rows accepted", 2 * F + 1);
+	frame_by_hand(&forged, 2 * F, F, part, 2);
+	CHECK(cc_decode(forged.data, forged.len, &mem, &dec, err, sizeof(err)) && dec.nrows == 2 * F,
+		  "frames: two good frames refused: %s", err);
+	free_col(&dec);
+	forged.len--;
+	CHECK(!cc_decode(forged.data, forged.len, &mem, &dec, err, sizeof(err)),
+		  "frames: frames not filling the chunk accepted");
+	part[1].len = 0;
+	cc_buf_append(&part[1], chunk.data, chunk.len, &mem);
+	frame_by_hand(&forged, F + N, F, part, 2);
+	CHECK(!cc_decode(forged.data, forged.len, &mem, &dec, err, sizeof(err)),
+		  "frames: a framed chunk inside a frame accepted");
+
+	/* no frames where they would not help: few rows, or every row NULL */
+	c.nrows = F;
+	chunk.len = 0;
+	cc_encode_frames(&c, 0, 3, F, &mem, &chunk, err, sizeof(err));
+	CHECK(!cc_is_framed(chunk.data, chunk.len), "frames: a column of %d rows framed", F);
+	c.nrows = N;
+	memset(nulls, 1, N);
+	c.isnull = nulls;
+	chunk.len = 0;
+	CHECK(cc_encode_frames(&c, 0, 3, F, &mem, &chunk, err, sizeof(err)) == CC_HEADER_LEN,
+		  "frames: an all-NULL column framed");
+
+	free(holes);
+	free(chunk.data);
+	free(part[0].data);
+	free(part[1].data);
+	free(forged.data);
+	free(v);
+	free(nulls);
+}
+
 int
 main(void)
 {
@@ -388,5 +547,6 @@ main(void)
 	test_fixed_blob();
 	test_damage();
 	test_bloom();
+	test_frames();
 	return unit_report("colcodec_test");
 }
