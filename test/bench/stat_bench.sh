@@ -15,7 +15,10 @@
 #                                  slowest column, a third of the time)
 #   NFPG_BENCH_PARTS="process open"  which parts to run and print (default
 #                                  both): whole processes (A), and one open
-#                                  connection with the fixed costs (B, C)
+#                                  connection with the fixed costs (B, C);
+#                                  add "dump" for nfdump's command line itself
+#                                  against nfpg-dump (D: queries h and i, with
+#                                  and without -q; cli/ built)
 #   NFPG_BENCH_DATA=/tmp/nfpg-bench-2000000  where the generated flows are
 #                                  kept between runs (nfcapd files + CSV)
 #   NFPG_BENCH_PACK=3              pack the hours first (66_pack.sql) at this
@@ -175,6 +178,16 @@ case $PARTS in *open*)
 	session "$D/results/fixed.open.empty" "" "$empty" ;;
 esac
 
+# 5b. nfdump's command line against nfpg-dump's (-R /any: every flow), with
+# -q (the records alone) and without (header, records, Summary)
+for x in $QUERIES; do
+	case $PARTS in *dump*) ;; *) break ;; esac
+	case $x in h) f=$H_FILTER ;; i) f=$I_FILTER ;; *) continue ;; esac
+	python3 "$NFPG_TOP/test/bench/interleave.py" "$PM" "$RUNS" "$D/results/$x.dump.json" \
+		"nfdump_q=$NF -q -o line '$f'" "nfpgdump_q=$NFPG_TOP/cli/nfpg-dump -R /any -q -o line '$f'" \
+		"nfdump=$NF -o line '$f'" "nfpgdump=$NFPG_TOP/cli/nfpg-dump -R /any -o line '$f'"
+done
+
 # 6. the tables
 echo "end $(date -u +%H:%M:%SZ), load average $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) CPUs, $(free -g | awk '/^Mem/ {print $2}') GiB, $("$PGBIN/postgres" --version)"
 python3 - "$D/results" "$RUNS" "$PARTS" "$(echo $QUERIES | tr -d ' ')" "$H_FILTER" <<'PY'
@@ -239,8 +252,25 @@ def open_connection():
                                                                 1000 * med(a[m]['wall']) - med(o)))
 
 
+def dumps():
+    print('\nD. nfdump against nfpg-dump (-R /any), -o line, whole processes, %d interleaved rounds:' % runs)
+    print('   median wall seconds (min-max) / CPU, and the ratio of medians to nfdump\'s')
+    for q in queries:
+        try:
+            r = json.load(open('%s/%s.dump.json' % (d, q)))
+        except OSError:
+            continue
+        for quiet in ('_q', ''):
+            a, b = r['nfdump' + quiet], r['nfpgdump' + quiet]
+            print('   %-44s %-3s nfdump %.3f (%.2f-%.2f) / %.3f   nfpg-dump %.3f (%.2f-%.2f) / %.3f   %.2fx' % (
+                names[q], '-q' if quiet else '', med(a['wall']), min(a['wall']), max(a['wall']), med(a['cpu']),
+                med(b['wall']), min(b['wall']), max(b['wall']), med(b['cpu']), med(b['wall']) / med(a['wall'])))
+
+
 if 'process' in parts:
     processes()
 if 'open' in parts:
     open_connection()
+if 'dump' in parts:
+    dumps()
 PY
