@@ -389,7 +389,7 @@ cc_frames_decode_rows(const uint8_t *chunk, size_t len, const CcAlloc *mem,
 	if (first)
 	{
 		/* nothing selected: the kind is still the chunk's (the first frame's header) */
-		if (off[1] - off[0] < CC_HEADER_LEN)
+		if (off[1] - off[0] < CC_HEADER_LEN || memcmp(chunk + off[0], CC_MAGIC, 4) != 0)
 		{
 			snprintf(err, errlen, "frame 0 is not a column chunk");
 			goto fail;
@@ -397,6 +397,12 @@ cc_frames_decode_rows(const uint8_t *chunk, size_t len, const CcAlloc *mem,
 		col->kind = chunk[off[0] + 8];
 		col->tag = chunk[off[0] + 11];
 		col->width = col->kind == CC_FIXED ? cc_get32(chunk + off[0] + 16) : 0;
+		if (col->kind < CC_INT || col->kind > CC_BLOB ||
+			(col->kind == CC_FIXED && (col->width == 0 || col->width > CC_MAX_WIDTH)))
+		{
+			snprintf(err, errlen, "inconsistent chunk header");
+			goto fail;
+		}
 	}
 	if (col->kind == CC_BLOB && !col->offsets)
 	{

@@ -24,7 +24,8 @@
  * 7. Framed chunks: a selection decodes from the frame table and its frames
  *    alone (the rest of the buffer garbage), damage in another frame does
  *    not stop it, damage in the table does; forged tables (frames of two
- *    kinds, counts that do not add up, a frame inside a frame) are refused;
+ *    kinds, counts that do not add up, a frame inside a frame, a frame of
+ *    an unknown kind under an empty selection) are refused;
  *    few rows or an all-NULL column are not framed.
  */
 #include <stdlib.h>
@@ -518,6 +519,14 @@ test_frames(void)
 	frame_by_hand(&forged, F + N, F, part, 2);
 	CHECK(!cc_decode(forged.data, forged.len, &mem, &dec, err, sizeof(err)),
 		  "frames: a framed chunk inside a frame accepted");
+	/* an empty selection reads only the first frame's header: its kind is checked too */
+	part[1].len = 0;
+	cc_buf_append(&part[1], part[0].data, part[0].len, &mem);
+	part[0].data[8] = 9;
+	cc_put32(part[0].data + 4, cc_crc32(part[0].data + 8, part[0].len - 8));
+	frame_by_hand(&forged, 2 * F, F, part, 2);
+	CHECK(!cc_decode_rows(forged.data, forged.len, &mem, sel, 0, &dec, err, sizeof(err)),
+		  "frames: a frame of kind 9 accepted by an empty selection");
 
 	/* no frames where they would not help: few rows, or every row NULL */
 	c.nrows = F;
