@@ -103,7 +103,7 @@ pack_order_begin(const PackLayout *layout, TupleDesc desc, int block_rows,
 
 /* Deform n tuples and hand them to the writer as one block. */
 static void
-write_block(PackOrder *o, HeapTuple *tuples, int n)
+deform_block(PackOrder *o, HeapTuple *tuples, int n)
 {
 	MemoryContext old = MemoryContextSwitchTo(o->blockcxt);
 	Datum	   *values = palloc(sizeof(Datum) * o->natts * n);
@@ -133,7 +133,7 @@ finish_piece(PackOrder *o)
 		block[n++] = o->rows[i].tuple;
 		if (n == o->block_rows)
 		{
-			write_block(o, block, n);
+			deform_block(o, block, n);
 			n = 0;
 		}
 		CHECK_FOR_INTERRUPTS();
@@ -202,6 +202,6 @@ pack_order_end(PackOrder *o)
 	if (o->nrows > 0)
 		finish_piece(o);
 	if (o->ncarry > 0)
-		write_block(o, o->carry, o->ncarry);
+		deform_block(o, o->carry, o->ncarry);
 	o->ncarry = 0;
 }
