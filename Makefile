@@ -41,6 +41,10 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies here (Debian's build has no
+# --enable-depend): a changed header rebuilds every object of the library.
+$(OBJS): $(wildcard extension/*.h loader/*.h)
+
 extension/$(EXT)--$(EXTVERSION).sql: $(sort $(wildcard extension/sql/*.sql))
 	cat $^ > $@
 

@@ -127,15 +127,43 @@ extern void fmt_parse_format(const char *format, FmtSpec *spec);
 extern void fmt_render_header(StringInfo out, const FmtSpec *spec);
 
 /* format_token.c */
-extern void fmt_proto_name(int64 proto, char *buf, size_t len);
-/* format_field.c: one field's characters */
+extern int	fmt_proto_name(int64 proto, char *buf, size_t len);
+/*
+ * format_field.c: one field's characters.  fmt_*_at write at p, which has
+ * room for FMT_FIELD_MAX bytes (fmt_text_at: for n and the width), and
+ * return the end; fmt_room makes that room at the end of a StringInfo and
+ * fmt_done takes the end back.
+ */
+#define FMT_FIELD_MAX	64
+
+static inline char *
+fmt_room(StringInfo out)
+{
+	if (out->maxlen - out->len <= FMT_FIELD_MAX)
+		enlargeStringInfo(out, FMT_FIELD_MAX);
+	return out->data + out->len;
+}
+
+static inline void
+fmt_done(StringInfo out, char *end)
+{
+	out->len = end - out->data;
+	*end = '\0';
+}
+
+extern char *fmt_text_at(char *p, const char *s, int n, int width);
+extern char *fmt_int_at(char *p, int64 v, int width);
+extern char *fmt_seconds_at(char *p, int64 ms);
+extern char *fmt_time_at(char *p, TimestampTz ts, bool ms);
+extern char *fmt_duration_at(char *p, const FlowRec *r);
 extern void fmt_put_text(StringInfo out, const char *s, int n, int width);
 extern void fmt_put_int(StringInfo out, int64 v, int width);
 extern void fmt_put_seconds(StringInfo out, int64 ms);
 extern void fmt_put_time(StringInfo out, TimestampTz ts, bool ms);
 extern void fmt_put_duration(StringInfo out, const FlowRec *r);
-extern void fmt_number(char *buf, size_t len, int64 v, bool plain, bool fixed);
-extern void fmt_addr_text(const FlowAddr *a, char *buf, size_t len);
+extern int	fmt_number(char *buf, size_t len, int64 v, bool plain, bool fixed);
+/* buf has room for ADDR_TEXT_MAX (addr_text.h) bytes; returns the length */
+extern int	fmt_addr_text(const FlowAddr *a, char *buf);
 extern void fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool long_v6,
 							 bool plain);
 extern void fmt_render_csv(StringInfo out, const FlowRec *r);

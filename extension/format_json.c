@@ -16,9 +16,7 @@
  *-------------------------------------------------------------------------
  */
 #include "format.h"
-
-#include <arpa/inet.h>
-#include <sys/socket.h>
+#include "addr_text.h"
 
 #include "pgtime.h"
 #include "utils/datetime.h"
@@ -40,9 +38,9 @@ put_iso(StringInfo out, const char *key, TimestampTz ts)
 static void
 put_ip(StringInfo out, const char *key4, const char *key6, const FlowAddr *a)
 {
-	char		buf[INET6_ADDRSTRLEN];
+	char		buf[ADDR_TEXT_MAX];
 
-	inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->bytes, buf, sizeof(buf));
+	fmt_addr_text(a, buf);
 	appendStringInfo(out, "\t\"%s\" : \"%s\",\n", a->family == 4 ? key4 : key6, buf);
 }
 
@@ -65,15 +63,16 @@ net_text(const FlowAddr *a, int64 bits, bool any_mask, char *buf, size_t len)
 		else if (keep < 8)
 			m.bytes[i] &= (uint8) (0xff << (8 - keep));
 	}
-	inet_ntop(a->family == 4 ? AF_INET : AF_INET6, m.bytes, buf, len);
+	Assert(len >= ADDR_TEXT_MAX);
+	fmt_addr_text(&m, buf);
 }
 
 void
 fmt_render_json(StringInfo out, const FlowRec *r)
 {
 	char		flg[16];
-	char		snet[INET6_ADDRSTRLEN];
-	char		dnet[INET6_ADDRSTRLEN];
+	char		snet[ADDR_TEXT_MAX];
+	char		dnet[ADDR_TEXT_MAX];
 	bool		icmp = r->proto == 1 || r->proto == 58;
 
 	appendStringInfo(out, "{\n\t\"type\" : \"FLOW\",\n\t\"sampled\" : 0,\n\t\"export_sysid\" : %lld,\n",
@@ -99,8 +98,8 @@ fmt_render_json(StringInfo out, const FlowRec *r)
 		appendStringInfoString(out, "\t\"src4_addr\" : \"");
 	else
 		appendStringInfoString(out, "\t\"src6_addr\" : \"");
-	inet_ntop(r->src.family == 4 ? AF_INET : AF_INET6, r->src.bytes, snet, sizeof(snet));
-	inet_ntop(r->dst.family == 4 ? AF_INET : AF_INET6, r->dst.bytes, dnet, sizeof(dnet));
+	fmt_addr_text(&r->src, snet);
+	fmt_addr_text(&r->dst, dnet);
 	appendStringInfo(out, "%s\",\n\t\"dst%c_addr\" : \"%s\",\n", snet, r->src.family == 4 ? '4' : '6', dnet);
 	if (FLOW_HAS(r, FLOW_COL_IN_IF) || FLOW_HAS(r, FLOW_COL_OUT_IF) || FLOW_HAS(r, FLOW_COL_SRC_MASK) ||
 		FLOW_HAS(r, FLOW_COL_DST_MASK) || FLOW_HAS(r, FLOW_COL_FWD) ||

@@ -17,24 +17,26 @@
  *-------------------------------------------------------------------------
  */
 #include "format.h"
+#include "addr_text.h"
 #include "protocols.h"
-
-#include <arpa/inet.h>
 
 #include "port/pg_bswap.h"
 #include "utils/builtins.h"
 
 #define EPOCH_MS_2000	INT64CONST(946684800000)
 
-void
+/* The protocol's name, or its number; returns the length. */
+int
 fmt_proto_name(int64 proto, char *buf, size_t len)
 {
 	const char *name = proto >= 0 && proto <= 255 ? proto_short_name(proto) : NULL;
+	int			n;
 
 	if (name)
-		strlcpy(buf, name, len);
+		n = strlcpy(buf, name, len);
 	else
-		snprintf(buf, len, "%lld", (long long) proto);
+		n = snprintf(buf, len, "%lld", (long long) proto);
+	return Min(n, (int) len - 1);
 }
 
 static bool
@@ -55,29 +57,32 @@ put_number(StringInfo out, int64 v, int width, bool plain)
 {
 	char		buf[32];
 
-	fmt_number(buf, sizeof(buf), v, plain, true);
-	fmt_put_text(out, buf, strlen(buf), width);
+	fmt_done(out, fmt_text_at(fmt_room(out), buf, fmt_number(buf, sizeof(buf), v, plain, true), width));
 }
 
-/* An address, IPv6 condensed to first7..last7 unless long_v6. */
+/* An address, IPv6 condensed to first7..last7 unless long_v6 (at most 45 bytes). */
+static char *
+addr_at(char *p, const FlowAddr *a, bool long_v6)
+{
+	char		buf[ADDR_TEXT_MAX];
+	int			n = fmt_addr_text(a, buf);
+
+	if (long_v6)
+		return fmt_text_at(p, buf, n, 39);
+	if (n > 16)
+	{
+		memcpy(p, buf, 7);
+		p[7] = p[8] = '.';
+		memcpy(p + 9, buf + n - 7, 7);
+		return p + 16;
+	}
+	return fmt_text_at(p, buf, n, 16);
+}
+
 static void
 put_addr(StringInfo out, const FlowAddr *a, bool long_v6)
 {
-	char		buf[INET6_ADDRSTRLEN];
-	size_t		n;
-
-	fmt_addr_text(a, buf, sizeof(buf));
-	n = strlen(buf);
-	if (long_v6)
-		fmt_put_text(out, buf, n, 39);
-	else if (n > 16)
-	{
-		appendBinaryStringInfo(out, buf, 7);
-		appendBinaryStringInfo(out, "..", 2);
-		appendBinaryStringInfo(out, buf + n - 7, 7);
-	}
-	else
-		fmt_put_text(out, buf, n, 16);
+	fmt_done(out, addr_at(fmt_room(out), a, long_v6));
 }
 
 static void
@@ -97,16 +102,22 @@ masked(const FlowAddr *a, int64 bits, FlowAddr *m)
 	}
 }
 
-/* "addr:port" (IPv4) or "addr.port" (IPv6); port left-aligned in 5. */
+/*
+ * "addr:port" (IPv4) or "addr.port" (IPv6); port (n bytes, at most
+ * 2 * MAXINT8LEN + 1) left-aligned in 5.
+ */
 static void
-put_addr_port(StringInfo out, const FlowAddr *a, const char *port, bool long_v6)
+put_addr_port(StringInfo out, const FlowAddr *a, const char *port, int n, bool long_v6)
 {
-	put_addr(out, a, long_v6);
-	appendStringInfoChar(out, a->family == 4 ? ':' : '.');
-	fmt_put_text(out, port, strlen(port), -5);
+	char	   *p = addr_at(fmt_room(out), a, long_v6);
+
+	*p++ = a->family == 4 ? ':' : '.';
+	fmt_done(out, p);
+	fmt_done(out, fmt_text_at(fmt_room(out), port, n, -5));
 }
 
-static void
+/* The port as nfdump prints it (ICMP: type.code); returns the length. */
+static int
 port_text(const FlowRec *r, bool dst, char *buf, size_t len)
 {
 	Assert(len >= 2 * MAXINT8LEN + 2);
@@ -115,10 +126,9 @@ port_text(const FlowRec *r, bool dst, char *buf, size_t len)
 		int			n = pg_lltoa(r->dst_port >> 8, buf);
 
 		buf[n++] = '.';
-		pg_lltoa(r->dst_port & 0xFF, buf + n);
+		return n + pg_lltoa(r->dst_port & 0xFF, buf + n);
 	}
-	else
-		pg_lltoa(dst ? r->dst_port : r->src_port, buf);
+	return pg_lltoa(dst ? r->dst_port : r->src_port, buf);
 }
 
 void
@@ -170,6 +180,7 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 				 bool plain)
 {
 	char		buf[64];
+	int			n;
 	int64		pps,
 				bps,
 				bpp;
@@ -178,7 +189,15 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 	switch (item->token)
 	{
 		case FT_TEXT:
-			appendBinaryStringInfo(out, item->text, item->arg);
+			if (item->arg <= FMT_FIELD_MAX)
+			{
+				char	   *p = fmt_room(out);
+
+				memcpy(p, item->text, item->arg);
+				fmt_done(out, p + item->arg);
+			}
+			else
+				appendBinaryStringInfo(out, item->text, item->arg);
 			break;
 		case FT_TS:
 			fmt_put_time(out, r->first, true);
@@ -208,11 +227,8 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 			fmt_put_seconds(out, (r->last - r->first) / 1000);
 			break;
 		case FT_PR:
-			if (plain)
-				pg_lltoa(r->proto, buf);
-			else
-				fmt_proto_name(r->proto, buf, sizeof(buf));
-			fmt_put_text(out, buf, strlen(buf), -5);
+			n = plain ? pg_lltoa(r->proto, buf) : fmt_proto_name(r->proto, buf, sizeof(buf));
+			fmt_done(out, fmt_text_at(fmt_room(out), buf, n, -5));
 			break;
 		case FT_SA:
 			put_addr(out, &r->src, long_v6);
@@ -221,12 +237,12 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 			put_addr(out, &r->dst, long_v6);
 			break;
 		case FT_SAP:
-			port_text(r, false, buf, sizeof(buf));
-			put_addr_port(out, &r->src, buf, long_v6);
+			n = port_text(r, false, buf, sizeof(buf));
+			put_addr_port(out, &r->src, buf, n, long_v6);
 			break;
 		case FT_DAP:
-			port_text(r, true, buf, sizeof(buf));
-			put_addr_port(out, &r->dst, buf, long_v6);
+			n = port_text(r, true, buf, sizeof(buf));
+			put_addr_port(out, &r->dst, buf, n, long_v6);
 			break;
 		case FT_SN:
 		case FT_DN:
@@ -258,14 +274,14 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 				const FlowAddr *a = src ? &r->src : &r->dst;
 
 				put_addr(out, a, long_v6);
-				port_text(r, !src, buf, sizeof(buf));
+				(void) port_text(r, !src, buf, sizeof(buf));
 				appendStringInfo(out, "(..)%c%-5s", a->family == 4 ? ':' : '.', buf);
 				break;
 			}
 		case FT_SP:
 		case FT_DP:
-			port_text(r, item->token == FT_DP, buf, sizeof(buf));
-			fmt_put_text(out, buf, strlen(buf), 6);
+			n = port_text(r, item->token == FT_DP, buf, sizeof(buf));
+			fmt_put_text(out, buf, n, 6);
 			break;
 		case FT_IT:
 			fmt_put_int(out, (is_icmp(r) ? r->dst_port >> 8 : 0), 6);
@@ -463,7 +479,7 @@ fmt_render_token(StringInfo out, const FmtItem *item, const FlowRec *r, bool lon
 			break;
 		case FT_XSAP:
 		case FT_XDAP:
-			put_addr_port(out, &zero, "0", long_v6);
+			put_addr_port(out, &zero, "0", 1, long_v6);
 			break;
 		case FT_UNAME:
 			appendStringInfoString(out, "<empty>");
@@ -626,19 +642,19 @@ fmt_columns(const FmtSpec *spec)
 void
 fmt_render_csv(StringInfo out, const FlowRec *r)
 {
-	char		sa[INET6_ADDRSTRLEN],
-				da[INET6_ADDRSTRLEN],
-				nh[INET6_ADDRSTRLEN],
-				nhb[INET6_ADDRSTRLEN],
-				ra[INET6_ADDRSTRLEN];
+	char		sa[ADDR_TEXT_MAX],
+				da[ADDR_TEXT_MAX],
+				nh[ADDR_TEXT_MAX],
+				nhb[ADDR_TEXT_MAX],
+				ra[ADDR_TEXT_MAX];
 	char		pr[16],
 				flg[9];
 
-	fmt_addr_text(&r->src, sa, sizeof(sa));
-	fmt_addr_text(&r->dst, da, sizeof(da));
-	fmt_addr_text(&r->next_hop, nh, sizeof(nh));
-	fmt_addr_text(&r->bgp_next_hop, nhb, sizeof(nhb));
-	fmt_addr_text(&r->exporter, ra, sizeof(ra));
+	fmt_addr_text(&r->src, sa);
+	fmt_addr_text(&r->dst, da);
+	fmt_addr_text(&r->next_hop, nh);
+	fmt_addr_text(&r->bgp_next_hop, nhb);
+	fmt_addr_text(&r->exporter, ra);
 	fmt_proto_name(r->proto, pr, sizeof(pr));
 	fmt_flags_text(r->tcp_flags, flg);
 

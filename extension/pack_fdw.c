@@ -703,15 +703,20 @@ packIterateForeignScan(ForeignScanState *node)
 	}
 	if (s->latescan == NULL)
 	{
-		for (int a = 0; a < s->natts; a++)
+		/* the columns not read are NULL, set once: a row sets only its own */
+		if (!s->unread_null)
 		{
-			if (s->need[a])
-			{
-				slot->tts_values[a] = s->vals[a][s->row];
-				slot->tts_isnull[a] = s->nulls[a][s->row];
-			}
-			else
-				slot->tts_isnull[a] = true;
+			for (int a = 0; a < s->natts; a++)
+				if (!s->need[a])
+					slot->tts_isnull[a] = true;
+			s->unread_null = true;
+		}
+		for (int k = 0; k < s->norder; k++)
+		{
+			int			a = s->order[k];
+
+			slot->tts_values[a] = s->vals[a][s->row];
+			slot->tts_isnull[a] = s->nulls[a][s->row];
 		}
 		s->row++;
 		return ExecStoreVirtualTuple(slot);
@@ -723,6 +728,7 @@ packIterateForeignScan(ForeignScanState *node)
 		if (tup == NULL)
 			return slot;
 		heap_deform_tuple(tup, RelationGetDescr(s->laterel), slot->tts_values, slot->tts_isnull);
+		s->unread_null = false;
 		return ExecStoreVirtualTuple(slot);
 	}
 }

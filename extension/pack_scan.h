@@ -88,6 +88,7 @@ typedef struct PackScan
 	int			cap;			/* rows own_vals, own_nulls and sel have room for */
 	int			rows;
 	int			row;
+	bool		unread_null;	/* the slot's columns not in order[] are NULL */
 	/* after the segments */
 	TableScanDesc latescan;
 	bool		done;

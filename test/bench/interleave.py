@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """interleave.py: time shell commands side by side, interleaved, wall and CPU.
 
-    interleave.py POSTMASTER_PID RUNS JSON_OUT NAME=COMMAND [NAME=COMMAND ...]
+    interleave.py POSTMASTER_PID[,PID...] RUNS JSON_OUT NAME=COMMAND [NAME=COMMAND ...]
 
 Each round runs every command once, in an order rotated from round to round,
 so that a change of load on a shared machine falls on all of them alike (a
@@ -14,7 +14,8 @@ workers that served it: they are children of the postmaster, whose
 cutime/cstime grow by a child's CPU when it is reaped.  After each command
 the script waits until the postmaster has no children but the ones it had at
 the start (checkpointer, walwriter, ...), so each run is charged with its own
-processes only.  The load average is sampled before every run.
+processes only.  Several postmasters (two builds side by side, each on its
+own cluster) are watched alike.  The load average is sampled before every run.
 
 Writes {name: {"wall": [...], "cpu": [...]}, "load": [...]} to JSON_OUT.
 """
@@ -58,23 +59,24 @@ def settle(pm, resident):
         time.sleep(0.01)
 
 
-def run_once(pm, resident, cmd):
+def run_once(pms, resident, cmd):
     own0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    pg0 = children_cpu(pm)
+    pg0 = sum(children_cpu(pm) for pm in pms)
     t0 = time.perf_counter()
     subprocess.run(['sh', '-c', cmd], check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - t0
-    settle(pm, resident)
+    for pm in pms:
+        settle(pm, resident[pm])
     own1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    pg1 = children_cpu(pm)
+    pg1 = sum(children_cpu(pm) for pm in pms)
     cpu = (own1.ru_utime - own0.ru_utime) + (own1.ru_stime - own0.ru_stime) + pg1 - pg0
     return wall, cpu
 
 
 def main():
-    pm, runs, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    pms, runs, out = sys.argv[1].split(','), int(sys.argv[2]), sys.argv[3]
     cmds = [a.split('=', 1) for a in sys.argv[4:]]
-    resident = children_of(pm)
+    resident = {pm: children_of(pm) for pm in pms}
     res = {name: {'wall': [], 'cpu': []} for name, _ in cmds}
     res['load'] = []
     for rnd in range(runs + 1):
@@ -82,7 +84,7 @@ def main():
         for name, cmd in order:
             with open('/proc/loadavg') as f:
                 load = float(f.read().split()[0])
-            wall, cpu = run_once(pm, resident, cmd)
+            wall, cpu = run_once(pms, resident, cmd)
             if rnd > 0:                 # round 0 warms the caches
                 res[name]['wall'].append(wall)
                 res[name]['cpu'].append(cpu)
