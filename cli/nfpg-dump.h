@@ -11,7 +11,7 @@
 
 #include <libpq-fe.h>
 
-#define NFPG_DUMP_VERSION "0.11"
+#define NFPG_DUMP_VERSION "0.12"
 
 typedef struct DumpOptions
 {

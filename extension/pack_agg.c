@@ -37,6 +37,16 @@
  * port scan's filter no longer builds a row per candidate flow for the
  * executor.  Late rows always take the second step.
  *
+ * count, min and max.  The same scan computes plain count(*), count(column),
+ * min and max of integer and time columns (simple_pushdown_match,
+ * topn_pushdown.c), any number of them, as a row of their partial states:
+ * count's int8, min's and max's the column's own value, which Finalize
+ * combines as it combines workers' rows.  count(*) of a block without
+ * conditions adds the block's row count and decodes nothing; min and max
+ * run over the decoded array.  nfpg-dump's Summary asks "how many flows,
+ * from when to when" of every flow it reads: over a packed day 0.27 s
+ * where nf_topn_summary, summing every counter of every flow, took 0.67 s.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -66,9 +76,21 @@
 #include "pack_scan.h"
 #include "topn_pushdown.h"
 
+/* A plain count, min or max computed in the scan (simple_pushdown_match). */
+typedef struct SimpleAgg
+{
+	SimpleAggKind kind;
+	int			att;			/* 0-based; -1 for count(*) */
+	int64		count;
+	int64		value;			/* min or max so far: a Datum of an integer or a time */
+	bool		seen;
+} SimpleAgg;
+
 typedef struct PackAgg
 {
 	TopnInScan	t;
+	int			nsimple;		/* > 0: these aggregates instead of t */
+	SimpleAgg  *simple;
 	int			nquals;
 	ExprState  *qual;			/* the partition's conditions, or NULL */
 	ExprContext *qualcxt;
@@ -77,6 +99,46 @@ typedef struct PackAgg
 } PackAgg;
 
 /* ---------- planning ---------- */
+
+/*
+ * count, min and max in the scan: the blocks and the decoding as for the
+ * statistic, no group to add a flow to (count(*) of a partition without
+ * conditions decodes nothing), and one row per process to combine.
+ */
+static void
+simple_upper_paths(PlannerInfo *root, UpperRelationKind stage, RelOptInfo *input_rel,
+				   RelOptInfo *output_rel, void *extra)
+{
+	PackEstimate *e = input_rel->fdw_private;
+	List	   *kinds,
+			   *atts,
+			   *quals;
+	Cost		run;
+	ForeignPath *path;
+	List	   *priv;
+
+	if (!simple_pushdown_match(root, stage, input_rel, output_rel, extra, &kinds, &atts, &quals))
+		return;
+	run = e->blocks * cpu_operator_cost + e->decoded * (cpu_tuple_cost * 0.1) +
+		e->built * list_length(quals) * cpu_operator_cost;
+	priv = list_make4(makeInteger(input_rel->relid), quals, kinds, atts);
+	path = create_foreign_upper_path(root, output_rel, output_rel->reltarget, 1,
+									 10, 10 + run, NIL, NULL, priv);
+	add_path(output_rel, (Path *) path);
+	if (output_rel->consider_parallel && input_rel->partial_pathlist != NIL)
+	{
+		Path	   *scan = linitial(input_rel->partial_pathlist);
+		int			workers = scan->parallel_workers;
+		double		divisor = workers + Max(0.0, 1.0 - 0.3 * workers);
+
+		path = create_foreign_upper_path(root, output_rel, output_rel->reltarget, 1,
+										 10, 10 + run / divisor, NIL, NULL, priv);
+		path->path.parallel_aware = true;
+		path->path.parallel_safe = true;
+		path->path.parallel_workers = workers;
+		add_partial_path(output_rel, (Path *) path);
+	}
+}
 
 void
 pack_agg_upper_paths(PlannerInfo *root, UpperRelationKind stage, RelOptInfo *input_rel,
@@ -90,7 +152,10 @@ pack_agg_upper_paths(PlannerInfo *root, UpperRelationKind stage, RelOptInfo *inp
 	List	   *priv;
 
 	if (!topn_pushdown_match(root, stage, input_rel, output_rel, extra, &ag, &quals))
+	{
+		simple_upper_paths(root, stage, input_rel, output_rel, extra);
 		return;
+	}
 
 	/*
 	 * Cheaper than the scan's tuples plus a transition call each, which is
@@ -122,12 +187,12 @@ pack_agg_upper_paths(PlannerInfo *root, UpperRelationKind stage, RelOptInfo *inp
 }
 
 /*
- * The plan: the partial Aggref is the scan's one output column
+ * The plan: the partial Aggrefs are the scan's output columns
  * (fdw_scan_tlist, as postgres_fdw pushes an aggregate); fdw_private holds
  * what the scan needs: the attributes to decode, the partition, its
  * conditions (not fdw_exprs: they are evaluated on the partition's rows,
  * not on the scan's output), the arguments' attributes and the
- * specification.
+ * specification, or for count, min and max their kinds.
  */
 ForeignScan *
 pack_agg_plan(PlannerInfo *root, RelOptInfo *rel, ForeignPath *best_path, List *tlist,
@@ -135,14 +200,30 @@ pack_agg_plan(PlannerInfo *root, RelOptInfo *rel, ForeignPath *best_path, List *
 {
 	Index		rti = intVal(linitial(best_path->fdw_private));
 	List	   *quals = copyObject(lsecond(best_path->fdw_private));
-	Aggref	   *ag = (Aggref *) ((TargetEntry *) linitial(tlist))->expr;
+	bool		simple = list_length(best_path->fdw_private) == 4;
 	Bitmapset  *attrs = NULL;
 	List	   *need = NIL;
 	List	   *argatts;
+	Node	   *what;
+	ListCell   *lc;
 	int			x = -1;
 
-	Assert(list_length(tlist) == 1 && IsA(ag, Aggref));
-	argatts = topn_arg_attributes(ag, rti, &attrs);
+	if (simple)
+	{
+		argatts = lfourth(best_path->fdw_private);
+		what = (Node *) lthird(best_path->fdw_private);	/* the kinds */
+		foreach(lc, argatts)
+			if (lfirst_int(lc) > 0)
+				attrs = bms_add_member(attrs, lfirst_int(lc) - FirstLowInvalidHeapAttributeNumber);
+	}
+	else
+	{
+		Aggref	   *ag = (Aggref *) ((TargetEntry *) linitial(tlist))->expr;
+
+		Assert(list_length(tlist) == 1 && IsA(ag, Aggref));
+		argatts = topn_arg_attributes(ag, rti, &attrs);
+		what = (Node *) makeString(topn_spec_text(ag));
+	}
 	pull_varattnos((Node *) quals, rti, &attrs);
 	while ((x = bms_next_member(attrs, x)) >= 0)
 		need = lappend_int(need, x + FirstLowInvalidHeapAttributeNumber);
@@ -150,7 +231,7 @@ pack_agg_plan(PlannerInfo *root, RelOptInfo *rel, ForeignPath *best_path, List *
 	fix_opfuncids((Node *) quals);
 	return make_foreignscan(tlist, NIL, 0, NIL,
 							list_make5(need, list_make1_oid(planner_rt_fetch(rti, root)->relid),
-									   quals, argatts, makeString(topn_spec_text(ag))),
+									   quals, argatts, what),
 							tlist, NIL, outer_plan);
 }
 
@@ -172,17 +253,36 @@ pack_agg_begin(ForeignScanState *node, int eflags)
 
 	s->own_ftrel = true;
 	s->agg = a;
-	a->t.spec = strVal(list_nth(priv, 4));
 	a->nquals = list_length(quals);
+	if (!IsA(list_nth(priv, 4), String))
+	{
+		List	   *kinds = list_nth(priv, 4);
+
+		a->nsimple = list_length(kinds);
+		a->simple = palloc0(sizeof(SimpleAgg) * a->nsimple);
+		for (int i = 0; i < a->nsimple; i++)
+		{
+			a->simple[i].kind = list_nth_int(kinds, i);
+			a->simple[i].att = list_nth_int(argatts, i) - 1;
+		}
+	}
+	else
+		a->t.spec = strVal(list_nth(priv, 4));
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
 
-	topn_in_scan_begin(&a->t, argatts, a->t.spec, desc, estate->es_query_cxt);
 	if (quals != NIL)
 	{
 		a->qual = ExecInitQual(quals, &node->ss.ps);
 		a->qualcxt = CreateExprContext(estate);
 	}
+	a->row = ExecInitExtraTupleSlot(estate, desc, &TTSOpsVirtual);
+	for (int i = 0; i < desc->natts; i++)
+		a->row->tts_isnull[i] = true;
+	if (a->nsimple > 0)
+		return;
+
+	topn_in_scan_begin(&a->t, argatts, a->t.spec, desc, estate->es_query_cxt);
 	/*
 	 * Address keys that no condition reads are handed over as key slots, so
 	 * that no inet is built for them (pack_address_slots).
@@ -201,9 +301,6 @@ pack_agg_begin(ForeignScanState *node, int eflags)
 		if (v->varattno > 0)
 			s->addr_cols[v->varattno - 1] = false;
 	}
-	a->row = ExecInitExtraTupleSlot(estate, desc, &TTSOpsVirtual);
-	for (int i = 0; i < desc->natts; i++)
-		a->row->tts_isnull[i] = true;
 }
 
 /* Whether the row in a->row passes the conditions. */
@@ -213,6 +310,51 @@ row_passes(PackAgg *a)
 	ResetExprContext(a->qualcxt);
 	a->qualcxt->ecxt_scantuple = a->row;
 	return ExecQual(a->qual, a->qualcxt);
+}
+
+/* One value (NULL or not) added to a count, min or max. */
+static inline void
+simple_add(SimpleAgg *g, Datum v, bool isnull)
+{
+	int64		x = (int64) v;	/* a Datum of an int2, int4, int8 or time is its value */
+
+	if (g->kind == SIMPLE_COUNT_ROWS)
+		g->count++;
+	else if (isnull)
+		return;
+	else if (g->kind == SIMPLE_COUNT)
+		g->count++;
+	else if (!g->seen || (g->kind == SIMPLE_MIN ? x < g->value : x > g->value))
+	{
+		g->value = x;
+		g->seen = true;
+	}
+}
+
+/* Rows pass[0..n) of the block (0..n without pass) added to the counts, minima and maxima. */
+static void
+simple_add_block(PackScan *s, PackAgg *a, int n, const uint32 *pass)
+{
+	for (int i = 0; i < a->nsimple; i++)
+	{
+		SimpleAgg  *g = &a->simple[i];
+		const Datum *v;
+		const bool *isnull;
+
+		if (g->kind == SIMPLE_COUNT_ROWS)
+		{
+			g->count += n;		/* nothing decoded for it */
+			continue;
+		}
+		v = s->vals[g->att];
+		isnull = s->nulls[g->att];
+		for (int j = 0; j < n; j++)
+		{
+			int			r = pass ? (int) pass[j] : j;
+
+			simple_add(g, v[r], isnull[r]);
+		}
+	}
 }
 
 /* Add the decoded block's selected rows that pass the conditions to the state. */
@@ -255,7 +397,10 @@ add_block(PackScan *s, PackAgg *a)
 				pass[n++] = r;
 		}
 	}
-	stat_add_columns(t->st, n, pass, vals, nulls, addrs);
+	if (a->nsimple > 0)
+		simple_add_block(s, a, n, pass);
+	else
+		stat_add_columns(t->st, n, pass, vals, nulls, addrs);
 }
 
 /* The late rows, read from their heap table. */
@@ -270,6 +415,15 @@ add_late(PackScan *s, PackAgg *a)
 		heap_deform_tuple(tup, RelationGetDescr(s->laterel), a->row->tts_values, a->row->tts_isnull);
 		ExecStoreVirtualTuple(a->row);
 		if (a->qual && !row_passes(a))
+			continue;
+		for (int i = 0; i < a->nsimple; i++)
+		{
+			SimpleAgg  *g = &a->simple[i];
+
+			simple_add(g, g->att >= 0 ? a->row->tts_values[g->att] : (Datum) 0,
+					   g->att >= 0 ? a->row->tts_isnull[g->att] : false);
+		}
+		if (a->nsimple > 0)
 			continue;
 		for (int i = 0; i < a->t.nlive; i++)
 		{
@@ -302,7 +456,17 @@ pack_agg_iterate(ForeignScanState *node)
 	}
 	add_late(s, a);
 	a->done = true;
-	slot->tts_values[0] = topn_in_scan_result(&a->t, &slot->tts_isnull[0]);
+	if (a->nsimple == 0)
+		slot->tts_values[0] = topn_in_scan_result(&a->t, &slot->tts_isnull[0]);
+	/* count's partial state over no rows is 0, min's and max's NULL */
+	for (int i = 0; i < a->nsimple; i++)
+	{
+		SimpleAgg  *g = &a->simple[i];
+		bool		count = g->kind == SIMPLE_COUNT_ROWS || g->kind == SIMPLE_COUNT;
+
+		slot->tts_values[i] = count ? Int64GetDatum(g->count) : (Datum) g->value;
+		slot->tts_isnull[i] = !count && !g->seen;
+	}
 	return ExecStoreVirtualTuple(slot);
 }
 
@@ -310,8 +474,16 @@ pack_agg_iterate(ForeignScanState *node)
 void
 pack_agg_rescan(PackScan *s)
 {
-	topn_in_scan_reset(&s->agg->t);
-	s->agg->done = false;
+	PackAgg    *a = s->agg;
+
+	if (a->nsimple == 0)
+		topn_in_scan_reset(&a->t);
+	for (int i = 0; i < a->nsimple; i++)
+	{
+		a->simple[i].count = 0;
+		a->simple[i].seen = false;
+	}
+	a->done = false;
 }
 
 void
@@ -320,7 +492,23 @@ pack_agg_explain(ForeignScanState *node, ExplainState *es)
 	PackScan   *s = node->fdw_state;
 
 	ExplainPropertyText("Packed Partition", s->where, es);
-	ExplainPropertyText("Aggregate in Scan", s->agg->t.spec, es);
+	if (s->agg->nsimple > 0)
+	{
+		StringInfoData what;
+
+		initStringInfo(&what);
+		for (int i = 0; i < s->agg->nsimple; i++)
+		{
+			SimpleAgg  *g = &s->agg->simple[i];
+			static const char *const names[] = {"count", "count", "min", "max"};
+
+			appendStringInfo(&what, "%s%s(%s)", i ? ", " : "", names[g->kind],
+							 g->att < 0 ? "*" : NameStr(TupleDescAttr(RelationGetDescr(s->ftrel), g->att)->attname));
+		}
+		ExplainPropertyText("Aggregate in Scan", what.data, es);
+	}
+	else
+		ExplainPropertyText("Aggregate in Scan", s->agg->t.spec, es);
 	ExplainPropertyInteger("Conditions in Scan", NULL, s->agg->nquals, es);
 	if (s->agg->nquals > 0)
 		ExplainPropertyText("Conditions Decided", s->skip_exact ? "by the row filter" : "row by row", es);

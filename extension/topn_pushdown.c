@@ -22,6 +22,12 @@
  * conditions first, as the executor would; a condition with a subplan or
  * an executor parameter keeps the ordinary plan.
  *
+ * A packed partition's scan also takes plain count(*), count(column), min
+ * and max of integer and time columns, in the same shape (any number of
+ * them): their partial states are plain values, and "how many flows, from
+ * when to when" is what nfpg-dump's Summary asks of every flow it reads
+ * (pack_agg.c).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -35,6 +41,7 @@
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -77,14 +84,17 @@ column_of(Expr *e, Index rti)
 	return v->varattno;
 }
 
-bool
-topn_pushdown_match(PlannerInfo *root, UpperRelationKind stage, RelOptInfo *input_rel,
-					RelOptInfo *output_rel, void *extra, Aggref **agg, List **quals)
+/*
+ * The shape both kinds of aggregate in a scan need: a partial aggregate of
+ * one simple relation, no GROUP BY or HAVING, and conditions the scan can
+ * evaluate alone, returned in *quals with security barriers first.
+ */
+static bool
+pushdown_shape(PlannerInfo *root, UpperRelationKind stage, RelOptInfo *input_rel,
+			   void *extra, List **quals)
 {
 	GroupPathExtraData *gx = extra;
 	Query	   *parse = root->parse;
-	Aggref	   *ag;
-	Const	   *spec;
 	ListCell   *lc;
 	int			maxlevel = 0;
 	Bitmapset  *attrs = NULL;
@@ -92,21 +102,8 @@ topn_pushdown_match(PlannerInfo *root, UpperRelationKind stage, RelOptInfo *inpu
 	if (stage != UPPERREL_PARTIAL_GROUP_AGG || !IS_SIMPLE_REL(input_rel) ||
 		input_rel->rtekind != RTE_RELATION || gx == NULL)
 		return false;
-	if (parse->groupClause || parse->groupingSets || gx->havingQual ||
-		list_length(output_rel->reltarget->exprs) != 1)
+	if (parse->groupClause || parse->groupingSets || gx->havingQual)
 		return false;
-	ag = linitial(output_rel->reltarget->exprs);
-	if (!IsA(ag, Aggref) || ag->aggfilter || ag->aggorder || ag->aggdistinct ||
-		ag->aggvariadic || ag->agglevelsup != 0 ||
-		list_length(ag->args) < 2 + STAT_RECORD_ARGS || !topn_is_aggregate(ag->aggfnoid))
-		return false;
-	spec = (Const *) ((TargetEntry *) linitial(ag->args))->expr;
-	if (!IsA(spec, Const) || spec->constisnull || spec->consttype != TEXTOID)
-		return false;
-	for_each_from(lc, ag->args, 1)
-		if (column_of(((TargetEntry *) lfirst(lc))->expr, input_rel->relid) < 0)
-			return false;
-
 	foreach(lc, input_rel->baserestrictinfo)
 	{
 		RestrictInfo *ri = lfirst(lc);
@@ -128,8 +125,101 @@ topn_pushdown_match(PlannerInfo *root, UpperRelationKind stage, RelOptInfo *inpu
 			if ((int) ri->security_level == level)
 				*quals = lappend(*quals, ri->clause);
 		}
+	return true;
+}
+
+/* A plain aggregate: no FILTER, ORDER BY, DISTINCT or VARIADIC, of this level. */
+static bool
+plain_aggref(Node *node)
+{
+	Aggref	   *ag = (Aggref *) node;
+
+	return IsA(node, Aggref) && !ag->aggfilter && !ag->aggorder && !ag->aggdistinct &&
+		!ag->aggvariadic && ag->agglevelsup == 0;
+}
+
+bool
+topn_pushdown_match(PlannerInfo *root, UpperRelationKind stage, RelOptInfo *input_rel,
+					RelOptInfo *output_rel, void *extra, Aggref **agg, List **quals)
+{
+	Aggref	   *ag;
+	Const	   *spec;
+	ListCell   *lc;
+
+	if (list_length(output_rel->reltarget->exprs) != 1)
+		return false;
+	ag = linitial(output_rel->reltarget->exprs);
+	if (!plain_aggref((Node *) ag) ||
+		list_length(ag->args) < 2 + STAT_RECORD_ARGS || !topn_is_aggregate(ag->aggfnoid))
+		return false;
+	spec = (Const *) ((TargetEntry *) linitial(ag->args))->expr;
+	if (!IsA(spec, Const) || spec->constisnull || spec->consttype != TEXTOID)
+		return false;
+	for_each_from(lc, ag->args, 1)
+		if (column_of(((TargetEntry *) lfirst(lc))->expr, input_rel->relid) < 0)
+			return false;
+	if (!pushdown_shape(root, stage, input_rel, extra, quals))
+		return false;
 	*agg = ag;
 	return true;
+}
+
+bool
+simple_pushdown_match(PlannerInfo *root, UpperRelationKind stage, RelOptInfo *input_rel,
+					  RelOptInfo *output_rel, void *extra, List **kinds, List **atts,
+					  List **quals)
+{
+	ListCell   *lc;
+
+	*kinds = *atts = NIL;
+	if (output_rel->reltarget->exprs == NIL)
+		return false;
+	foreach(lc, output_rel->reltarget->exprs)
+	{
+		Aggref	   *ag = lfirst(lc);
+		SimpleAggKind kind;
+		int			att = 0;
+
+		if (!plain_aggref((Node *) ag))
+			return false;
+		switch (ag->aggfnoid)
+		{
+			case F_COUNT_:
+				kind = SIMPLE_COUNT_ROWS;
+				break;
+			case F_COUNT_ANY:
+				kind = SIMPLE_COUNT;
+				break;
+			case F_MIN_INT2:
+			case F_MIN_INT4:
+			case F_MIN_INT8:
+			case F_MIN_TIMESTAMP:
+			case F_MIN_TIMESTAMPTZ:
+				kind = SIMPLE_MIN;
+				break;
+			case F_MAX_INT2:
+			case F_MAX_INT4:
+			case F_MAX_INT8:
+			case F_MAX_TIMESTAMP:
+			case F_MAX_TIMESTAMPTZ:
+				kind = SIMPLE_MAX;
+				break;
+			default:
+				return false;
+		}
+		if (kind != SIMPLE_COUNT_ROWS)
+		{
+			/* min(int8) of an int8 column: a column of another type comes cast, not plain */
+			if (list_length(ag->args) != 1)
+				return false;
+			att = column_of(((TargetEntry *) linitial(ag->args))->expr, input_rel->relid);
+			if (att <= 0)
+				return false;
+		}
+		*kinds = lappend_int(*kinds, kind);
+		*atts = lappend_int(*atts, att);
+	}
+	return pushdown_shape(root, stage, input_rel, extra, quals);
 }
 
 /*

@@ -5,7 +5,8 @@
  *		(pack_agg.c over a packed partition, heap_agg.c over a row-store
  *		one): which partial aggregates they take, how many groups the
  *		leader will merge, which columns feed which argument, and the
- *		statistic's state as the scan builds it.
+ *		statistic's state as the scan builds it; and which plain count,
+ *		min and max a packed partition's scan takes.
  *
  *-------------------------------------------------------------------------
  */
@@ -31,6 +32,23 @@ extern bool topn_is_aggregate(Oid aggfnoid);
 extern bool topn_pushdown_match(PlannerInfo *root, UpperRelationKind stage,
 								RelOptInfo *input_rel, RelOptInfo *output_rel, void *extra,
 								Aggref **agg, List **quals);
+/*
+ * count(*), count(column), min(column), max(column) of integer or time
+ * columns, the only aggregates of the query, under the same conditions:
+ * pack_agg.c computes them in a packed partition's scan.  kinds gets a
+ * SimpleAggKind per aggregate, atts its column (1-based; 0 for count(*)).
+ */
+typedef enum SimpleAggKind
+{
+	SIMPLE_COUNT_ROWS,
+	SIMPLE_COUNT,
+	SIMPLE_MIN,
+	SIMPLE_MAX
+} SimpleAggKind;
+
+extern bool simple_pushdown_match(PlannerInfo *root, UpperRelationKind stage,
+								  RelOptInfo *input_rel, RelOptInfo *output_rel, void *extra,
+								  List **kinds, List **atts, List **quals);
 /* The groups the partial states of rel will hold, at most its rows. */
 extern double topn_estimate_groups(PlannerInfo *root, Aggref *ag, RelOptInfo *rel);
 /* The cost of merging groups from workers + 1 processes in the leader. */

@@ -376,15 +376,16 @@ BEGIN
 	res := res || jsonb_build_object('passed', sm.passed, 'flows', sm.flows, 'bytes', sm.bytes,
 		'packets', sm.packets, 'p_first', sm.first_seen, 'p_last', sm.last_seen);
 	IF pass <> 'true' THEN
-		-- what was read: the same aggregating scans, over the scope (over a
-		-- packed day, a count(*) and min/max built a row per flow: 1.4 s
-		-- where this takes 0.6)
-		EXECUTE format('SELECT (s).* FROM (SELECT nfpg.nf_topn_summary(''stat flows 1 proto'', flows, packets, bytes,'
-					   ' out_packets, out_bytes, first_seen, last_seen, tcp_flags, src_tos, proto) AS s'
-					   ' FROM nfpg.flows WHERE %s) x', scope_w)
-			INTO sm USING NULL::text, t_from, t_to, scope_from, scope_to;
+		-- what was read, over the scope: a packed hour counts its flows and
+		-- finds their first and last times in its scan (pack_agg.c: over a
+		-- packed day 0.27 s, where the statistic's scan, summing every
+		-- counter too, took 0.67 s)
+		EXECUTE format('SELECT jsonb_build_object(''processed'', count(*), ''s_first'', min(first_seen),'
+					   ' ''s_last'', max(last_seen)) FROM nfpg.flows WHERE %s', scope_w)
+			INTO read USING NULL::text, t_from, t_to, scope_from, scope_to;
+	ELSE
+		read := jsonb_build_object('processed', sm.passed, 's_first', sm.first_seen, 's_last', sm.last_seen);
 	END IF;
-	read := jsonb_build_object('processed', sm.passed, 's_first', sm.first_seen, 's_last', sm.last_seen);
 	PERFORM set_config('enable_partitionwise_aggregate', prev, true);
 	RETURN res || read;
 END
