@@ -222,7 +222,7 @@ fmt_duration_at(char *p, const FlowRec *r)
 			n = snprintf(buf, sizeof(buf), "%02d:%02d:%02d.%03d",
 						 (int) (ms / 3600000), (int) (ms / 60000 % 60), (int) (ms / 1000 % 60),
 						 (int) (ms % 1000));
-		return fmt_text_at(p, buf, Min(n, FMT_FIELD_MAX), 16);
+		return fmt_text_at(p, buf, Min(n, (int) sizeof(buf) - 1), 16);
 	}
 	if (days)
 	{

@@ -146,6 +146,27 @@ DROP ROLE fmt_some_columns;
 -- an unknown constant format is the run-time error, raised while planning
 SELECT nfpg.nf_format(f, 'fmt:%ts %foo') FROM nfpg.flows f WHERE false;
 
+-- the edges of the fields written at a pointer (format_field.c): a record
+-- that ends before it starts, by days too; a year past 9999 and one before
+-- year 1; a protocol without a name, plain and named; the IPv6 shapes
+-- inet_ntop condenses differently (::, ::1, mapped and compatible IPv4, a
+-- single zero group), condensed and in full; ICMP type.code; counters
+-- scaled and not; literal text longer than a field
+SELECT nfpg.nf_format(t, 'fmt:%ts|%te|%td|%pr|%sap|%dap|%pkt|%byt') AS line,
+	   nfpg.nf_format(t, 'fmt:%td|%pr|%sap|%dap|%pkt|%byt', true, true) AS plain_long
+  FROM (VALUES
+	('2024-03-11 10:00:01.5+00'::timestamptz, '2024-03-11 09:59:58.25+00'::timestamptz, 6::smallint,
+	 '::'::inet, '::1'::inet, 443, 6::bigint, 999999::bigint),
+	('2024-03-11 10:00:00+00', '2024-03-08 09:00:00.001+00', 300, '::ffff:10.1.2.3', '::10.1.2.3', 0,
+	 1000000, 70000000),
+	('10000-01-01 00:00:00.123+00', '10000-01-03 01:02:03.456+00', 58, '2001:db8:0:1:1:1:1:1',
+	 '2001:db8::1:0:0:1', 771, 12, 4500000000000),
+	('0044-03-15 12:00:00+00 BC', '0044-03-15 12:00:01+00 BC', 1, '255.255.255.255', '0.0.0.0', 2048,
+	 1, 40)
+  ) t(first_seen, last_seen, proto, src_addr, dst_addr, dst_port, packets, bytes);
+SELECT nfpg.nf_format(t, 'fmt:' || repeat('literal text longer than a field ', 4) || '%ts') AS long_text
+  FROM (VALUES ('2024-03-11 10:00:01.5+00'::timestamptz)) t(first_seen);
+
 -- leave no partitions behind for the tests that follow
 TRUNCATE nfpg.flows;
 DO $$
