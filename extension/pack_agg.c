@@ -101,27 +101,16 @@ typedef struct PackAgg
 /* ---------- planning ---------- */
 
 /*
- * count, min and max in the scan: the blocks and the decoding as for the
- * statistic, no group to add a flow to (count(*) of a partition without
- * conditions decodes nothing), and one row per process to combine.
+ * The scan that aggregates, serial and (when the row scan would be) as a
+ * partial path of parallel workers; a statistic's workers hand the leader
+ * their groups to merge (topn_merge_cost), count, min and max a value each.
  */
 static void
-simple_upper_paths(PlannerInfo *root, UpperRelationKind stage, RelOptInfo *input_rel,
-				   RelOptInfo *output_rel, void *extra)
+add_scan_paths(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *output_rel, Cost run,
+			   List *priv, Aggref *topn)
 {
-	PackEstimate *e = input_rel->fdw_private;
-	List	   *kinds,
-			   *atts,
-			   *quals;
-	Cost		run;
 	ForeignPath *path;
-	List	   *priv;
 
-	if (!simple_pushdown_match(root, stage, input_rel, output_rel, extra, &kinds, &atts, &quals))
-		return;
-	run = e->blocks * cpu_operator_cost + e->decoded * (cpu_tuple_cost * 0.1) +
-		e->built * list_length(quals) * cpu_operator_cost;
-	priv = list_make4(makeInteger(input_rel->relid), quals, kinds, atts);
 	path = create_foreign_upper_path(root, output_rel, output_rel->reltarget, 1,
 									 10, 10 + run, NIL, NULL, priv);
 	add_path(output_rel, (Path *) path);
@@ -130,9 +119,10 @@ simple_upper_paths(PlannerInfo *root, UpperRelationKind stage, RelOptInfo *input
 		Path	   *scan = linitial(input_rel->partial_pathlist);
 		int			workers = scan->parallel_workers;
 		double		divisor = workers + Max(0.0, 1.0 - 0.3 * workers);
+		Cost		merge = topn ? topn_merge_cost(topn_estimate_groups(root, topn, input_rel), workers) : 0;
 
 		path = create_foreign_upper_path(root, output_rel, output_rel->reltarget, 1,
-										 10, 10 + run / divisor, NIL, NULL, priv);
+										 10, 10 + run / divisor + merge, NIL, NULL, priv);
 		path->path.parallel_aware = true;
 		path->path.parallel_safe = true;
 		path->path.parallel_workers = workers;
@@ -146,43 +136,31 @@ pack_agg_upper_paths(PlannerInfo *root, UpperRelationKind stage, RelOptInfo *inp
 {
 	PackEstimate *e = input_rel->fdw_private;
 	Aggref	   *ag;
-	List	   *quals;
+	List	   *quals,
+			   *kinds,
+			   *atts;
 	Cost		run;
-	ForeignPath *path;
-	List	   *priv;
-
-	if (!topn_pushdown_match(root, stage, input_rel, output_rel, extra, &ag, &quals))
-	{
-		simple_upper_paths(root, stage, input_rel, output_rel, extra);
-		return;
-	}
 
 	/*
 	 * Cheaper than the scan's tuples plus a transition call each, which is
 	 * what it replaces; the blocks as for the row scan, and the conditions
-	 * on the rows the row pre-filter lets through.
+	 * on the rows the row pre-filter lets through.  count, min and max add
+	 * a flow to no group: a tenth of a tuple where a statistic costs a
+	 * quarter (count(*) without conditions decodes nothing at all).
 	 */
-	run = e->blocks * cpu_operator_cost + e->decoded * (cpu_tuple_cost * 0.25) +
-		e->built * list_length(quals) * cpu_operator_cost;
-	priv = list_make2(makeInteger(input_rel->relid), quals);
-	path = create_foreign_upper_path(root, output_rel, output_rel->reltarget, 1,
-									 10, 10 + run, NIL, NULL, priv);
-	add_path(output_rel, (Path *) path);
-
-	/* in parallel when the row scan would be (topn_merge_cost) */
-	if (output_rel->consider_parallel && input_rel->partial_pathlist != NIL)
+	if (topn_pushdown_match(root, stage, input_rel, output_rel, extra, &ag, &quals))
 	{
-		Path	   *scan = linitial(input_rel->partial_pathlist);
-		int			workers = scan->parallel_workers;
-		double		divisor = workers + Max(0.0, 1.0 - 0.3 * workers);
-		Cost		merge = topn_merge_cost(topn_estimate_groups(root, ag, input_rel), workers);
-
-		path = create_foreign_upper_path(root, output_rel, output_rel->reltarget, 1,
-										 10, 10 + run / divisor + merge, NIL, NULL, priv);
-		path->path.parallel_aware = true;
-		path->path.parallel_safe = true;
-		path->path.parallel_workers = workers;
-		add_partial_path(output_rel, (Path *) path);
+		run = e->blocks * cpu_operator_cost + e->decoded * (cpu_tuple_cost * 0.25) +
+			e->built * list_length(quals) * cpu_operator_cost;
+		add_scan_paths(root, input_rel, output_rel, run,
+					   list_make2(makeInteger(input_rel->relid), quals), ag);
+	}
+	else if (simple_pushdown_match(root, stage, input_rel, output_rel, extra, &kinds, &atts, &quals))
+	{
+		run = e->blocks * cpu_operator_cost + e->decoded * (cpu_tuple_cost * 0.1) +
+			e->built * list_length(quals) * cpu_operator_cost;
+		add_scan_paths(root, input_rel, output_rel, run,
+					   list_make4(makeInteger(input_rel->relid), quals, kinds, atts), NULL);
 	}
 }
 
