@@ -146,7 +146,7 @@ topn_pushdown_match(PlannerInfo *root, UpperRelationKind stage, RelOptInfo *inpu
 	Const	   *spec;
 	ListCell   *lc;
 
-	if (list_length(output_rel->reltarget->exprs) != 1)
+	if (stage != UPPERREL_PARTIAL_GROUP_AGG || list_length(output_rel->reltarget->exprs) != 1)
 		return false;
 	ag = linitial(output_rel->reltarget->exprs);
 	if (!plain_aggref((Node *) ag) ||
@@ -172,7 +172,7 @@ simple_pushdown_match(PlannerInfo *root, UpperRelationKind stage, RelOptInfo *in
 	ListCell   *lc;
 
 	*kinds = *atts = NIL;
-	if (output_rel->reltarget->exprs == NIL)
+	if (stage != UPPERREL_PARTIAL_GROUP_AGG || output_rel->reltarget->exprs == NIL)
 		return false;
 	foreach(lc, output_rel->reltarget->exprs)
 	{
