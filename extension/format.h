@@ -129,10 +129,10 @@ extern void fmt_render_header(StringInfo out, const FmtSpec *spec);
 /* format_token.c */
 extern int	fmt_proto_name(int64 proto, char *buf, size_t len);
 /*
- * format_field.c: one field's characters.  fmt_*_at write at p, which has
- * room for FMT_FIELD_MAX bytes (fmt_text_at: for n and the width), and
- * return the end; fmt_room makes that room at the end of a StringInfo and
- * fmt_done takes the end back.
+ * format_field.c: one field's characters.  fmt_text_at writes n bytes of s
+ * padded to width at p, which has room for both, and returns the end;
+ * fmt_room makes room for a field of up to FMT_FIELD_MAX bytes at the end
+ * of a StringInfo and fmt_done takes the end back.
  */
 #define FMT_FIELD_MAX	64
 
@@ -152,10 +152,6 @@ fmt_done(StringInfo out, char *end)
 }
 
 extern char *fmt_text_at(char *p, const char *s, int n, int width);
-extern char *fmt_int_at(char *p, int64 v, int width);
-extern char *fmt_seconds_at(char *p, int64 ms);
-extern char *fmt_time_at(char *p, TimestampTz ts, bool ms);
-extern char *fmt_duration_at(char *p, const FlowRec *r);
 extern void fmt_put_text(StringInfo out, const char *s, int n, int width);
 extern void fmt_put_int(StringInfo out, int64 v, int width);
 extern void fmt_put_seconds(StringInfo out, int64 ms);

@@ -14,13 +14,13 @@
  * double (the M/G/T scaling of counters) keeps printf, whose ties integer
  * arithmetic would not reproduce.  format_token.c puts them together.
  *
- * Each writer has two faces: fmt_*_at writes at a pointer with room for
- * FMT_FIELD_MAX bytes and returns the end, which is what the tokens of a
- * line use (one test for room a field, no StringInfo call per piece, no
- * strlen of what was just written, addresses by addr_text.c instead of
- * inet_ntop: the 209,340 lines of `dst port 587` over a day, formatted
- * from a table, took 154-166 ms and take 120-126, best of 25 runs each);
- * fmt_put_* appends to a StringInfo for everything else.
+ * Each field is written at a pointer with room for FMT_FIELD_MAX bytes
+ * (fmt_*_at; fmt_text_at is shared with format_token.c), and its
+ * StringInfo face (fmt_put_*) makes that room once: one test for room a
+ * field, no StringInfo call per piece, no strlen of what was just written,
+ * addresses by addr_text.c instead of inet_ntop.  The 209,340 lines of
+ * `dst port 587` over a day, formatted from a table, took 154-166 ms and
+ * take 120-126, best of 25 runs each (a one-off experiment, performance.md).
  *
  *-------------------------------------------------------------------------
  */
@@ -62,7 +62,7 @@ fmt_put_text(StringInfo out, const char *s, int n, int width)
 }
 
 /* "%*lld" (width < 0: "%-*lld"), |width| <= FMT_FIELD_MAX - MAXINT8LEN */
-char *
+static char *
 fmt_int_at(char *p, int64 v, int width)
 {
 	char		buf[MAXINT8LEN + 1];
@@ -98,7 +98,7 @@ three_digits(char *p, int v)
  * within half an ulp of the three-decimal number ms / 1000, which is what
  * printf rounds it to, so the digits come from the integer.
  */
-char *
+static char *
 fmt_seconds_at(char *p, int64 ms)
 {
 	char		buf[MAXINT8LEN + 8];
@@ -127,7 +127,7 @@ fmt_put_seconds(StringInfo out, int64 ms)
  * printed line.  The key includes the time zone, which SET can change
  * between two rows of a cursor.
  */
-char *
+static char *
 fmt_time_at(char *p, TimestampTz ts, bool ms)
 {
 	static int64 last_sec = PG_INT64_MIN;
@@ -200,7 +200,7 @@ fmt_put_time(StringInfo out, TimestampTz ts, bool ms)
 }
 
 /* %td: "    HH:MM:SS.mmm", or with days "Nd HH:MM:SS.mmm", 16 wide. */
-char *
+static char *
 fmt_duration_at(char *p, const FlowRec *r)
 {
 	int64		ms = (r->last - r->first) / 1000;
