@@ -116,13 +116,17 @@ extern void pack_address_slots(const PackCol *col, const CcColumn *cc, int n, ui
 							   const char *where);
 
 /*
- * A scan's block arena (pack_columns.c): an allocator for what is decoded
- * for one block, all of it released at once by pack_arena_reset().
+ * A scan's block arena (pack_columns.c): an allocator for what is read and
+ * decoded for one block, all of it released at once by pack_arena_reset().
+ * pack_arena_take() reuses an arena a finished scan of the same query (its
+ * es_query_cxt) gave back with pack_arena_give(), or makes one.
  */
 typedef struct PackArena PackArena;
 
-extern PackArena *pack_arena_create(MemoryContext cxt);
+extern PackArena *pack_arena_take(MemoryContext query_cxt);
+extern void pack_arena_give(PackArena *a);
 extern const CcAlloc *pack_arena_alloc(PackArena *a);
+extern void *pack_arena_palloc(PackArena *a, Size size);
 extern void pack_arena_reset(PackArena *a);
 
 /* The 17-byte record of an inet datum (the Bloom key of an address). */
@@ -167,17 +171,19 @@ extern void pack_check_late_layout(Relation ftrel, Relation late);
 /*
  * A scan's access to the column chunks of one segment (pack_fetch.c):
  * pack_fetch_segment() for each segment read, then the chunk of attribute
- * a (0-based) for block b, in the caller's memory context.
+ * a (0-based) for block b, in memory from mem; pack_fetch_end() closes the
+ * TOAST table the ranges were read from.
  */
 typedef struct PackFetch PackFetch;
 
-extern PackFetch *pack_fetch_create(MemoryContext cxt, const PackLayout *layout,
+extern PackFetch *pack_fetch_create(MemoryContext cxt, Relation segrel, const PackLayout *layout,
 									const AttrNumber *segatt, const char *where);
+extern void pack_fetch_end(PackFetch *f);
 extern void pack_fetch_segment(PackFetch *f, HeapTuple seg, TupleDesc desc, int nblocks);
-extern const uint8 *pack_fetch_chunk(PackFetch *f, int a, int b, size_t *len);
+extern const uint8 *pack_fetch_chunk(PackFetch *f, int a, int b, const CcAlloc *mem, size_t *len);
 /* The same for decoding the rows sel[0..nsel) only (ascending): a framed chunk's frames that hold them. */
 extern const uint8 *pack_fetch_chunk_rows(PackFetch *f, int a, int b, const uint32 *sel, int nsel,
-										  size_t *len);
+										  const CcAlloc *mem, size_t *len);
 
 /* INSERT, COPY, TRUNCATE and ANALYZE callbacks (pack_write.c) */
 struct FdwRoutine;

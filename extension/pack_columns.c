@@ -58,23 +58,38 @@ pack_palloc(void)
 }
 
 /*
- * The block arena of a scan.  What a scan decodes for a block (the codec's
- * arrays, the inet and macaddr values built from them) lives until the
- * next block, so it is carved from one buffer that is reused block after
- * block and grows to the largest block's need.  Allocated and freed one by
- * one, these large pieces went back and forth through malloc, which handed
- * the pages back to the kernel and faulted them in again for every block.
+ * The block arena of a scan.  What a scan decodes for a block (the TOAST
+ * ranges read, the codec's arrays, the rows' Datums and the inet and
+ * macaddr values built from them) lives until the next block, so it is
+ * carved from one buffer that is reused block after block and grows to the
+ * largest block's need.  Allocated and freed one by one, these large pieces
+ * went back and forth through malloc, which handed the pages back to the
+ * kernel and faulted them in again for every block.
+ *
+ * A scan that has read its last block hands its arena to the next scan of
+ * the same query in the same process: a lookup over a packed day is 24
+ * partition scans, one after the other in each parallel worker, and an
+ * arena of their own made each of them fault its buffer in afresh (a third
+ * of the query's page faults).  An arena lives in a context of its own under
+ * the query's, and leaves the spare list when that context goes, so it is
+ * never handed to a scan of another query; scans that run at the same time
+ * (a join of two packed partitions) each have their own.
  */
 struct PackArena
 {
 	CcAlloc		alloc;			/* the codec's view: release is a no-op */
-	MemoryContext cxt;			/* where the buffer lives */
+	MemoryContext query_cxt;	/* whose scans may take it */
+	MemoryContext cxt;			/* its own, under query_cxt: where the buffer lives */
 	MemoryContext spill;		/* what did not fit, until the next reset */
+	MemoryContextCallback forget;
 	char	   *buf;
 	Size		cap;
 	Size		used;
 	Size		spilled;
 };
+
+#define SPARE_ARENAS	4
+static PackArena *spare[SPARE_ARENAS];
 
 static void *
 arena_alloc(void *ctx, size_t size)
@@ -93,22 +108,64 @@ arena_alloc(void *ctx, size_t size)
 	return MemoryContextAllocExtended(a->spill, size, MCXT_ALLOC_HUGE);
 }
 
-PackArena *
-pack_arena_create(MemoryContext cxt)
+/* The arena's context is going (its query ends): off the spare list. */
+static void
+arena_forget(void *arg)
 {
-	PackArena  *a = MemoryContextAllocZero(cxt, sizeof(PackArena));
+	for (int i = 0; i < SPARE_ARENAS; i++)
+		if (spare[i] == arg)
+			spare[i] = NULL;
+}
 
+PackArena *
+pack_arena_take(MemoryContext query_cxt)
+{
+	MemoryContext cxt;
+	PackArena  *a;
+
+	for (int i = 0; i < SPARE_ARENAS; i++)
+		if (spare[i] && spare[i]->query_cxt == query_cxt)
+		{
+			a = spare[i];
+			spare[i] = NULL;
+			return a;
+		}
+	cxt = AllocSetContextCreate(query_cxt, "nfpg packed block arena", ALLOCSET_DEFAULT_SIZES);
+	a = MemoryContextAllocZero(cxt, sizeof(PackArena));
 	a->alloc.alloc = arena_alloc;
 	a->alloc.ctx = a;
+	a->query_cxt = query_cxt;
 	a->cxt = cxt;
 	a->spill = AllocSetContextCreate(cxt, "nfpg packed block spill", ALLOCSET_DEFAULT_SIZES);
+	a->forget.func = arena_forget;
+	a->forget.arg = a;
+	MemoryContextRegisterResetCallback(cxt, &a->forget);
 	return a;
+}
+
+void
+pack_arena_give(PackArena *a)
+{
+	pack_arena_reset(a);
+	for (int i = 0; i < SPARE_ARENAS; i++)
+		if (spare[i] == NULL)
+		{
+			spare[i] = a;
+			return;
+		}
+	/* the list is full: the arena goes with its query */
 }
 
 const CcAlloc *
 pack_arena_alloc(PackArena *a)
 {
 	return &a->alloc;
+}
+
+void *
+pack_arena_palloc(PackArena *a, Size size)
+{
+	return arena_alloc(a, size);
 }
 
 void
@@ -119,7 +176,8 @@ pack_arena_reset(PackArena *a)
 		MemoryContextReset(a->spill);
 		if (a->buf)
 			pfree(a->buf);
-		a->cap = a->used + a->spilled;
+		/* doubled at least: each new buffer is faulted in afresh */
+		a->cap = Max(a->used + a->spilled, 2 * a->cap);
 		a->buf = MemoryContextAllocExtended(a->cxt, a->cap, MCXT_ALLOC_HUGE);
 		a->spilled = 0;
 	}

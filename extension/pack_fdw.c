@@ -420,18 +420,14 @@ pack_scan_begin(ForeignScanState *node, Relation ft, List *need, List *quals, in
 	table_endscan(scan);
 	qsort_arg(s->segs, s->nsegs, sizeof(HeapTuple), cmp_seg, s);
 
-	s->fetch = pack_fetch_create(estate->es_query_cxt, &s->layout, s->segatt, s->where);
+	s->fetch = pack_fetch_create(estate->es_query_cxt, s->segrel, &s->layout, s->segatt, s->where);
 	s->cc = palloc0(sizeof(CcColumn) * s->natts);
 	s->vals = palloc0(sizeof(Datum *) * s->natts);
 	s->nulls = palloc0(sizeof(bool *) * s->natts);
-	s->own_vals = palloc0(sizeof(Datum *) * s->natts);
-	s->own_nulls = palloc0(sizeof(bool *) * s->natts);
 	s->addrs = palloc0(sizeof(uint8 *) * s->natts);
-	s->own_addrs = palloc0(sizeof(uint8 *) * s->natts);
 	s->scancxt = estate->es_query_cxt;
 	s->segcxt = AllocSetContextCreate(estate->es_query_cxt, "nfpg packed segment", ALLOCSET_DEFAULT_SIZES);
 	s->blockcxt = AllocSetContextCreate(estate->es_query_cxt, "nfpg packed block", ALLOCSET_DEFAULT_SIZES);
-	s->arena = pack_arena_create(estate->es_query_cxt);
 	return s;
 }
 
@@ -473,46 +469,6 @@ add_count(PackScan *s, int what, uint64 n)
 }
 
 /*
- * Room for a block of rows in the arrays that live as long as the scan: a
- * block's worth of them allocated and freed for every block made the
- * allocator hand pages back to the kernel and fault them in again.
- */
-static void
-reserve_rows(PackScan *s, int rows)
-{
-	MemoryContext old;
-
-	if (rows <= s->cap)
-		return;
-	old = MemoryContextSwitchTo(s->scancxt);
-	s->cap = Max(rows, 1);
-	if (s->sel)
-		pfree(s->sel);
-	s->sel = palloc(sizeof(uint32) * s->cap);
-	if (s->no_nulls)
-		pfree(s->no_nulls);
-	s->no_nulls = palloc0(sizeof(bool) * s->cap);
-	for (int a = 0; a < s->natts; a++)
-		if (s->need[a])
-		{
-			if (s->own_vals[a])
-			{
-				pfree(s->own_vals[a]);
-				pfree(s->own_nulls[a]);
-			}
-			s->own_vals[a] = palloc(sizeof(Datum) * s->cap);
-			s->own_nulls[a] = palloc(sizeof(bool) * s->cap);
-			if (s->addr_cols && s->addr_cols[a])
-			{
-				if (s->own_addrs[a])
-					pfree(s->own_addrs[a]);
-				s->own_addrs[a] = palloc((Size) STAT_ADDR_WIDTH * s->cap);
-			}
-		}
-	MemoryContextSwitchTo(old);
-}
-
-/*
  * Decode the current block: the columns the conditions read whole, then
  * the rows they may accept (all rows without conditions), then values of
  * those rows only.  Returns how many rows are selected.
@@ -527,12 +483,15 @@ decode_block(PackScan *s, int rows)
 	size_t		len;
 	const uint8 *chunk;
 
-	reserve_rows(s, rows);
+	/* the block's arrays, from its arena like everything decoded for it */
+	s->sel = pack_arena_palloc(s->arena, sizeof(uint32) * rows);
+	s->no_nulls = pack_arena_palloc(s->arena, sizeof(bool) * rows);
+	memset(s->no_nulls, 0, sizeof(bool) * rows);
 	for (int k = 0; k < s->nphase1; k++)
 	{
 		int			a = s->order[k];
 
-		chunk = pack_fetch_chunk(s->fetch, a, s->block, &len);
+		chunk = pack_fetch_chunk(s->fetch, a, s->block, mem, &len);
 		pack_decode_chunk(&s->layout.cols[a], chunk, len, rows, NULL, 0, mem, &s->cc[a], s->where);
 	}
 	if (s->skip)
@@ -559,17 +518,17 @@ decode_block(PackScan *s, int rows)
 		}
 		else
 		{
-			chunk = sel ? pack_fetch_chunk_rows(s->fetch, a, s->block, sel, n, &len) :
-				pack_fetch_chunk(s->fetch, a, s->block, &len);
+			chunk = sel ? pack_fetch_chunk_rows(s->fetch, a, s->block, sel, n, mem, &len) :
+				pack_fetch_chunk(s->fetch, a, s->block, mem, &len);
 			pack_decode_chunk(col, chunk, len, rows, sel, n, mem, &cc, s->where);
 		}
 
 		/* addresses for a statistic: key slots, no inet (pack_agg.c) */
 		if (s->addr_cols && s->addr_cols[a] && rowsel == NULL)
 		{
-			pack_address_slots(col, &cc, n, s->own_addrs[a], s->where);
+			s->addrs[a] = pack_arena_palloc(s->arena, (Size) STAT_ADDR_WIDTH * n);
+			pack_address_slots(col, &cc, n, s->addrs[a], s->where);
 			s->vals[a] = NULL;
-			s->addrs[a] = s->own_addrs[a];
 			s->nulls[a] = cc.isnull ? cc.isnull : s->no_nulls;
 			continue;
 		}
@@ -587,8 +546,8 @@ decode_block(PackScan *s, int rows)
 			s->nulls[a] = cc.isnull ? cc.isnull : s->no_nulls;
 			continue;
 		}
-		s->vals[a] = s->own_vals[a];
-		s->nulls[a] = s->own_nulls[a];
+		s->vals[a] = pack_arena_palloc(s->arena, sizeof(Datum) * n);
+		s->nulls[a] = pack_arena_palloc(s->arena, sizeof(bool) * n);
 		pack_column_values(col, &cc, rowsel, n, f >= 0 ? s->vals[f] : NULL, mem,
 						   s->vals[a], s->nulls[a], s->where);
 	}
@@ -658,7 +617,13 @@ pack_scan_next_block(PackScan *s)
 			if (s->seg != NULL)
 				s->block = 0;
 			if (!next_segment(s))
+			{
+				/* the last block's rows are returned: the next scan may have the arena */
+				if (s->arena)
+					pack_arena_give(s->arena);
+				s->arena = NULL;
 				return false;
+			}
 		}
 		if (s->skip && !pack_skip_maybe(s->skip, &s->blocks[s->block]))
 		{
@@ -667,6 +632,8 @@ pack_scan_next_block(PackScan *s)
 			continue;
 		}
 		MemoryContextReset(s->blockcxt);
+		if (s->arena == NULL)
+			s->arena = pack_arena_take(s->scancxt);
 		pack_arena_reset(s->arena);
 		old = MemoryContextSwitchTo(s->blockcxt);
 		add_count(s, 1, 1);
@@ -779,6 +746,7 @@ packEndForeignScan(ForeignScanState *node)
 		return;
 	if (s->latescan)
 		table_endscan(s->latescan);
+	pack_fetch_end(s->fetch);
 	table_close(s->segrel, NoLock);
 	table_close(s->laterel, NoLock);
 	if (s->own_ftrel)

@@ -78,14 +78,10 @@ typedef struct PackScan
 	CcColumn   *cc;				/* per attribute: order[0..nphase1) decoded whole */
 	uint32	   *sel;			/* the rows of the block that may pass the quals */
 	Datum	  **vals;			/* per attribute: the selected rows' values, */
-	bool	  **nulls;			/* in own_vals or the codec's arrays (decode_block) */
-	Datum	  **own_vals;
-	bool	  **own_nulls;
+	bool	  **nulls;			/* in the arena or the codec's arrays (decode_block) */
 	bool	   *addr_cols;		/* per attribute: as address slots (pack_agg.c), or NULL */
 	uint8	  **addrs;			/* per attribute: its rows' slots instead of vals */
-	uint8	  **own_addrs;
 	bool	   *no_nulls;		/* all false */
-	int			cap;			/* rows own_vals, own_nulls and sel have room for */
 	int			rows;
 	int			row;
 	bool		unread_null;	/* the slot's columns not in order[] are NULL */
@@ -101,7 +97,7 @@ typedef struct PackScan
 	MemoryContext scancxt;		/* the query's: for what lives as long as the scan */
 	MemoryContext segcxt;
 	MemoryContext blockcxt;
-	PackArena  *arena;			/* the decoded arrays and values of the block */
+	PackArena  *arena;			/* what is read and decoded for the block; NULL after the last */
 	/* aggregation in the scan (pack_agg.c) */
 	struct PackAgg *agg;
 } PackScan;

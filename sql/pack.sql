@@ -239,6 +239,12 @@ UPDATE nfpg.flows_20240115_1100_seg s SET src_addr = set_byte(s.src_addr, 20 + v
 SELECT count(*) FROM nfpg.flows WHERE family(src_addr) = 4;
 UPDATE nfpg.flows_20240115_1100_seg s SET src_addr = v.src_addr FROM saved_addr v WHERE s.seg_no = v.seg_no;
 SELECT count(*) AS repaired FROM nfpg.flows WHERE family(src_addr) = 4;
+-- a value cut short (the TOAST rows of its end gone): its chunk index points
+-- past its end, an error naming the partition and column
+UPDATE nfpg.flows_20240115_1100_seg s SET src_addr = substr(s.src_addr, 1, 20 + v.len0 + 100)
+  FROM saved_addr v WHERE s.seg_no = v.seg_no;
+SELECT count(*) FROM nfpg.flows WHERE family(src_addr) = 4;
+UPDATE nfpg.flows_20240115_1100_seg s SET src_addr = v.src_addr FROM saved_addr v WHERE s.seg_no = v.seg_no;
 -- summaries are written as NFB3: the blocks' heads, then their Bloom filters
 -- cut in parts by key, each part with its CRC-32C, read as TOAST slices.  A
 -- flipped byte in the parts is found by a lookup, which reads the part of its
