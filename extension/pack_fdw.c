@@ -88,6 +88,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/regproc.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
@@ -334,24 +335,21 @@ pack_scan_begin(ForeignScanState *node, Relation ft, List *need, List *quals, in
 {
 	EState	   *estate = node->ss.ps.state;
 	PackScan   *s = palloc0(sizeof(PackScan));
-	PackOptions o;
-	TableScanDesc scan;
-	HeapTuple	tup;
-	int			cap = 16;
+	List	   *names;
 	ListCell   *lc;
 
 	node->fdw_state = s;
 	s->ftrel = ft;
 	s->where = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(ft)), RelationGetRelationName(ft));
-	pack_get_options(RelationGetRelid(ft), &o);
-	s->segrel = pack_open_storage(ft, o.segments, AccessShareLock);
-	s->laterel = pack_open_storage(ft, o.late, AccessShareLock);
-	pack_check_late_layout(ft, s->laterel);
+	pack_get_options(RelationGetRelid(ft), &s->options);
+	names = stringToQualifiedNameList(s->options.segments);
+	s->segname = strVal(llast(names));
 	s->natts = RelationGetDescr(ft)->natts;
 	pack_layout_init(&s->layout, RelationGetDescr(ft));
 	s->skip = pack_skip_compile(quals, &s->layout, estate->es_param_list_info, &s->skip_exact);
 	s->nhashes = pack_skip_hashes(s->skip, &s->hashes);
 	s->snapshot = estate->es_snapshot;
+	s->scancxt = estate->es_query_cxt;
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return s;
 
@@ -365,7 +363,6 @@ pack_scan_begin(ForeignScanState *node, Relation ft, List *need, List *quals, in
 		else if (a <= s->natts)
 			s->need[a - 1] = true;
 	}
-	s->segatt = palloc0(sizeof(AttrNumber) * s->natts);
 	s->order = palloc(sizeof(int) * s->natts);
 	for (int a = 0; a < s->natts; a++)
 	{
@@ -398,10 +395,40 @@ pack_scan_begin(ForeignScanState *node, Relation ft, List *need, List *quals, in
 			if (pass == 0)
 				s->nphase1 = s->norder;
 		}
-		for (int a = 0; a < s->natts; a++)
-			if (s->need[a])
-				s->segatt[a] = seg_attnum(s, s->layout.cols[a].name, BYTEAOID);
 	}
+	s->cc = palloc0(sizeof(CcColumn) * s->natts);
+	s->vals = palloc0(sizeof(Datum *) * s->natts);
+	s->nulls = palloc0(sizeof(bool *) * s->natts);
+	s->addrs = palloc0(sizeof(uint8 *) * s->natts);
+	s->segcxt = AllocSetContextCreate(estate->es_query_cxt, "nfpg packed segment", ALLOCSET_DEFAULT_SIZES);
+	s->blockcxt = AllocSetContextCreate(estate->es_query_cxt, "nfpg packed block", ALLOCSET_DEFAULT_SIZES);
+	return s;
+}
+
+/*
+ * Open the storage tables and read the segment rows, at the first read of
+ * the scan, not at its start: every process of a parallel plan starts every
+ * partition's scan under a Parallel Append (ExecInitAppend starts all its
+ * subplans), and a lookup over a packed day has each of them read a third of
+ * the 24 hours.  Opening 48 storage tables in each process (a relation cache
+ * entry built for each in every new worker) and copying every hour's segment
+ * rows cost more than the hours they read.
+ */
+void
+pack_scan_open(PackScan *s)
+{
+	MemoryContext old = MemoryContextSwitchTo(s->scancxt);
+	TableScanDesc scan;
+	HeapTuple	tup;
+	int			cap = 16;
+
+	s->segrel = pack_open_storage(s->ftrel, s->options.segments, AccessShareLock);
+	s->laterel = pack_open_storage(s->ftrel, s->options.late, AccessShareLock);
+	pack_check_late_layout(s->ftrel, s->laterel);
+	s->segatt = palloc0(sizeof(AttrNumber) * s->natts);
+	for (int a = 0; a < s->natts; a++)
+		if (s->need[a])
+			s->segatt[a] = seg_attnum(s, s->layout.cols[a].name, BYTEAOID);
 	s->a_no = seg_attnum(s, PACK_SEG_NO, INT4OID);
 	s->a_rows = seg_attnum(s, PACK_SEG_ROWS, INT4OID);
 	s->a_fmin = seg_attnum(s, PACK_SEG_FIRST_MIN, TIMESTAMPTZOID);
@@ -410,7 +437,7 @@ pack_scan_begin(ForeignScanState *node, Relation ft, List *need, List *quals, in
 
 	/* the segment rows: small (the columns are TOAST pointers), read them all */
 	s->segs = palloc(sizeof(HeapTuple) * cap);
-	scan = table_beginscan(s->segrel, estate->es_snapshot, 0, NULL);
+	scan = table_beginscan(s->segrel, s->snapshot, 0, NULL);
 	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
 		if (s->nsegs == cap)
@@ -419,16 +446,8 @@ pack_scan_begin(ForeignScanState *node, Relation ft, List *need, List *quals, in
 	}
 	table_endscan(scan);
 	qsort_arg(s->segs, s->nsegs, sizeof(HeapTuple), cmp_seg, s);
-
-	s->fetch = pack_fetch_create(estate->es_query_cxt, s->segrel, &s->layout, s->segatt, s->where);
-	s->cc = palloc0(sizeof(CcColumn) * s->natts);
-	s->vals = palloc0(sizeof(Datum *) * s->natts);
-	s->nulls = palloc0(sizeof(bool *) * s->natts);
-	s->addrs = palloc0(sizeof(uint8 *) * s->natts);
-	s->scancxt = estate->es_query_cxt;
-	s->segcxt = AllocSetContextCreate(estate->es_query_cxt, "nfpg packed segment", ALLOCSET_DEFAULT_SIZES);
-	s->blockcxt = AllocSetContextCreate(estate->es_query_cxt, "nfpg packed block", ALLOCSET_DEFAULT_SIZES);
-	return s;
+	s->fetch = pack_fetch_create(s->scancxt, s->segrel, &s->layout, s->segatt, s->where);
+	MemoryContextSwitchTo(old);
 }
 
 static void
@@ -558,8 +577,11 @@ decode_block(PackScan *s, int rows)
 static bool
 next_segment(PackScan *s)
 {
-	TupleDesc	sd = RelationGetDescr(s->segrel);
+	TupleDesc	sd;
 
+	if (s->segrel == NULL)
+		pack_scan_open(s);
+	sd = RelationGetDescr(s->segrel);
 	MemoryContextReset(s->segcxt);
 	s->seg = NULL;
 	for (;;)
@@ -747,8 +769,11 @@ packEndForeignScan(ForeignScanState *node)
 	if (s->latescan)
 		table_endscan(s->latescan);
 	pack_fetch_end(s->fetch);
-	table_close(s->segrel, NoLock);
-	table_close(s->laterel, NoLock);
+	if (s->segrel)
+	{
+		table_close(s->segrel, NoLock);
+		table_close(s->laterel, NoLock);
+	}
 	if (s->own_ftrel)
 		table_close(s->ftrel, NoLock);
 }
@@ -760,10 +785,10 @@ packExplainForeignScan(ForeignScanState *node, ExplainState *es)
 
 	if (s->agg)
 		pack_agg_explain(node, es);
-	ExplainPropertyText("Packed Storage", RelationGetRelationName(s->segrel), es);
+	ExplainPropertyText("Packed Storage", s->segname, es);
 	if (es->verbose || es->analyze)
 		ExplainPropertyInteger("Block Filter Conditions", NULL, pack_skip_conditions(s->skip), es);
-	if (es->analyze && s->segs)
+	if (es->analyze && s->need)
 	{
 		/* a parallel scan's counts were taken over by packShutdownForeignScan */
 		uint64		ss = s->segs_skipped;
@@ -771,6 +796,8 @@ packExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		uint64		bs = s->blocks_skipped;
 		uint64		rf = s->rows_filtered;
 
+		if (s->segrel == NULL)
+			pack_scan_open(s);	/* other processes read it: count its segments */
 		ExplainPropertyInteger("Segments", NULL, s->nsegs, es);
 		ExplainPropertyInteger("Segments Skipped", NULL, ss, es);
 		ExplainPropertyInteger("Blocks Read", NULL, br, es);

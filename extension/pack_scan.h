@@ -45,7 +45,9 @@ typedef struct PackScan
 {
 	Relation	ftrel;			/* the packed partition */
 	bool		own_ftrel;		/* opened here (an aggregate in the scan) */
-	Relation	segrel;
+	PackOptions options;
+	const char *segname;		/* P_seg's name, for EXPLAIN */
+	Relation	segrel;			/* NULL until the first read (pack_scan_open) */
 	Relation	laterel;
 	char	   *where;			/* the partition's name, for errors */
 	PackLayout	layout;
@@ -108,6 +110,8 @@ typedef struct PackScan
  */
 extern PackScan *pack_scan_begin(ForeignScanState *node, Relation ft, List *need,
 								 List *quals, int eflags);
+/* Open its storage and read its segment rows: done by the first read. */
+extern void pack_scan_open(PackScan *s);
 /* Decode the next block that may hold matches into s->vals; false at the end. */
 extern bool pack_scan_next_block(PackScan *s);
 /* The next late row (after the last block), or NULL. */
