@@ -8,7 +8,7 @@
 # EXTENSION is not set: pgxs would look for the control file at the top
 # level.  DATA with MODULEDIR = extension installs it from extension/ instead.
 EXT = nfpg
-EXTVERSION = 0.12
+EXTVERSION = 0.13
 
 MODULE_big = nfpg
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard extension/*.c)))
@@ -20,13 +20,14 @@ PGFILEDESC = "nfpg - nfdump flows in PostgreSQL"
 # are new in it (verbatim), its hand-written part (extension/updates/
 # FROM--TO.sql), and the grants and dump marks, which are idempotent.  Scripts of
 # earlier releases are kept as they shipped (extension/nfpg--0.1.sql,
-# nfpg--0.1--0.2.sql, ..., nfpg--0.10--0.11.sql), so a database
+# nfpg--0.1--0.2.sql, ..., nfpg--0.11--0.12.sql), so a database
 # can be made at an old version and updated, as the upgrade test does.
-DATA_built = extension/$(EXT)--$(EXTVERSION).sql extension/$(EXT)--0.11--0.12.sql
+DATA_built = extension/$(EXT)--$(EXTVERSION).sql extension/$(EXT)--0.12--0.13.sql
 DATA = extension/$(EXT).control extension/$(EXT)--0.1.sql extension/$(EXT)--0.1--0.2.sql \
 	extension/$(EXT)--0.2--0.3.sql extension/$(EXT)--0.3--0.4.sql extension/$(EXT)--0.4--0.5.sql \
 	extension/$(EXT)--0.5--0.6.sql extension/$(EXT)--0.6--0.7.sql extension/$(EXT)--0.7--0.8.sql \
-	extension/$(EXT)--0.8--0.9.sql extension/$(EXT)--0.9--0.10.sql extension/$(EXT)--0.10--0.11.sql
+	extension/$(EXT)--0.8--0.9.sql extension/$(EXT)--0.9--0.10.sql extension/$(EXT)--0.10--0.11.sql \
+	extension/$(EXT)--0.11--0.12.sql
 MODULEDIR = extension
 
 # setup makes nfpg.flows in the regression database; every later test uses it.
@@ -48,7 +49,7 @@ $(OBJS): $(wildcard extension/*.h loader/*.h)
 extension/$(EXT)--$(EXTVERSION).sql: $(sort $(wildcard extension/sql/*.sql))
 	cat $^ > $@
 
-extension/$(EXT)--0.11--0.12.sql: extension/updates/0.11--0.12.sql extension/sql/90_grants.sql extension/sql/92_profiles_grants.sql extension/sql/93_config_dump.sql
+extension/$(EXT)--0.12--0.13.sql: extension/sql/37_dump_records.sql extension/updates/0.12--0.13.sql extension/sql/90_grants.sql extension/sql/92_profiles_grants.sql extension/sql/93_config_dump.sql
 	{ printf '%s\n' '\echo Use "ALTER EXTENSION nfpg UPDATE" to load this file. \quit'; cat $^; } > $@
 
 .PHONY: loader web cli unit install-loader install-web install-cli clean-sub

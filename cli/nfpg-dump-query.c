@@ -15,7 +15,9 @@
  *   -M /x/profile/s1:s2       the channels s1, s2 of the NfSen profile (or
  *                             exporter addresses), nfpg.nf_dump_sources()
  * The SQL text below is constant; user input only ever travels as a
- * parameter.
+ * parameter.  A quiet plain dump runs the query nfpg.nfdump_records()
+ * returns (dump_run_records), which the extension made as nfdump() makes
+ * its own, so its records stream rather than wait for the whole output.
  *
  *-------------------------------------------------------------------------
  */
@@ -180,14 +182,12 @@ dump_info(PGconn *conn, const DumpOptions *o)
 	return 0;
 }
 
-int
-dump_run(PGconn *conn, DumpOptions *o, RowPrinter print)
+/* nfdump reads and prints local time: the session follows TZ */
+void
+dump_follow_tz(PGconn *conn)
 {
-	char		top[32], cnt[32], b1[32], b2[32];
 	const char *tz = getenv("TZ");
-	const char *params[17];
 
-	/* nfdump reads and prints local time: the session follows TZ */
 	if (tz && *tz && getenv("PGTZ") == NULL)
 	{
 		const char *p[1] = {tz[0] == ':' ? tz + 1 : tz};
@@ -195,6 +195,15 @@ dump_run(PGconn *conn, DumpOptions *o, RowPrinter print)
 		PQclear(PQexecParams(conn, "SELECT pg_catalog.set_config('timezone', $1, false)", 1, NULL,
 							 p, NULL, NULL, 0));
 	}
+}
+
+int
+dump_run(PGconn *conn, DumpOptions *o, RowPrinter print)
+{
+	char		top[32], cnt[32], b1[32], b2[32];
+	const char *params[17];
+	long long	rows = 0;
+
 	params[0] = o->stats;
 	params[1] = num(top, o->top, o->top_set);
 	params[2] = o->filter;
@@ -219,5 +228,69 @@ dump_run(PGconn *conn, DumpOptions *o, RowPrinter print)
 		" scope => CASE WHEN $12::text IS NULL THEN NULL ELSE nfpg.nf_dump_sources($12) END,"
 		" scope_from => to_timestamp($13::float8), scope_to => to_timestamp($14::float8),"
 		" plain => $15::boolean, long_v6 => $16::boolean, quiet => $17::boolean)",
-		17, params);
+		17, NULL, params, &rows);
+}
+
+/*
+ * With -q and no -s, -a, -A, -b, -B, -c, -l or -L, nfdump prints the
+ * records alone (or "No matching flows").
+ */
+int
+dump_streams(const DumpOptions *o)
+{
+	return o->quiet && o->stats == NULL && o->aggregate == NULL && o->fields == NULL &&
+		o->record_limit == 0 && o->packet_limit == NULL && o->byte_limit == NULL;
+}
+
+/*
+ * Such a dump streams: nfpg.nfdump() would keep every line it returns (a
+ * plpgsql function's result is kept whole, on disk past work_mem) before
+ * the first reached us.  nfpg.nfdump_records() gives the query nfdump()
+ * runs for the records, made by the same function, and the values of its
+ * parameters; it is run here, and its rows printed as they come.  The query
+ * is the extension's (SQL it compiled from the filter, literals it quoted):
+ * nothing of the user's is pasted into it here either.
+ */
+int
+dump_run_records(PGconn *conn, DumpOptions *o, RowPrinter print)
+{
+	/* $1 text (unused), $2 .. $5 timestamptz: -t's window and the files' range */
+	static const Oid types[5] = {25, 1184, 1184, 1184, 1184};
+	char		top[32], b1[32], b2[32];
+	const char *params[10];
+	const char *qp[5] = {NULL};
+	long long	rows = 0;
+	PGresult   *res;
+	int			rc;
+
+	params[0] = o->filter;
+	params[1] = o->time_window;
+	params[2] = o->print_order;
+	params[3] = num(top, o->top, o->top_set);
+	params[4] = o->format;
+	params[5] = o->multiple_dirs;
+	params[6] = num(b1, o->scope_from, o->scope_from >= 0);
+	params[7] = num(b2, o->scope_to, o->scope_to >= 0);
+	params[8] = o->plain ? "true" : "false";
+	params[9] = o->long_v6 ? "true" : "false";
+	res = PQexecParams(conn,
+		"SELECT query, param2, param3, param4, param5, no_match FROM nfpg.nfdump_records("
+		"filter => $1, time_window => $2, print_order => $3, top => $4::integer, format => $5,"
+		" scope => CASE WHEN $6::text IS NULL THEN NULL ELSE nfpg.nf_dump_sources($6) END,"
+		" scope_from => to_timestamp($7::float8), scope_to => to_timestamp($8::float8),"
+		" plain => $9::boolean, long_v6 => $10::boolean)",
+		10, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		rc = dump_result_error(res);
+		PQclear(res);
+		return rc;
+	}
+	for (int k = 1; k < 5; k++)
+		qp[k] = PQgetisnull(res, 0, k) ? NULL : PQgetvalue(res, 0, k);
+	rc = print(conn, PQgetvalue(res, 0, 0), 5, types, qp, &rows);
+	if (rc == 0 && rows == 0)
+		printf("%s\n", PQgetvalue(res, 0, 5));
+	PQclear(res);
+	return rc;
 }

@@ -133,17 +133,36 @@ read_file(const char *path)
 	return buf;
 }
 
+/* The error of a statement, told as nfdump would; nfdump's exit code for it. */
+int
+dump_result_error(const PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	fflush(stdout);
+	log_result_error(res);
+	/* a filter the parser refused: nfdump's 254; a bad option value: its 1 */
+	if (state && strcmp(state, "42601") == 0)
+		return EXIT_FILTER;
+	if (state && (strcmp(state, "22023") == 0 || strncmp(state, "22007", 5) == 0 ||
+				  strcmp(state, "22008") == 0 || strcmp(state, "0A000") == 0))
+		return EXIT_FAILURE;
+	return EXIT_DATABASE;
+}
+
 /*
- * Run one statement with text parameters and stream its one-column rows to
- * stdout, a line each, without holding the whole result in memory.
+ * Run one statement with text parameters (of the given types, or inferred
+ * where types is NULL) and stream its one-column rows to stdout, a line
+ * each, without holding the whole result in memory; *rows counts them.
  */
 static int
-print_rows(PGconn *conn, const char *sql, int nparams, const char *const *params)
+print_rows(PGconn *conn, const char *sql, int nparams, const Oid *types,
+		   const char *const *params, long long *rows)
 {
 	PGresult   *res;
 	int			rc = 0;
 
-	if (!PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0) ||
+	if (!PQsendQueryParams(conn, sql, nparams, types, params, NULL, NULL, 0) ||
 		!PQsetSingleRowMode(conn))
 	{
 		fprintf(stderr, "%s", PQerrorMessage(conn));
@@ -161,22 +180,10 @@ print_rows(PGconn *conn, const char *sql, int nparams, const char *const *params
 				processed = atoll(line + 23);
 			fputs(line, stdout);
 			fputc('\n', stdout);
+			(*rows)++;
 		}
 		else if (st != PGRES_TUPLES_OK && rc == 0)
-		{
-			const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
-			fflush(stdout);
-			log_result_error(res);
-			/* a filter the parser refused: nfdump's 254; a bad option value: its 1 */
-			if (state && strcmp(state, "42601") == 0)
-				rc = EXIT_FILTER;
-			else if (state && (strcmp(state, "22023") == 0 || strncmp(state, "22007", 5) == 0 ||
-							   strcmp(state, "22008") == 0 || strcmp(state, "0A000") == 0))
-				rc = EXIT_FAILURE;
-			else
-				rc = EXIT_DATABASE;
-		}
+			rc = dump_result_error(res);
 		PQclear(res);
 	}
 	return rc;
@@ -363,7 +370,9 @@ main(int argc, char **argv)
 
 	if (exporters_file)
 	{
-		rc = print_rows(conn, "SELECT * FROM nfpg.nfdump_exporters()", 0, NULL);
+		long long	rows = 0;
+
+		rc = print_rows(conn, "SELECT * FROM nfpg.nfdump_exporters()", 0, NULL, NULL, &rows);
 		exit(rc);
 	}
 	if (!o.single_file && !o.multiple_files && !o.multiple_dirs)
@@ -396,7 +405,8 @@ main(int argc, char **argv)
 	strcat(stats_array, "}");
 	o.stats = nstats ? stats_array : NULL;
 
-	rc = dump_run(conn, &o, print_rows);
+	dump_follow_tz(conn);
+	rc = dump_streams(&o) ? dump_run_records(conn, &o, print_rows) : dump_run(conn, &o, print_rows);
 
 	if (rc == 0 && !o.quiet && dump_plain_mode(&o))
 	{

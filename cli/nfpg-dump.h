@@ -11,7 +11,7 @@
 
 #include <libpq-fe.h>
 
-#define NFPG_DUMP_VERSION "0.12"
+#define NFPG_DUMP_VERSION "0.13"
 
 typedef struct DumpOptions
 {
@@ -38,12 +38,17 @@ typedef struct DumpOptions
 	long long	scope_to;
 } DumpOptions;
 
-typedef int (*RowPrinter) (PGconn *conn, const char *sql, int nparams, const char *const *params);
+typedef int (*RowPrinter) (PGconn *conn, const char *sql, int nparams, const Oid *types,
+						   const char *const *params, long long *rows);
 
+extern int	dump_result_error(const PGresult *res);
 extern int	dump_check_filter(PGconn *conn, const char *filter);
 extern int	dump_map_files(DumpOptions *o);
 extern int	dump_info(PGconn *conn, const DumpOptions *o);
+extern void dump_follow_tz(PGconn *conn);
+extern int	dump_streams(const DumpOptions *o);
 extern int	dump_run(PGconn *conn, DumpOptions *o, RowPrinter print);
+extern int	dump_run_records(PGconn *conn, DumpOptions *o, RowPrinter print);
 extern void dump_array_element(char *array, const char *element);
 extern int	dump_plain_mode(const DumpOptions *o);
 

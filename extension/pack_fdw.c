@@ -570,6 +570,7 @@ decode_block(PackScan *s, int rows)
 		pack_column_values(col, &cc, rowsel, n, f >= 0 ? s->vals[f] : NULL, mem,
 						   s->vals[a], s->nulls[a], s->where);
 	}
+	s->rowsel = sel;
 	return n;
 }
 
@@ -618,6 +619,7 @@ next_segment(PackScan *s)
 		MemoryContextSwitchTo(old);
 		pack_fetch_segment(s->fetch, t, sd, s->nblocks);
 		s->seg = t;
+		s->seg_no = DatumGetInt32(heap_getattr(t, s->a_no, sd, &isnull));
 		s->block = 0;
 		return true;
 	}
@@ -661,6 +663,7 @@ pack_scan_next_block(PackScan *s)
 		add_count(s, 1, 1);
 		s->rows = decode_block(s, (int) s->blocks[s->block].rows);
 		s->row = 0;
+		s->tid_block = PACK_TID_BLOCK(s->seg_no, s->block);
 		MemoryContextSwitchTo(old);
 		s->block++;
 		if (s->rows > 0)
@@ -707,8 +710,12 @@ packIterateForeignScan(ForeignScanState *node)
 			slot->tts_values[a] = s->vals[a][s->row];
 			slot->tts_isnull[a] = s->nulls[a][s->row];
 		}
+		ExecStoreVirtualTuple(slot);
+		/* the row's place, its ctid: ORDER BY received, ctid (nfdump()) is then one order */
+		ItemPointerSet(&slot->tts_tid, s->tid_block,
+					   (OffsetNumber) (s->rowsel ? s->rowsel[s->row] : (uint32) s->row));
 		s->row++;
-		return ExecStoreVirtualTuple(slot);
+		return slot;
 	}
 	else
 	{
@@ -718,7 +725,9 @@ packIterateForeignScan(ForeignScanState *node)
 			return slot;
 		heap_deform_tuple(tup, RelationGetDescr(s->laterel), slot->tts_values, slot->tts_isnull);
 		s->unread_null = false;
-		return ExecStoreVirtualTuple(slot);
+		ExecStoreVirtualTuple(slot);
+		slot->tts_tid = tup->t_self;
+		return slot;
 	}
 }
 

@@ -32,6 +32,17 @@ typedef struct PackEstimate
 	double		built;			/* of those, the rows the row pre-filter lets through */
 } PackEstimate;
 
+/*
+ * The ctid of a packed row is its place in the storage: block (segment
+ * seg_no << 10 | block number in it, a segment has at most 1,024 blocks)
+ * with the high bit set, so that it is told from a late row's heap ctid;
+ * offset, its row in the block (0 to 65,535).  nfdump() orders records by
+ * received, then ctid: in a packed hour that is the order pack_build()
+ * wrote, the same from run to run.
+ */
+#define PACK_TID_BLOCK(seg_no, block) \
+	((BlockNumber) (0x80000000u | ((uint32) (seg_no) << 10) | (uint32) (block)))
+
 typedef struct PackShared
 {
 	pg_atomic_uint32 next_unit;
@@ -72,6 +83,7 @@ typedef struct PackScan
 	PackShared *shared;
 	/* the segment being read */
 	HeapTuple	seg;
+	int32		seg_no;
 	PackBlockInfo *blocks;
 	int			nblocks;
 	int			block;
@@ -84,6 +96,8 @@ typedef struct PackScan
 	bool	   *addr_cols;		/* per attribute: as address slots (pack_agg.c), or NULL */
 	uint8	  **addrs;			/* per attribute: its rows' slots instead of vals */
 	bool	   *no_nulls;		/* all false */
+	const uint32 *rowsel;		/* the block's rows s->vals holds, or NULL: all */
+	BlockNumber tid_block;		/* the block's rows' ctid block: PACK_TID_BLOCK */
 	int			rows;
 	int			row;
 	bool		unread_null;	/* the slot's columns not in order[] are NULL */

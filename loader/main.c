@@ -32,7 +32,7 @@
 #include "log.h"
 #include "pidfile.h"
 
-#define NFPGD_VERSION "0.12"
+#define NFPGD_VERSION "0.13"
 #define MAX_FLAGS	64
 
 typedef struct Flag

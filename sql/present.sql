@@ -66,6 +66,36 @@ SELECT * FROM nfpg.nfdump(format => 'line', filter => 'proto 200');
 SELECT * FROM nfpg.nfdump(format => 'line', quiet => true, filter => 'proto udp or proto icmp');
 SELECT * FROM nfpg.nfdump(format => 'line', quiet => true, filter => 'proto 200');
 SELECT * FROM nfpg.nfdump(format => 'json', quiet => true, filter => 'proto 200');
+-- nfdump_records(): the query of a quiet plain dump's records, which
+-- nfpg-dump -q runs itself so that they stream, and its parameters: the same
+-- lines as nfdump(quiet => true), in the same order, or none and no_match
+SELECT query, param2, param3, param4, param5, no_match
+  FROM nfpg.nfdump_records(filter => 'proto udp', format => 'line', time_window => '2024/02/20.10:00-2024/02/20.11:00');
+CREATE FUNCTION pg_temp.streamed(filter text, fmt text, print_order text DEFAULT NULL,
+	top integer DEFAULT NULL, time_window text DEFAULT NULL) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE
+	r	record;
+BEGIN
+	SELECT * INTO r FROM nfpg.nfdump_records(filter => filter, format => fmt, print_order => print_order,
+		top => top, time_window => time_window);
+	RETURN QUERY EXECUTE r.query USING NULL::text, r.param2, r.param3, r.param4, r.param5;
+	IF NOT FOUND THEN
+		RETURN NEXT r.no_match;
+	END IF;
+END
+$$;
+SELECT f, o, w, (SELECT array_agg(l) FROM pg_temp.streamed(f, o, p, n, w) l) =
+	   (SELECT array_agg(l) FROM nfpg.nfdump(filter => f, format => o, print_order => p, top => n,
+											 time_window => w, quiet => true) l) AS same_lines,
+	   (SELECT count(*) FROM pg_temp.streamed(f, o, p, n, w) l WHERE l <> 'No matching flows') AS lines
+  FROM (VALUES ('proto udp or proto icmp', 'line', NULL, NULL, NULL),
+			   (NULL, 'json', NULL, NULL, NULL),
+			   (NULL, 'csv', 'bytes', 2, NULL),
+			   ('not proto udp', 'fmt:%ts %sa %byt', NULL, NULL, '2024/02/20.09:59:10-2024/02/20.10:00:00'),
+			   ('proto 200', 'line', NULL, NULL, NULL)) v(f, o, p, n, w);
+SELECT right(l, 2) AS json_object_ends FROM pg_temp.streamed(NULL, 'json') l;
+SELECT * FROM nfpg.nfdump_records(format => 'fmt:%foo');
 SELECT * FROM nfpg.nfdump(stats => '{ip/bits}');
 SELECT * FROM nfpg.nfdump(stats => '{foo}');
 SELECT * FROM nfpg.nfdump(format => 'line', packet_limit => '+1');

@@ -510,20 +510,13 @@ BEGIN
 	END IF;
 
 	-- which rows stand for the input files, which pass
-	IF scope IS NOT NULL THEN
-		scope_w := '(' || nfpg.nf_filter_sql(scope) || ')';
-	END IF;
-	IF scope_from IS NOT NULL THEN
-		scope_w := scope_w || ' AND received >= $4';
-	END IF;
-	IF scope_to IS NOT NULL THEN
-		scope_w := scope_w || ' AND received < $5';
-	END IF;
+	scope_w := nfpg.nf_dump_scope(scope, scope_from, scope_to);
 	pass := nfpg.nf_stat_where(filter, t_from, t_to);
 	src := 'nfpg.flows WHERE ' || scope_w;
 	IF record_limit > 0 THEN
 		-- -c: the first N passing records in the order nfcapd wrote them
-		src := format('(SELECT *, ctid AS rid FROM nfpg.flows WHERE %s AND %s ORDER BY received, ctid LIMIT %s) f',
+		src := format('(SELECT *, tableoid AS rpart, nfpg.nf_row_place(ctid) AS rid FROM nfpg.flows WHERE %s AND %s'
+			' ORDER BY received, tableoid, nfpg.nf_row_place(ctid) LIMIT %s) f',
 					  scope_w, pass, record_limit);
 	END IF;
 
@@ -571,7 +564,7 @@ BEGIN
 	END IF;
 	IF record_limit > 0 THEN
 		-- nfdump stops reading at the N-th passing record
-		EXECUTE format('SELECT count(*) FROM (SELECT sum((%s)::int) OVER (ORDER BY received, ctid'
+		EXECUTE format('SELECT count(*) FROM (SELECT sum((%s)::int) OVER (ORDER BY received, tableoid, nfpg.nf_row_place(ctid)'
 					   ' ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before FROM nfpg.flows WHERE %s) x'
 					   ' WHERE coalesce(before, 0) < %s', pass, scope_w, record_limit)
 			INTO n USING NULL::text, t_from, t_to, scope_from, scope_to;
@@ -590,14 +583,10 @@ BEGIN
 		RETURN NEXT '[';
 	END IF;
 	IF plain_dump THEN
-		-- the records in the order nfcapd wrote them, or sorted by -O
-		RETURN QUERY EXECUTE format('SELECT nfpg.nf_format(f, %L, %L, %L)%s FROM %s ORDER BY %s received, rid %s',
-			fmt, plain, long_v6,
-			CASE WHEN json_end IS NOT NULL THEN format(' || CASE WHEN lead(true) OVER (ORDER BY %s received, rid) IS NULL'
-				' THEN %L ELSE '','' END', nfpg.nf_record_order(print_order), json_end) ELSE '' END,
-			CASE WHEN record_limit > 0 THEN src ELSE '(SELECT *, ctid AS rid FROM nfpg.flows WHERE ' || scope_w || ' AND ' || pass || ') f' END,
-			nfpg.nf_record_order(print_order),
-			CASE WHEN print_order IS NOT NULL AND top > 0 THEN 'LIMIT ' || top ELSE '' END)
+		-- the records in the order nfcapd wrote them, or sorted by -O (the
+		-- query nfdump_records() gives nfpg-dump -q to stream)
+		RETURN QUERY EXECUTE nfpg.nf_dump_records_sql(fmt, plain, long_v6, print_order, top, json_end,
+			CASE WHEN record_limit > 0 THEN src END, scope_w, pass)
 			USING NULL::text, t_from, t_to, scope_from, scope_to;
 		GET DIAGNOSTICS n = ROW_COUNT;
 		res := coalesce(res, jsonb_build_object('passed', n));
@@ -653,9 +642,9 @@ BEGIN
 					', s AS (SELECT DISTINCT ON (src_addr, dst_addr, src_port, dst_port, proto) * FROM %s'
 					' WHERE (src_addr, dst_addr, src_port, dst_port, proto) IN'
 					' (SELECT src_addr, dst_addr, src_port, dst_port, proto FROM a)'
-					' ORDER BY src_addr, dst_addr, src_port, dst_port, proto, received, rid)',
+					' ORDER BY src_addr, dst_addr, src_port, dst_port, proto, received, rpart, rid)',
 					CASE WHEN record_limit > 0 THEN src
-						 ELSE '(SELECT *, ctid AS rid FROM nfpg.flows WHERE ' || scope_w || ' AND ' || pass || ') f' END) END,
+						 ELSE '(SELECT *, tableoid AS rpart, nfpg.nf_row_place(ctid) AS rid FROM nfpg.flows WHERE ' || scope_w || ' AND ' || pass || ') f' END) END,
 				fmt, plain, long_v6,
 				CASE WHEN json_end IS NOT NULL THEN format(' || CASE WHEN lead(true) OVER (ORDER BY ordinality) IS NULL'
 					' THEN %L ELSE '','' END', json_end) ELSE '' END,

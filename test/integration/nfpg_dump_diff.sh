@@ -140,6 +140,24 @@ run_diff $R -O bytes -n 20 -o line 'proto tcp'
 run_diff $R -q -o line -c 5
 run_diff $R -q -o line 'proto tcp and dst port 1 and src port 1'
 run_diff $R -q -o json 'proto tcp and dst port 1 and src port 1'
+# -q plain dumps stream (nfdump_records): other modes, -O, -t; long dumps
+# of several exporters show a few records moved (docs/coming-from-nfdump.md)
+run_unordered $R -q -o csv 'proto udp'
+run_unordered $R -q -o long 'proto tcp and port 443'
+run_diff $R -q -O bytes -n 20 -o line 'proto tcp'
+run_unordered $R -q -o extended -N -t 2024/03/11.09:20-2024/03/11.09:21
+# which function each ran (track_functions): -q's records are the query of
+# nfdump_records(), run by nfpg-dump; with a Summary, or -c, nfdump()
+q "ALTER SYSTEM SET track_functions = 'pl'" >/dev/null && q "SELECT pg_reload_conf()" >/dev/null
+calls() { q "SELECT coalesce(sum(calls) FILTER (WHERE funcname = 'nfdump_records'), 0) || ' '
+	|| coalesce(sum(calls) FILTER (WHERE funcname = 'nfdump'), 0) FROM pg_stat_user_functions WHERE schemaname = 'nfpg'"; }
+set -- $(calls)
+( cd "$W" && nfpgdump $R -q -o line 'proto tcp' ) >/dev/null
+set -- "$@" $(calls)
+( cd "$W" && nfpgdump $R -q -c 3 -o line 'proto tcp'; nfpgdump $R -o line 'proto 200' ) >/dev/null
+set -- "$@" $(calls)
+t_eq "nfpg-dump -q ran nfdump_records(), not nfdump(); -q -c and a dump with its Summary ran nfdump()" \
+	"1 0 0 2" "$(($3 - $1)) $(($4 - $2)) $(($5 - $3)) $(($6 - $4))"
 run_diff $R -o line 'proto 200'
 run_diff $R -c 10 -o line 'net 10.10.0.0/16 and not port 443'
 # the fidelity gaps of issue 17, each a command line that showed it:
