@@ -249,7 +249,8 @@ dump_streams(const DumpOptions *o)
  * runs for the records, made by the same function, and the values of its
  * parameters; it is run here, and its rows printed as they come.  The query
  * is the extension's (SQL it compiled from the filter, literals it quoted):
- * nothing of the user's is pasted into it here either.
+ * nothing of the user's is pasted into it here either.  A database not yet
+ * updated to 0.13 has no nfdump_records(): nfdump() prints the dump.
  */
 int
 dump_run_records(PGconn *conn, DumpOptions *o, RowPrinter print)
@@ -282,6 +283,14 @@ dump_run_records(PGconn *conn, DumpOptions *o, RowPrinter print)
 		10, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		/* an extension before 0.13 has no nfdump_records(): nfdump() prints the same */
+		if (state && strcmp(state, "42883") == 0)
+		{
+			PQclear(res);
+			return dump_run(conn, o, print);
+		}
 		rc = dump_result_error(res);
 		PQclear(res);
 		return rc;

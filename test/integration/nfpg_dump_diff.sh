@@ -247,5 +247,7 @@ t_eq "v5: nfdump sees only mask 0 (nfcapd dropped them)" "0 " \
 	"$(cd "$W" && nfdump -R cap5 -q -s srcmask -n 0 -o csv | masks)"
 t_eq "v5: nfpg-dump sees the masks flowgen sent" "$truth" \
 	"$(cd "$W" && nfpgdump -M /data/127.0.0.2 -R cap5 -q -s srcmask -n 0 -o csv | masks)"
+t_eq "v5: a streamed -q dump of that exporter (-M) prints its 500 flows and no other" "500 500" \
+	"$(cd "$W" && nfpgdump -M /data/127.0.0.2 -R cap5 -q -o csv >"$W/m.csv"; echo "$(wc -l <"$W/m.csv") $(grep -c ',127.0.0.2,' "$W/m.csv")")"
 
 t_done

@@ -286,6 +286,9 @@ t_eq "0.12: the packed hour counts its flows in its scan" "1" \
 lines() { q "SELECT md5(string_agg(l, E'\n' ORDER BY l)) FROM nfpg.nfdump(format => 'line', quiet => true, filter => 'proto tcp') l"; }
 ordered() { q "SELECT md5(string_agg(l, E'\n')) FROM nfpg.nfdump(format => 'line', quiet => true, filter => 'proto tcp') l"; }
 before_lines=$(lines)
+# nfpg-dump 0.13 against the 0.12 catalog: no nfdump_records(), nfdump() prints
+dumpq() { "$NFPG_TOP/cli/nfpg-dump" -R /any -q -o line 'proto tcp' | LC_ALL=C sort | md5sum | cut -c1-32; }
+before_q=$(dumpq)
 fingerprint >"$T_DIR/before13"
 q "ALTER EXTENSION nfpg UPDATE TO '0.13'" >"$T_DIR/update13.log" 2>&1 || cat "$T_DIR/update13.log"
 t_eq "updated to 0.13" "0.13" "$(q "SELECT extversion FROM pg_extension WHERE extname = 'nfpg'")"
@@ -293,6 +296,7 @@ fingerprint >"$T_DIR/after13"
 if cmp -s "$T_DIR/before13" "$T_DIR/after13"; then t_ok "0.13: flows (one hour packed), series, profiles, alerts, plugins, settings unchanged"
 else t_fail "data changed by the 0.13 update"; diff "$T_DIR/before13" "$T_DIR/after13" | head -20; fi
 t_eq "0.13: nfdump() -q prints the same records after the update" "$before_lines" "$(lines)"
+t_eq "0.13: nfpg-dump -q printed them at 0.12 (through nfdump()) as it streams them at 0.13" "$before_q" "$(dumpq)"
 first=$(ordered)
 t_eq "0.13: ... in the same order from run to run, the packed hour's too" "$first $first $first" "$(ordered) $(ordered) $(ordered)"
 t_eq "0.13: nfdump_records()'s query returns nfdump()'s records in nfdump()'s order" "t" "$(q "
