@@ -3,8 +3,8 @@
  * pack.h
  *		Packed (compressed, column-wise) flows partitions: what the files
  *		pack_columns.c, pack_summary.c, pack_skip.c, pack_rowfilter.c,
- *		pack_build.c, pack_storage.c, pack_fetch.c, pack_fdw.c and
- *		pack_write.c share.
+ *		pack_build.c, pack_storage.c, pack_fetch.c, pack_fdw.c, pack_plan.c
+ *		and pack_write.c share.
  *		The design is described at the top of pack_fdw.c.
  *
  * Storage of one packed partition P (created by nfpg.pack_partition(),

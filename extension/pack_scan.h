@@ -21,7 +21,7 @@
 #include "pack.h"
 
 /*
- * The planner's estimate of a packed partition's scan (pack_fdw.c's
+ * The planner's estimate of a packed partition's scan (pack_plan.c's
  * GetForeignRelSize, in the RelOptInfo's fdw_private): the work both scans
  * are costed by.
  */
@@ -131,6 +131,9 @@ extern bool pack_scan_next_block(PackScan *s);
 /* The next late row (after the last block), or NULL. */
 extern HeapTuple pack_scan_next_late(PackScan *s);
 extern void pack_scan_reset(PackScan *s);
+
+/* The planning callbacks (pack_plan.c) */
+extern void pack_fdw_plan_routines(FdwRoutine *r);
 
 /* Aggregation in the scan (pack_agg.c) */
 extern void pack_agg_upper_paths(PlannerInfo *root, UpperRelationKind stage,

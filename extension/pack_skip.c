@@ -495,7 +495,7 @@ pack_skip_maybe(const PackSkip *s, const PackBlockInfo *b)
 
 /*
  * What block summaries can decide of a condition, for the planner's estimate
- * of the blocks a scan reads (pack_fdw.c): only first_seen ranges
+ * of the blocks a scan reads (pack_plan.c): only first_seen ranges
  * (PACK_DECIDE_TIME), only ports (PACK_DECIDE_PORTS, which rows are packed
  * in runs of), every leaf summarised (PACK_DECIDE_BLOCK), or some leaf
  * known only per row (PACK_DECIDE_ROWS).

@@ -2,9 +2,11 @@
  * filter_fuzz.c
  *		libFuzzer target for the PostgreSQL-free nfdump filter parser.
  *
- * Build and run: test/fuzz/run_filter.sh [SECONDS], which does
+ * Build and run: test/fuzz/run.sh [SECONDS] filter, which does
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iextension \
- *     test/fuzz/filter_fuzz.c extension/filter_parse.c -o filter_fuzz
+ *     test/fuzz/filter_fuzz.c extension/filter_lex.c extension/filter_addr.c \
+ *     extension/filter_prim.c extension/filter_prim_more.c extension/filter_parse.c \
+ *     extension/protocols.c -o filter_fuzz
  *   ./filter_fuzz -max_total_time=SECONDS -dict=test/fuzz/filter.dict \
  *     test/fuzz/corpus/filter test/fuzz/seeds/filter
  *

@@ -29,7 +29,8 @@ CC=${CC:-clang}
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 DECODERS="../../loader/decode.c ../../loader/netflow_v5.c ../../loader/netflow_v9.c \
 ../../loader/ipfix.c ../../loader/sflow.c ../../loader/templates.c ../../loader/elements.c"
-FILTER="../../extension/filter_parse.c ../../extension/protocols.c"
+FILTER="../../extension/filter_lex.c ../../extension/filter_addr.c ../../extension/filter_prim.c \
+../../extension/filter_prim_more.c ../../extension/filter_parse.c ../../extension/protocols.c"
 NFCAPD="../../cli/nfcapd_read.c ../../cli/nfcapd_codec.c ../../cli/nfcapd_v1.c ../../cli/nfcapd_v3.c"
 mkdir -p findings
 [ -d seeds/templates ] || python3 mkseeds.py
