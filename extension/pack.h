@@ -297,4 +297,14 @@ extern void pack_skip_columns(const PackSkip *skip, bool *cols);
  */
 extern int	pack_rowfilter(const PackSkip *skip, const CcColumn *cols, int nrows, uint32 *sel);
 
+/*
+ * The same for a block whose columns are not decoded yet: it has
+ * decode(arg, want, rsel, n) fill the columns it needs as it tests them,
+ * those marked in want (natts of them) for the rows rsel[0..n) at least
+ * (every row when rsel is NULL), into cols indexed by row number.
+ */
+typedef void (*PackDecodeFn) (void *arg, const bool *want, const uint32 *rsel, int n);
+extern int	pack_rowfilter_lazy(const PackSkip *skip, const CcColumn *cols, int natts, int nrows,
+								uint32 *sel, PackDecodeFn decode, void *arg);
+
 #endif							/* NFPG_PACK_H */

@@ -42,10 +42,11 @@
  * ranges, the exact protocol set, a Bloom filter of addresses and ports);
  * a whole segment is first tested on its
  * first_seen range without reading its summary.  In a block that may
- * match, the columns those conditions read are decoded first and the same
- * conditions tested on their arrays row by row (pack_rowfilter.c); values
- * are built for the rows that pass only, the other columns decoded for
- * those rows only, and the rows that fail are not returned.  All quals are
+ * match, the columns those conditions read are decoded as the same
+ * conditions are tested on their arrays row by row (pack_rowfilter.c: an
+ * address or port equality first, the others on the rows it kept only);
+ * values are built for the rows that pass only, the other columns decoded
+ * for those rows only, and the rows that fail are not returned.  All quals are
  * still evaluated by the executor on the rows returned.  Then the late rows.
  * EXPLAIN shows the segments and blocks read and skipped, and the rows the
  * pre-filter dropped.
@@ -161,23 +162,29 @@ pack_scan_begin(ForeignScanState *node, Relation ft, List *need, List *quals, in
 			s->need[s->layout.first_seen - 1] = true;
 	}
 	/*
-	 * Decode first_seen first (others are stored relative to it), then the
-	 * columns the block conditions read, then the rest: a block whose rows
-	 * all fail the conditions is left after the first phase.
+	 * Decode the columns the block conditions read first (phase 1), then the
+	 * rest for the rows that pass them: a block whose rows all fail the
+	 * conditions is left after the first phase.  first_seen comes before
+	 * the columns stored relative to it (PACK_TIME_REL, which no condition
+	 * reads: pack_skip.c compares integer columns only): at the head of
+	 * phase 1 when a condition reads it, else at the head of phase 2, where
+	 * it is decoded for the selected rows only (decoded whole, it was a
+	 * third of what a lookup that prints flows spent decoding).
 	 */
 	{
 		bool	   *skipcol = palloc0(sizeof(bool) * s->natts);
+		int			fs = s->layout.first_seen - 1;
 
 		pack_skip_columns(s->skip, skipcol);
 		for (int a = 0; a < s->natts; a++)
 			if (skipcol[a] && s->layout.cols[a].name)
 				s->need[a] = true;
-		if (s->layout.first_seen && s->need[s->layout.first_seen - 1])
-			s->order[s->norder++] = s->layout.first_seen - 1;
 		for (int pass = 0; pass < 2; pass++)
 		{
+			if (fs >= 0 && s->need[fs] && skipcol[fs] == (pass == 0))
+				s->order[s->norder++] = fs;
 			for (int a = 0; a < s->natts; a++)
-				if (s->need[a] && a != s->layout.first_seen - 1 && skipcol[a] == (pass == 0))
+				if (s->need[a] && a != fs && skipcol[a] == (pass == 0))
 					s->order[s->norder++] = a;
 			if (pass == 0)
 				s->nphase1 = s->norder;
@@ -275,9 +282,65 @@ add_count(PackScan *s, int what, uint64 n)
 }
 
 /*
- * Decode the current block: the columns the conditions read whole, then
- * the rows they may accept (all rows without conditions), then values of
- * those rows only.  Returns how many rows are selected.
+ * pack_rowfilter_lazy()'s decode for the current block: the condition
+ * columns marked in want, whole (rsel NULL) or for the rows rsel[0..n) of
+ * it, which are then spread to their row numbers: the filter and the
+ * values built after it read a condition column by row number.
+ */
+static void
+decode_condition_columns(void *arg, const bool *want, const uint32 *rsel, int n)
+{
+	PackScan   *s = arg;
+	int			rows = (int) s->blocks[s->block].rows;
+	const CcAlloc *mem = pack_arena_alloc(s->arena);
+
+	for (int a = 0; a < s->natts; a++)
+	{
+		const PackCol *col = &s->layout.cols[a];
+		CcColumn   *cc = &s->cc[a];
+		CcColumn	part;
+		const uint8 *chunk;
+		size_t		len;
+
+		if (!want[a])
+			continue;
+		if (rsel == NULL || col->how == PACK_BLOB)
+		{
+			chunk = pack_fetch_chunk(s->fetch, a, s->block, mem, &len);
+			pack_decode_chunk(col, chunk, len, rows, NULL, 0, mem, cc, s->where);
+			continue;
+		}
+		chunk = pack_fetch_chunk_rows(s->fetch, a, s->block, rsel, n, mem, &len);
+		pack_decode_chunk(col, chunk, len, rows, rsel, n, mem, &part, s->where);
+		*cc = part;
+		cc->nrows = rows;
+		if (part.isnull)
+		{
+			cc->isnull = pack_arena_palloc(s->arena, sizeof(bool) * rows);
+			for (int k = 0; k < n; k++)
+				cc->isnull[rsel[k]] = part.isnull[k];
+		}
+		if (part.ints)
+		{
+			cc->ints = pack_arena_palloc(s->arena, sizeof(int64) * rows);
+			for (int k = 0; k < n; k++)
+				cc->ints[rsel[k]] = part.ints[k];
+		}
+		else if (part.data)
+		{
+			cc->data = pack_arena_palloc(s->arena, (Size) part.width * rows);
+			for (int k = 0; k < n; k++)
+				memcpy(cc->data + (Size) rsel[k] * part.width, part.data + (Size) k * part.width,
+					   part.width);
+		}
+	}
+}
+
+/*
+ * Decode the current block: the columns the conditions read, as the row
+ * pre-filter tests them (pack_rowfilter_lazy), then values of the rows it
+ * keeps (all rows without conditions) only.  Returns how many rows are
+ * selected.
  */
 static int
 decode_block(PackScan *s, int rows)
@@ -293,23 +356,16 @@ decode_block(PackScan *s, int rows)
 	s->sel = pack_arena_palloc(s->arena, sizeof(uint32) * rows);
 	s->no_nulls = pack_arena_palloc(s->arena, sizeof(bool) * rows);
 	memset(s->no_nulls, 0, sizeof(bool) * rows);
-	for (int k = 0; k < s->nphase1; k++)
-	{
-		int			a = s->order[k];
-
-		chunk = pack_fetch_chunk(s->fetch, a, s->block, mem, &len);
-		pack_decode_chunk(&s->layout.cols[a], chunk, len, rows, NULL, 0, mem, &s->cc[a], s->where);
-	}
 	if (s->skip)
 	{
-		n = pack_rowfilter(s->skip, s->cc, rows, s->sel);
+		n = pack_rowfilter_lazy(s->skip, s->cc, s->natts, rows, s->sel, decode_condition_columns, s);
 		add_count(s, 3, rows - n);
 		if (n == 0)
 			return 0;
 		if (n < rows)
 			sel = s->sel;		/* else every row: decoded straight, not gathered */
 	}
-	/* first_seen is order[0]: its values are there for the columns stored relative to it */
+	/* first_seen is before the columns stored relative to it: its values are there for them */
 	for (int k = 0; k < s->norder; k++)
 	{
 		int			a = s->order[k];
@@ -319,7 +375,7 @@ decode_block(PackScan *s, int rows)
 
 		if (k < s->nphase1)
 		{
-			cc = s->cc[a];		/* decoded whole: the selected rows are picked */
+			cc = s->cc[a];		/* decoded by row number: the selected rows are picked */
 			rowsel = sel;
 		}
 		else

@@ -21,6 +21,14 @@
  * loop that keeps the rows it accepts; AND narrows the selection child by
  * child, so later children test only what earlier ones kept; OR runs each
  * child on the rows no earlier child accepted and merges them in order.
+ * The packed scan goes one step further (pack_rowfilter_lazy): the columns
+ * of an AND's children are decoded as the children are tested, an address
+ * or port equality first, and the later children's columns for the rows
+ * kept so far only, that is the frames that hold them (colcodec_frames.c).
+ * "proto tcp and dst port 587 and bytes > 600" over a packed day decoded
+ * three columns of every block it read, where the port keeps one flow in
+ * a hundred (53 ms serial on the benchmark's day, now 42; with "and
+ * packets > 2" too, 74 ms, now 44).
  *
  * It answers "maybe" exactly where pack_skip.c does, so the rows it keeps
  * are a superset of the rows the quals accept, and exactly those when
@@ -239,6 +247,28 @@ select_rows(const PackSkip *s, const CcColumn *cols, int nrows, uint32 *sel, int
 	}
 }
 
+/*
+ * The conjuncts of an AND in the order they are tested: equality on an
+ * address or a port first (rare in a block: "dst port 587" keeps one flow
+ * in a hundred, "proto tcp" four in five), then the others as written.
+ */
+static int
+conjunct_order(const PackSkip *s, const PackSkip **order)
+{
+	ListCell   *lc;
+	int			n = 0;
+
+	for (int pass = 0; pass < 2; pass++)
+		foreach(lc, s->children)
+		{
+			const PackSkip *c = lfirst(lc);
+
+			if ((c->kind == SK_KEY) == (pass == 0))
+				order[n++] = c;
+		}
+	return n;
+}
+
 int
 pack_rowfilter(const PackSkip *skip, const CcColumn *cols, int nrows, uint32 *sel)
 {
@@ -247,4 +277,52 @@ pack_rowfilter(const PackSkip *skip, const CcColumn *cols, int nrows, uint32 *se
 	if (skip == NULL)
 		return nrows;
 	return select_rows(skip, cols, nrows, sel, nrows);
+}
+
+int
+pack_rowfilter_lazy(const PackSkip *skip, const CcColumn *cols, int natts, int nrows, uint32 *sel,
+					PackDecodeFn decode, void *arg)
+{
+	bool	   *want = palloc(sizeof(bool) * natts);
+	bool	   *done = palloc0(sizeof(bool) * natts);
+	const PackSkip **order;
+	int			nchild,
+				n = nrows;
+
+	for (int i = 0; i < nrows; i++)
+		sel[i] = (uint32) i;
+	if (skip == NULL)
+		return nrows;
+	if (skip->kind != SK_AND)
+	{
+		memset(want, 0, sizeof(bool) * natts);
+		pack_skip_columns(skip, want);
+		decode(arg, want, NULL, nrows);
+		return select_rows(skip, cols, nrows, sel, nrows);
+	}
+
+	/*
+	 * A conjunct's columns are decoded when it is tested, for the rows the
+	 * ones before it kept: in a block where "dst port 587" keeps a run of
+	 * a few hundred flows, "proto tcp" reads the frames of that run.
+	 */
+	order = palloc(sizeof(PackSkip *) * list_length(skip->children));
+	nchild = conjunct_order(skip, order);
+	for (int k = 0; k < nchild && n > 0; k++)
+	{
+		bool		any = false;
+
+		memset(want, 0, sizeof(bool) * natts);
+		pack_skip_columns(order[k], want);
+		for (int a = 0; a < natts; a++)
+		{
+			want[a] = want[a] && !done[a];
+			done[a] |= want[a];
+			any |= want[a];
+		}
+		if (any)
+			decode(arg, want, n < nrows ? sel : NULL, n);
+		n = select_rows(order[k], cols, nrows, sel, n);
+	}
+	return n;
 }

@@ -15,7 +15,9 @@
 --      the boundary time, inside a block and at a block's edge;
 --   4. other integer columns (rows only: no block summary covers them):
 --      every operator, int2/int4/int8 columns and constants mixed, NULL-able
---      columns, constants out of the column's range, BETWEEN, ANY;
+--      columns, constants out of the column's range, BETWEEN, ANY; after an
+--      address or port equality (tested first), columns decoded for the rows
+--      it kept only, NULL-able ones too;
 --   5. conditions it does not understand, alone (nothing dropped) or next to
 --      ones it does (IS NULL, an expression, OR with an unknown branch);
 --   6. prepared statements with parameters, generic and custom plans, one
@@ -129,6 +131,9 @@ INSERT INTO conds (cond) VALUES
 	($$bytes < 5000000000 AND src_port < 5000000000$$),
 	($$tcp_flags = 70000$$),
 	($$NOT (dst_port = 587)$$),
+	-- after an equality, the other columns are decoded for the rows it kept only
+	($$proto = 6 AND src_as > 100 AND dst_port = 587$$),
+	($$out_if <= 9 AND src_addr = '10.7.7.7'$$),
 	-- 5. what it does not understand: kept, or left to the executor
 	($$packets < 5 AND bytes < 2000 AND bytes / packets < 500 AND proto <> 1 AND dst_port <> 80$$),
 	($$dst_port = 587 AND (src_as IS NULL OR src_as > 400)$$),
