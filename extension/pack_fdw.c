@@ -169,7 +169,8 @@ pack_scan_begin(ForeignScanState *node, Relation ft, List *need, List *quals, in
 	 * reads: pack_skip.c compares integer columns only): at the head of
 	 * phase 1 when a condition reads it, else at the head of phase 2, where
 	 * it is decoded for the selected rows only (decoded whole, it was a
-	 * third of what a lookup that prints flows spent decoding).
+	 * quarter of what `dst port 587` over a packed day spent decoding the
+	 * columns of its lines).
 	 */
 	{
 		bool	   *skipcol = palloc0(sizeof(bool) * s->natts);
